@@ -1,0 +1,71 @@
+// Tamper evidence. Each event's content is hashed over its canonical JSON (keys sorted, no
+// whitespace), and chained to the previous event of its stream:
+//   contentHash = sha256(canonicalJson({id,type,version,streamId,recordedAt,metadata,payload}))
+//   hash        = sha256(prevHash + "|" + revision + "|" + contentHash)
+// The PostgreSQL adapter computes the chain step in SQL (migrations/001) with the same formula,
+// so `verify` can recompute both from nothing but the stored rows.
+import { createHash } from 'node:crypto';
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+export function canonicalJson(value: unknown): string {
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'number':
+      if (!Number.isSafeInteger(value)) {
+        throw new TypeError(`canonical JSON takes only safe integers, got ${value}`);
+      }
+      return String(value);
+    case 'object': {
+      if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+      const obj = value as Record<string, unknown>;
+      const keys = Object.keys(obj)
+        .filter((k) => obj[k] !== undefined)
+        .sort();
+      return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
+    }
+    default:
+      throw new TypeError(`canonical JSON cannot hold a ${typeof value}`);
+  }
+}
+
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+export interface HashableEvent {
+  id: string;
+  type: string;
+  version: number;
+  streamId: string;
+  recordedAt: string;
+  metadata: { correlationId: string; causationId: string | null; actor: string; tenant: string };
+  payload: unknown;
+}
+
+export function contentHash(e: HashableEvent): string {
+  return sha256Hex(
+    canonicalJson({
+      id: e.id,
+      type: e.type,
+      version: e.version,
+      streamId: e.streamId,
+      recordedAt: e.recordedAt,
+      metadata: {
+        correlationId: e.metadata.correlationId,
+        causationId: e.metadata.causationId,
+        actor: e.metadata.actor,
+        tenant: e.metadata.tenant,
+      },
+      payload: e.payload,
+    }),
+  );
+}
+
+export function chainHash(prevHash: string, revision: bigint, content: string): string {
+  return sha256Hex(`${prevHash}|${revision}|${content}`);
+}

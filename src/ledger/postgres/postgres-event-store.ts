@@ -1,0 +1,298 @@
+// The event store on PostgreSQL (a server through `pg`, or embedded PGlite): same SQL, same
+// migrations. Appends are serialised in the database (migrations/001, arbiter_append) and
+// grouped in the process: requests that arrive while an append is in flight go together in the
+// next transaction, so concurrent writers share one commit instead of queueing one by one.
+import type { AppendResult, ExpectedRevision, NewEvent, ReadAllFilter, RecordedEvent } from '../envelope.js';
+import { EventStoreUnavailableError, IdempotencyConflictError, WrongExpectedRevisionError } from '../errors.js';
+import type { EventTypeRegistry } from '../event-types.js';
+import { checkAppend, type EventStore, type ReadAllOptions, type ReadStreamOptions, type SubscribeOptions, type Subscription } from '../event-store.port.js';
+import { contentHash } from '../hash-chain.js';
+import { toBigInt, type SqlClient } from '../../shared/sql/sql-client.js';
+
+interface PendingAppend {
+  request: { stream: string; expected: string; events: unknown[] };
+  expected: ExpectedRevision;
+  resolve: (r: AppendResult) => void;
+  reject: (e: unknown) => void;
+}
+
+interface AppendOutcome {
+  status: 'ok' | 'duplicate' | 'wrong_expected_revision' | 'idempotency_conflict';
+  nextRevision?: string;
+  position?: string;
+  actual?: string;
+  found?: number;
+  stream?: string;
+}
+
+export interface EventRow {
+  global_position: string;
+  stream_id: string;
+  stream_revision: string;
+  event_id: string;
+  event_type: string;
+  schema_version: number;
+  recorded_at: Date;
+  correlation_id: string;
+  causation_id: string | null;
+  actor: string;
+  tenant: string;
+  payload: unknown;
+  content_hash: string;
+  prev_hash: string;
+  hash: string;
+}
+
+export const EVENT_COLUMNS =
+  'global_position, stream_id, stream_revision, event_id, event_type, schema_version, recorded_at, correlation_id, causation_id, actor, tenant, payload, content_hash, prev_hash, hash';
+
+export function rowToEvent(r: EventRow): RecordedEvent {
+  return {
+    id: r.event_id,
+    type: r.event_type,
+    version: r.schema_version,
+    streamId: r.stream_id,
+    revision: toBigInt(r.stream_revision),
+    position: toBigInt(r.global_position),
+    recordedAt: (r.recorded_at instanceof Date ? r.recorded_at : new Date(r.recorded_at)).toISOString(),
+    metadata: { correlationId: r.correlation_id, causationId: r.causation_id, actor: r.actor, tenant: r.tenant },
+    payload: r.payload,
+    contentHash: r.content_hash,
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  };
+}
+
+export class PostgresEventStore implements EventStore {
+  readonly name: string;
+  private queue: PendingAppend[] = [];
+  private flushing = false;
+  private readonly maxGroup = 256;
+
+  constructor(
+    readonly sql: SqlClient,
+    readonly registry: EventTypeRegistry,
+    private readonly opts: { livePollMs?: number; onAppend?: (seconds: number, events: number) => void } = {},
+  ) {
+    this.name = sql.kind === 'pglite' ? 'pglite' : 'postgres';
+  }
+
+  append(streamId: string, events: NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
+    let checked: NewEvent[];
+    try {
+      checked = checkAppend(this.registry, streamId, events, expected);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const request = {
+      stream: streamId,
+      expected: typeof expected === 'bigint' ? expected.toString() : expected,
+      events: checked.map((e) => ({
+        id: e.id,
+        type: e.type,
+        version: e.version,
+        recordedAt: e.recordedAt,
+        correlationId: e.metadata.correlationId,
+        causationId: e.metadata.causationId,
+        actor: e.metadata.actor,
+        tenant: e.metadata.tenant,
+        payload: e.payload,
+        contentHash: contentHash({ ...e, streamId }),
+      })),
+    };
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.queue.push({ request, expected, resolve, reject });
+      if (!this.flushing) void this.flush();
+    });
+  }
+
+  /** Drains the queue: each round sends every waiting request in one transaction. */
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.queue.length > 0) {
+        const group = this.queue.splice(0, this.maxGroup);
+        const started = performance.now();
+        let outcomes: AppendOutcome[] | null = null;
+        try {
+          outcomes = await this.runAppend(group.map((p) => p.request));
+        } catch (err) {
+          if (group.length === 1) {
+            group[0].reject(mapError(err));
+            continue;
+          }
+          // Something in the group broke the transaction (nothing was written): retry each
+          // request alone so one bad request cannot fail the others.
+          for (const p of group) {
+            try {
+              settle(p, (await this.runAppend([p.request]))[0]);
+            } catch (e) {
+              p.reject(mapError(e));
+            }
+          }
+          continue;
+        }
+        const count = group.reduce((n, p) => n + p.request.events.length, 0);
+        this.opts.onAppend?.((performance.now() - started) / 1000, count);
+        group.forEach((p, i) => settle(p, outcomes![i]));
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private async runAppend(requests: PendingAppend['request'][]): Promise<AppendOutcome[]> {
+    const { rows } = await this.sql.query<{ r: AppendOutcome[] | string }>('SELECT arbiter_append($1::jsonb) AS r', [
+      JSON.stringify(requests),
+    ]);
+    const r = rows[0].r;
+    return typeof r === 'string' ? (JSON.parse(r) as AppendOutcome[]) : r;
+  }
+
+  async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    const backward = options.direction === 'backward';
+    const params: unknown[] = [streamId];
+    let where = 'stream_id = $1';
+    if (options.fromRevision !== undefined) {
+      params.push(options.fromRevision.toString());
+      where += backward ? ` AND stream_revision <= $2` : ` AND stream_revision >= $2`;
+    }
+    const limit = options.maxCount !== undefined ? ` LIMIT ${Math.max(0, Math.floor(options.maxCount))}` : '';
+    try {
+      const { rows } = await this.sql.query<EventRow>(
+        `SELECT ${EVENT_COLUMNS} FROM events WHERE ${where} ORDER BY stream_revision ${backward ? 'DESC' : 'ASC'}${limit}`,
+        params,
+      );
+      return rows.map((r) => (options.raw ? rowToEvent(r) : this.registry.upcast(rowToEvent(r))));
+    } catch (err) {
+      throw mapError(err);
+    }
+  }
+
+  async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    const params: unknown[] = [(options.after ?? 0n).toString()];
+    const where = ['global_position > $1', ...filterSql(options.filter, params)];
+    const limit = Math.max(1, Math.min(options.maxCount ?? 1000, 100_000));
+    try {
+      const { rows } = await this.sql.query<EventRow>(
+        `SELECT ${EVENT_COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY global_position LIMIT ${limit}`,
+        params,
+      );
+      return rows.map((r) => (options.raw ? rowToEvent(r) : this.registry.upcast(rowToEvent(r))));
+    } catch (err) {
+      throw mapError(err);
+    }
+  }
+
+  async headPosition(): Promise<bigint> {
+    const { rows } = await this.sql.query<{ position: string }>('SELECT position FROM event_log_head WHERE id = 1');
+    return rows.length ? toBigInt(rows[0].position) : 0n;
+  }
+
+  subscribeToAll(options: SubscribeOptions): Subscription {
+    const batchSize = options.batchSize ?? 500;
+    const pollMs = this.opts.livePollMs ?? 1000;
+    let position = options.after ?? 0n;
+    let stopped = false;
+    let wake: (() => void) | null = null;
+    let pendingWake = false;
+    let unlisten: (() => Promise<void>) | null = null;
+    const nudge = () => {
+      pendingWake = true;
+      wake?.();
+    };
+
+    const loop = async () => {
+      try {
+        unlisten = await this.sql.listen('arbiter_events', nudge);
+      } catch {
+        // Without LISTEN the subscription still follows the log by polling.
+      }
+      while (!stopped) {
+        let page: RecordedEvent[];
+        try {
+          pendingWake = false;
+          page = await this.readAll({ after: position, maxCount: batchSize, filter: options.filter });
+        } catch (err) {
+          options.onError?.(err as Error);
+          await sleep(pollMs);
+          continue;
+        }
+        if (stopped) break;
+        if (page.length > 0) {
+          await options.onEvents(page);
+          position = page[page.length - 1].position;
+          if (page.length === batchSize) continue;
+        }
+        if (pendingWake) continue;
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, pollMs);
+          wake = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+        wake = null;
+      }
+    };
+    const done = loop().catch((err) => options.onError?.(err as Error)).finally(async () => {
+      if (unlisten) await unlisten().catch(() => undefined);
+    });
+    return {
+      get position() {
+        return position;
+      },
+      async stop() {
+        stopped = true;
+        wake?.();
+        await done;
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    // The SqlClient is shared with read models; its owner closes it.
+  }
+}
+
+export function filterSql(filter: ReadAllFilter | undefined, params: unknown[]): string[] {
+  const where: string[] = [];
+  if (filter?.eventTypes?.length) {
+    params.push(filter.eventTypes);
+    where.push(`event_type = ANY($${params.length}::text[])`);
+  }
+  if (filter?.streamPrefix) {
+    params.push(filter.streamPrefix.replace(/[\\%_]/g, (c) => `\\${c}`) + '%');
+    where.push(`stream_id LIKE $${params.length}`);
+  }
+  return where;
+}
+
+function settle(p: PendingAppend, o: AppendOutcome): void {
+  switch (o.status) {
+    case 'ok':
+    case 'duplicate':
+      p.resolve({ nextRevision: BigInt(o.nextRevision!), position: BigInt(o.position!), duplicate: o.status === 'duplicate' });
+      return;
+    case 'wrong_expected_revision':
+      p.reject(new WrongExpectedRevisionError(p.request.stream, p.expected, BigInt(o.actual!)));
+      return;
+    case 'idempotency_conflict':
+      p.reject(
+        new IdempotencyConflictError(
+          p.request.stream,
+          `${o.found} of ${p.request.events.length} event ids already exist${o.stream && o.stream !== p.request.stream ? ` (in stream "${o.stream}")` : ''}`,
+        ),
+      );
+  }
+}
+
+function mapError(err: unknown): unknown {
+  const code = (err as { code?: string })?.code;
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === '57P01' || code === '08006' || code === '08001') {
+    return new EventStoreUnavailableError(`PostgreSQL event store unavailable: ${(err as Error).message}`, { cause: err });
+  }
+  return err;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,223 @@
+// One contract for the event store port, run against every adapter (PostgreSQL, PGlite, and
+// EventStoreDB when EVENTSTORE_URL is set). Streams get random names so tests share one log.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RecordedEvent } from '../../src/ledger/envelope.js';
+import { IdempotencyConflictError, InvalidEventError, WrongExpectedRevisionError } from '../../src/ledger/errors.js';
+import type { EventStore } from '../../src/ledger/event-store.port.js';
+import { ev } from '../support/events.js';
+
+export interface ContractTarget {
+  store: EventStore;
+  cleanup(): Promise<void>;
+}
+
+const sid = (p = 's') => `${p}-${randomUUID().slice(0, 8)}`;
+
+export interface ContractOptions {
+  skip?: boolean;
+  /**
+   * Whether the store refuses an event id already used in another stream. PostgreSQL does (ids
+   * are unique in the log); EventStoreDB has no index by event id (docs/decisions/0003).
+   */
+  uniqueIdsAcrossStreams?: boolean;
+}
+
+export function eventStoreContract(name: string, open: () => Promise<ContractTarget>, opts: ContractOptions = {}) {
+  describe.skipIf(opts.skip)(`event store contract: ${name}`, () => {
+    let target: ContractTarget;
+    let store: EventStore;
+    beforeAll(async () => {
+      target = await open();
+      store = target.store;
+    });
+    afterAll(async () => {
+      await target?.cleanup();
+    });
+
+    it('appends and reads a stream forward and backward with revisions', async () => {
+      const s = sid();
+      const r1 = await store.append(s, [ev('A', { i: 0 }), ev('B', { i: 1 })], 'no_stream');
+      expect(r1.nextRevision).toBe(1n);
+      const r2 = await store.append(s, [ev('C', { i: 2 })], 1n);
+      expect(r2.nextRevision).toBe(2n);
+      expect(r2.position).toBeGreaterThan(r1.position);
+      const fwd = await store.readStream(s);
+      expect(fwd.map((e) => e.type)).toEqual(['A', 'B', 'C']);
+      expect(fwd.map((e) => e.revision)).toEqual([0n, 1n, 2n]);
+      const back = await store.readStream(s, { direction: 'backward', maxCount: 2 });
+      expect(back.map((e) => e.type)).toEqual(['C', 'B']);
+      const from1 = await store.readStream(s, { fromRevision: 1n });
+      expect(from1.map((e) => e.type)).toEqual(['B', 'C']);
+      expect(await store.readStream(sid('missing'))).toEqual([]);
+    });
+
+    it('keeps the envelope: ids, metadata, times and payload round-trip', async () => {
+      const s = sid();
+      const e = ev('Enveloped', { amount: '123456789012345678901234567890', nested: { ok: true, list: [1, 2, 3] } });
+      e.metadata = { correlationId: 'corr-x', causationId: 'cause-y', actor: 'operator:alice', tenant: 'desk-1' };
+      await store.append(s, [e], 'any');
+      const [got] = await store.readStream(s);
+      expect(got.id).toBe(e.id);
+      expect(got.metadata).toEqual(e.metadata);
+      expect(got.recordedAt).toBe(e.recordedAt);
+      expect(got.payload).toEqual(e.payload);
+      expect(got.version).toBe(1);
+      expect(got.streamId).toBe(s);
+      expect(got.hash).toMatch(/^[0-9a-f]{64}$/);
+      expect(got.prevHash).toBe('0'.repeat(64));
+    });
+
+    it('rejects a wrong expected revision with a typed error and writes nothing', async () => {
+      const s = sid();
+      await store.append(s, [ev()], 'no_stream');
+      await expect(store.append(s, [ev()], 'no_stream')).rejects.toBeInstanceOf(WrongExpectedRevisionError);
+      await expect(store.append(s, [ev(), ev()], 5n)).rejects.toMatchObject({ actual: 0n, streamId: s });
+      await expect(store.append(sid('new'), [ev()], 'exists')).rejects.toBeInstanceOf(WrongExpectedRevisionError);
+      await expect(store.append(sid('new'), [ev()], 0n)).rejects.toMatchObject({ actual: -1n });
+      expect(await store.readStream(s)).toHaveLength(1);
+      await store.append(s, [ev()], 'exists');
+      await store.append(s, [ev()], 'any');
+      expect(await store.readStream(s)).toHaveLength(3);
+    });
+
+    it('lets exactly one of many concurrent writers win the same expected revision', async () => {
+      const s = sid();
+      await store.append(s, [ev()], 'no_stream');
+      const results = await Promise.allSettled(
+        Array.from({ length: 10 }, () => store.append(s, [ev('Race'), ev('Race')], 0n)),
+      );
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(WrongExpectedRevisionError);
+      expect(await store.readStream(s)).toHaveLength(3);
+    });
+
+    it('is idempotent: re-appending the same event ids succeeds without duplicating', async () => {
+      const s = sid();
+      const batch = [ev('I1'), ev('I2')];
+      const first = await store.append(s, batch, 'no_stream');
+      const again = await store.append(s, batch, 'no_stream');
+      expect(again.nextRevision).toBe(first.nextRevision);
+      expect(again.position).toBe(first.position);
+      expect(again.duplicate).toBe(true);
+      const concurrent = await Promise.all([store.append(s, [batch[0], batch[1]], 'any'), store.append(s, batch, 'any')]);
+      expect(concurrent.every((r) => r.nextRevision === 1n)).toBe(true);
+      expect(await store.readStream(s)).toHaveLength(2);
+    });
+
+    it('refuses to reuse some event ids of another append', async () => {
+      const s = sid();
+      const a = ev('X');
+      await store.append(s, [a], 'any');
+      await expect(store.append(s, [a, ev('Y')], 'any')).rejects.toBeInstanceOf(IdempotencyConflictError);
+      if (opts.uniqueIdsAcrossStreams ?? true) {
+        await expect(store.append(sid(), [a], 'any')).rejects.toBeInstanceOf(IdempotencyConflictError);
+      }
+      expect(await store.readStream(s)).toHaveLength(1);
+    });
+
+    it('refuses bad input with clear errors and writes nothing', async () => {
+      const s = sid();
+      await expect(store.append(s, [], 'any')).rejects.toBeInstanceOf(InvalidEventError);
+      await expect(store.append('bad stream id!', [ev()], 'any')).rejects.toThrow(/stream id/);
+      await expect(store.append(s, [ev('T', { price: 1.5 })], 'any')).rejects.toThrow(/write amounts as strings/);
+      await expect(store.append(s, [ev('T', { n: 1n })], 'any')).rejects.toThrow(/bigint/);
+      await expect(store.append(s, [{ ...ev(), id: 'nope' }], 'any')).rejects.toThrow(/not a UUID/);
+      const dup = ev();
+      await expect(store.append(s, [dup, dup], 'any')).rejects.toThrow(/appears twice/);
+      await expect(store.append(s, [ev('TestAmountRecorded', { mint: 'SOL', amount: 12 })], 'any')).rejects.toThrow(
+        /payload.amount must be an integer amount/,
+      );
+      await expect(store.append(s, [ev('T', { s: 'a\u0000b' })], 'any')).rejects.toThrow(/NUL/);
+      expect(await store.readStream(s)).toEqual([]);
+    });
+
+    it('stores large payloads and unicode exactly', async () => {
+      const s = sid();
+      const big = 'x'.repeat(1_000_000);
+      const text = 'Zürich — 東京 — עברית — 🚀🌕 — \u2028 — "quoted" \\ back';
+      await store.append(s, [ev('Big', { big }), ev('Uni', { text, [text]: text })], 'no_stream');
+      const [a, b] = await store.readStream(s);
+      expect((a.payload as { big: string }).big.length).toBe(1_000_000);
+      expect(b.payload).toEqual({ text, [text]: text });
+    });
+
+    it('reads the global log in position order, filtered by type and stream prefix, from mid-log', async () => {
+      const prefix = `flt${randomUUID().slice(0, 6)}`;
+      const type = `Only${randomUUID().slice(0, 6)}`;
+      await store.append(`${prefix}-1`, [ev(type), ev('Other')], 'any');
+      await store.append(sid('elsewhere'), [ev(type)], 'any');
+      await store.append(`${prefix}-2`, [ev('Other'), ev(type)], 'any');
+      const byPrefix = await readEverything(store, { streamPrefix: prefix });
+      expect(byPrefix.map((e) => e.type)).toEqual([type, 'Other', 'Other', type]);
+      const byType = await readEverything(store, { eventTypes: [type] });
+      expect(byType).toHaveLength(3);
+      const both = await readEverything(store, { eventTypes: [type], streamPrefix: prefix });
+      expect(both).toHaveLength(2);
+      // A reader that starts mid-log sees exactly what follows its checkpoint.
+      const mid = byPrefix[1].position;
+      const rest = (await readEverything(store, { streamPrefix: prefix }, mid)).map((e) => e.id);
+      expect(rest).toEqual(byPrefix.slice(2).map((e) => e.id));
+      expect(await store.headPosition()).toBeGreaterThanOrEqual(byPrefix[3].position);
+    });
+
+    it('under many concurrent writers a subscriber sees every event once, in increasing positions', async () => {
+      const prefix = `ord${randomUUID().slice(0, 6)}`;
+      const start = await store.headPosition();
+      const seen: RecordedEvent[] = [];
+      const writers = 8;
+      const perWriter = 40;
+      const total = writers * perWriter * 2;
+      let resolveAll!: () => void;
+      const all = new Promise<void>((r) => (resolveAll = r));
+      const sub = store.subscribeToAll({
+        after: start,
+        filter: { streamPrefix: prefix },
+        batchSize: 37,
+        onEvents: async (events) => {
+          seen.push(...events);
+          if (seen.length >= total) resolveAll();
+        },
+      });
+      await Promise.all(
+        Array.from({ length: writers }, async (_, w) => {
+          for (let i = 0; i < perWriter; i++) {
+            await store.append(`${prefix}-${w}-${i % 5}`, [ev('W', { w, i }), ev('W', { w, i })], 'any');
+          }
+        }),
+      );
+      await Promise.race([all, new Promise((_, rej) => setTimeout(() => rej(new Error(`saw ${seen.length}/${total}`)), 20_000))]);
+      await new Promise((r) => setTimeout(r, 200));
+      await sub.stop();
+      expect(seen).toHaveLength(total);
+      expect(new Set(seen.map((e) => e.id)).size).toBe(total);
+      for (let i = 1; i < seen.length; i++) expect(seen[i].position > seen[i - 1].position).toBe(true);
+      // Per stream, revisions arrive in order too.
+      const lastRev = new Map<string, bigint>();
+      for (const e of seen) {
+        const prev = lastRev.get(e.streamId) ?? -1n;
+        expect(e.revision).toBe(prev + 1n);
+        lastRev.set(e.streamId, e.revision);
+      }
+    });
+
+    it('chains hashes per stream', async () => {
+      const s = sid();
+      await store.append(s, [ev(), ev()], 'any');
+      await store.append(s, [ev()], 'any');
+      const events = await store.readStream(s);
+      expect(events[1].prevHash).toBe(events[0].hash);
+      expect(events[2].prevHash).toBe(events[1].hash);
+    });
+  });
+}
+
+async function readEverything(store: EventStore, filter: { eventTypes?: string[]; streamPrefix?: string }, after = 0n) {
+  const out: RecordedEvent[] = [];
+  for (;;) {
+    const page = await store.readAll({ after, maxCount: 2, filter });
+    if (!page.length) return out;
+    out.push(...page);
+    after = page[page.length - 1].position;
+  }
+}
