@@ -1,0 +1,229 @@
+// Runs projections: each catches up from its checkpoint in large batches, then follows live
+// appends (woken by the store's NOTIFY on PostgreSQL, or by polling). Also rebuilds a projection
+// into a fresh generation while the live one keeps serving, then switches over.
+import type { RecordedEvent } from '../ledger/envelope.js';
+import type { EventStore } from '../ledger/event-store.port.js';
+import type { SqlClient } from '../shared/sql/sql-client.js';
+import type { ProjectionDefinition } from './projection.js';
+import { ProjectionStore } from './projection-store.js';
+
+export interface ScanResult {
+  events: RecordedEvent[];
+  /** The checkpoint after this batch: the last event's position, or the log's head when caught up. */
+  to: bigint;
+  caughtUp: boolean;
+}
+
+/** Reads the next batch of a projection's events after `from`. */
+export async function scan(store: EventStore, def: ProjectionDefinition, from: bigint, batchSize: number): Promise<ScanResult> {
+  // Read the head first: appends are serialised, so every matching event at or below it is
+  // visible to the read that follows, and a short page means we are caught up to the head.
+  const head = await store.headPosition();
+  const events = await store.readAll({ after: from, maxCount: batchSize, filter: { eventTypes: def.eventTypes } });
+  if (events.length === batchSize) return { events, to: events[events.length - 1].position, caughtUp: false };
+  const last = events.length ? events[events.length - 1].position : from;
+  return { events, to: head > last ? head : last, caughtUp: true };
+}
+
+export interface RebuildProgress {
+  projection: string;
+  generation: number;
+  position: bigint;
+  head: bigint;
+  eventsApplied: number;
+  elapsedSeconds: number;
+  eventsPerSecond: number;
+  /** Seconds left at the current rate, from positions still to scan; null until measurable. */
+  etaSeconds: number | null;
+}
+
+export interface RebuildResult {
+  generation: number;
+  eventsApplied: number;
+  seconds: number;
+  digest: string;
+}
+
+export async function rebuildProjection(
+  store: EventStore,
+  sql: SqlClient,
+  def: ProjectionDefinition,
+  opts: { batchSize?: number; onProgress?: (p: RebuildProgress) => void } = {},
+): Promise<RebuildResult> {
+  const projections = new ProjectionStore(sql);
+  const batchSize = opts.batchSize ?? 5000;
+  await projections.ensureActive(def);
+  const gen = await projections.createBuilding(def);
+  const started = performance.now();
+  let position = 0n;
+  let applied = 0;
+  const report = (head: bigint) => {
+    const elapsed = (performance.now() - started) / 1000;
+    const rate = elapsed > 0 ? applied / elapsed : 0;
+    const posRate = elapsed > 0 ? Number(position) / elapsed : 0;
+    opts.onProgress?.({
+      projection: def.name,
+      generation: gen.generation,
+      position,
+      head,
+      eventsApplied: applied,
+      elapsedSeconds: elapsed,
+      eventsPerSecond: rate,
+      etaSeconds: posRate > 0 ? Math.max(0, Number(head - position) / posRate) : null,
+    });
+  };
+  for (;;) {
+    const batch = await scan(store, def, position, batchSize);
+    if (!(await projections.applyBatch(def, gen.generation, position, batch.to, batch.events))) {
+      throw new Error(`rebuild of ${def.name} lost its generation ${gen.generation} to another rebuild`);
+    }
+    applied += batch.events.length;
+    position = batch.to;
+    report(batch.caughtUp ? batch.to : await store.headPosition());
+    if (batch.caughtUp) break;
+  }
+  // Switch: the last events that arrived meanwhile are applied inside the switching transaction.
+  await projections.switchTo(def, gen.generation, async (tx) => {
+    for (;;) {
+      const batch = await scan(store, def, position, batchSize);
+      if (!(await projections.applyBatch(def, gen.generation, position, batch.to, batch.events, tx))) {
+        throw new Error(`rebuild of ${def.name}: generation ${gen.generation} moved during switch-over`);
+      }
+      applied += batch.events.length;
+      position = batch.to;
+      if (batch.caughtUp) return;
+    }
+  });
+  report(position);
+  return {
+    generation: gen.generation,
+    eventsApplied: applied,
+    seconds: (performance.now() - started) / 1000,
+    digest: await projections.digest(def, gen.generation),
+  };
+}
+
+export interface ProjectionStatus {
+  name: string;
+  generation: number;
+  checkpoint: bigint;
+  head: bigint;
+  lag: bigint;
+  running: boolean;
+  lastError: string | null;
+}
+
+/** Follows the log for a set of projections until stopped. */
+export class ProjectionRunner {
+  private readonly projections: ProjectionStore;
+  private readonly state = new Map<string, { generation: number; checkpoint: bigint; lastError: string | null }>();
+  private stopped = false;
+  private loops: Promise<void>[] = [];
+  private wakers = new Set<() => void>();
+  private unlisten: (() => Promise<void>) | null = null;
+  private head = 0n;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly sql: SqlClient,
+    readonly definitions: ProjectionDefinition[],
+    private readonly opts: { batchSize?: number; pollMs?: number; onBatch?: (name: string, events: number) => void } = {},
+  ) {
+    this.projections = new ProjectionStore(sql);
+  }
+
+  async start(): Promise<void> {
+    for (const def of this.definitions) {
+      const gen = await this.projections.ensureActive(def);
+      this.state.set(def.name, { generation: gen.generation, checkpoint: gen.checkpoint, lastError: null });
+    }
+    try {
+      this.unlisten = await this.sql.listen('arbiter_events', () => this.wakeAll());
+    } catch {
+      // Polling alone still follows the log.
+    }
+    this.loops = this.definitions.map((def) => this.follow(def));
+  }
+
+  /** Resolves once every projection has reached the log's head as it was when called. */
+  async waitUntilCaughtUp(timeoutMs = 30_000): Promise<void> {
+    const target = await this.store.headPosition();
+    const deadline = Date.now() + timeoutMs;
+    while ([...this.state.values()].some((s) => s.checkpoint < target)) {
+      if (Date.now() > deadline) throw new Error(`projections did not reach position ${target} within ${timeoutMs} ms`);
+      this.wakeAll();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  async status(): Promise<ProjectionStatus[]> {
+    this.head = await this.store.headPosition();
+    return this.definitions.map((def) => {
+      const s = this.state.get(def.name);
+      const checkpoint = s?.checkpoint ?? 0n;
+      return {
+        name: def.name,
+        generation: s?.generation ?? 0,
+        checkpoint,
+        head: this.head,
+        lag: this.head > checkpoint ? this.head - checkpoint : 0n,
+        running: !this.stopped && !!s,
+        lastError: s?.lastError ?? null,
+      };
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wakeAll();
+    await Promise.allSettled(this.loops);
+    if (this.unlisten) await this.unlisten().catch(() => undefined);
+  }
+
+  private wakeAll() {
+    for (const w of [...this.wakers]) w();
+  }
+
+  private async follow(def: ProjectionDefinition): Promise<void> {
+    const batchSize = this.opts.batchSize ?? 1000;
+    const pollMs = this.opts.pollMs ?? 500;
+    const s = this.state.get(def.name)!;
+    while (!this.stopped) {
+      let caughtUp = false;
+      try {
+        const batch = await scan(this.store, def, s.checkpoint, batchSize);
+        caughtUp = batch.caughtUp;
+        if (batch.to !== s.checkpoint) {
+          const ok = await this.projections.applyBatch(def, s.generation, s.checkpoint, batch.to, batch.events);
+          if (ok) {
+            s.checkpoint = batch.to;
+            if (batch.events.length) this.opts.onBatch?.(def.name, batch.events.length);
+          } else {
+            // A rebuild switched generations, or another process advanced us: reload and go on.
+            const active = await this.projections.ensureActive(def);
+            s.generation = active.generation;
+            s.checkpoint = active.checkpoint;
+            caughtUp = false;
+          }
+        }
+        s.lastError = null;
+      } catch (err) {
+        s.lastError = (err as Error).message;
+        caughtUp = true; // back off, then retry the same batch: nothing was committed
+      }
+      if (caughtUp && !this.stopped) await this.sleep(pollMs);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        this.wakers.delete(done);
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      this.wakers.add(done);
+    });
+  }
+}

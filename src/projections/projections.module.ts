@@ -1,0 +1,42 @@
+// Runs every projection of /projections in the app process and exposes their status and lag.
+import { Global, Inject, Injectable, Logger, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { EVENT_STORE, type EventStore } from '../ledger/event-store.port.js';
+import { SQL_CLIENT } from '../ledger/ledger.module.js';
+import type { SqlClient } from '../shared/sql/sql-client.js';
+import { Metrics } from '../shared/metrics/metrics.js';
+import { allProjections } from '../../projections/index.js';
+import { ProjectionRunner } from './projection-runner.js';
+
+@Injectable()
+export class ProjectionsService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('Projections');
+  readonly runner: ProjectionRunner;
+
+  constructor(
+    @Inject(EVENT_STORE) readonly store: EventStore,
+    @Inject(SQL_CLIENT) readonly sql: SqlClient,
+    private readonly metrics: Metrics,
+  ) {
+    this.runner = new ProjectionRunner(store, sql, allProjections, {
+      onBatch: (name, n) => metrics.projectionEventsAppliedTotal.inc({ projection: name }, n),
+    });
+  }
+
+  /** Refreshes the lag gauge; called before each /metrics scrape. */
+  async updateLagMetrics(): Promise<void> {
+    for (const s of await this.runner.status()) this.metrics.projectionLagEvents.set({ projection: s.name }, Number(s.lag));
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.runner.start();
+    this.logger.log(`following the log: ${allProjections.map((p) => p.name).join(', ')}`);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.runner.stop();
+  }
+}
+
+@Global()
+@Module({ providers: [ProjectionsService], exports: [ProjectionsService] })
+export class ProjectionsModule {}
