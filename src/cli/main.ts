@@ -1,0 +1,241 @@
+#!/usr/bin/env node
+// The `arbiter` command line: replay (an auditor's view of history as of a point in time),
+// verify (hash chains), rebuild (a projection, with progress). Bad arguments exit 2 with usage.
+import { loadConfig, ConfigError } from '../config/config.js';
+import { buildEventRegistry } from '../event-catalog.js';
+import { toJsonEvent, type RecordedEvent } from '../ledger/envelope.js';
+import type { EventStore } from '../ledger/event-store.port.js';
+import { openEventStore, openSqlClient } from '../ledger/ledger.module.js';
+import { verifyLog } from '../ledger/verify.js';
+import { rebuildProjection, type RebuildProgress } from '../projections/projection-runner.js';
+import type { SqlClient } from '../shared/sql/sql-client.js';
+import { allProjections, findProjection } from '../../projections/index.js';
+import { parseArgs, UsageError } from './args.js';
+import { Logger } from '@nestjs/common';
+
+const USAGE = `Usage:
+  arbiter replay (--stream ID | --all) [--until ISO-TIME | --until-position N] [--json]
+      Print history as it stood at a point in time (default: now).
+  arbiter verify [--stream ID]
+      Recompute the hash chains; exit 1 naming the first event that does not match.
+  arbiter rebuild PROJECTION
+      Rebuild one projection from position 0 into fresh tables, then switch over.
+      Projections: ${allProjections.map((p) => p.name).join(', ')}
+  arbiter help
+
+Configuration comes from the environment (DATABASE_URL, EVENTSTORE_URL, ARBITER_DATA_DIR); see README.`;
+
+export interface CliIo {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  isTty: boolean;
+}
+
+const processIo: CliIo = {
+  out: (s) => process.stdout.write(s),
+  err: (s) => process.stderr.write(s),
+  isTty: !!process.stderr.isTTY,
+};
+
+export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.env, io: CliIo = processIo): Promise<number> {
+  const [command, ...rest] = argv;
+  let parsed: ReturnType<typeof prepare>;
+  try {
+    parsed = prepare(command, rest);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err(`arbiter: ${err.message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  if (parsed.kind === 'help') {
+    io.out(`${USAGE}\n`);
+    return 0;
+  }
+  let sql: SqlClient | null = null;
+  let store: EventStore | null = null;
+  try {
+    const config = loadConfig(env);
+    Logger.overrideLogger(false);
+    sql = await openSqlClient(config);
+    store = await openEventStore(config, sql, buildEventRegistry());
+    switch (parsed.kind) {
+      case 'replay':
+        return await replay(store, parsed, io);
+      case 'verify':
+        return await verify(store, parsed.stream, io);
+      case 'rebuild':
+        return await rebuild(store, sql, parsed.projection, io);
+    }
+    return 0;
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      io.err(`arbiter: ${err.message}\n`);
+      return 2;
+    }
+    io.err(`arbiter: ${(err as Error).message}\n`);
+    return 1;
+  } finally {
+    await store?.close().catch(() => undefined);
+    await sql?.close().catch(() => undefined);
+  }
+}
+
+type Parsed =
+  | { kind: 'help' }
+  | { kind: 'replay'; stream: string | null; untilTime: string | null; untilPosition: bigint | null; json: boolean }
+  | { kind: 'verify'; stream: string | null }
+  | { kind: 'rebuild'; projection: string };
+
+function prepare(command: string | undefined, rest: string[]): Parsed {
+  switch (command) {
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      return { kind: 'help' };
+    case 'replay': {
+      const a = parseArgs(rest, { values: ['stream', 'until', 'until-position'], booleans: ['all', 'json'] });
+      if (a.positionals.length) throw new UsageError(`replay takes no positional arguments (got "${a.positionals[0]}")`);
+      const stream = (a.flags.get('stream') as string | undefined) ?? null;
+      if (!stream === !a.flags.has('all')) throw new UsageError('replay needs exactly one of --stream ID or --all');
+      const until = (a.flags.get('until') as string | undefined) ?? null;
+      const untilPos = (a.flags.get('until-position') as string | undefined) ?? null;
+      if (until && untilPos) throw new UsageError('give --until or --until-position, not both');
+      if (until && (Number.isNaN(Date.parse(until)) || !/^\d{4}-\d{2}-\d{2}/.test(until))) {
+        throw new UsageError(`--until must be an ISO-8601 time such as 2026-11-25T12:00:00Z (got "${until}")`);
+      }
+      if (untilPos && !/^\d+$/.test(untilPos)) throw new UsageError(`--until-position must be a non-negative integer (got "${untilPos}")`);
+      return {
+        kind: 'replay',
+        stream,
+        untilTime: until ? new Date(until).toISOString() : null,
+        untilPosition: untilPos ? BigInt(untilPos) : null,
+        json: a.flags.has('json'),
+      };
+    }
+    case 'verify': {
+      const a = parseArgs(rest, { values: ['stream'], booleans: [] });
+      if (a.positionals.length) throw new UsageError(`verify takes no positional arguments (got "${a.positionals[0]}")`);
+      return { kind: 'verify', stream: (a.flags.get('stream') as string | undefined) ?? null };
+    }
+    case 'rebuild': {
+      const a = parseArgs(rest, { values: [], booleans: [] });
+      if (a.positionals.length !== 1) throw new UsageError('rebuild needs exactly one projection name');
+      if (!findProjection(a.positionals[0])) {
+        throw new UsageError(`unknown projection "${a.positionals[0]}"; known: ${allProjections.map((p) => p.name).join(', ')}`);
+      }
+      return { kind: 'rebuild', projection: a.positionals[0] };
+    }
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+/** Events as of the cut-off: at or before the time, or at or before the global position. */
+function inView(e: RecordedEvent, p: Extract<Parsed, { kind: 'replay' }>): boolean {
+  if (p.untilPosition !== null) return e.position <= p.untilPosition;
+  if (p.untilTime !== null) return e.recordedAt <= p.untilTime;
+  return true;
+}
+
+async function replay(store: EventStore, p: Extract<Parsed, { kind: 'replay' }>, io: CliIo): Promise<number> {
+  let count = 0;
+  const print = (e: RecordedEvent) => {
+    count++;
+    if (p.json) io.out(`${JSON.stringify(toJsonEvent(e))}\n`);
+    else
+      io.out(
+        `${e.position.toString().padStart(8)}  ${e.recordedAt}  ${e.streamId}@${e.revision}  ${e.type} v${e.version}  ` +
+          `actor=${e.metadata.actor} corr=${e.metadata.correlationId}  ${JSON.stringify(e.payload)}\n`,
+      );
+  };
+  if (p.stream) {
+    let from = 0n;
+    for (;;) {
+      const page = await store.readStream(p.stream, { fromRevision: from, maxCount: 1000 });
+      for (const e of page) if (inView(e, p)) print(e);
+      if (page.length < 1000) break;
+      from = page[page.length - 1].revision + 1n;
+    }
+    if (count === 0) io.err(`no events in stream "${p.stream}" as of the cut-off\n`);
+    return 0;
+  }
+  let after = 0n;
+  for (;;) {
+    const page = await store.readAll({ after, maxCount: 1000 });
+    if (!page.length) break;
+    for (const e of page) {
+      if (p.untilPosition !== null && e.position > p.untilPosition) return 0;
+      if (inView(e, p)) print(e);
+    }
+    after = page[page.length - 1].position;
+  }
+  return 0;
+}
+
+async function verify(store: EventStore, stream: string | null, io: CliIo): Promise<number> {
+  let lastShown = 0;
+  const result = await verifyLog(store, {
+    streamId: stream ?? undefined,
+    onProgress: (checked) => {
+      if (io.isTty && Date.now() - lastShown > 200) {
+        lastShown = Date.now();
+        io.err(`\rverifying… ${checked} events`);
+      }
+    },
+  });
+  if (io.isTty) io.err('\r\x1b[K');
+  if (result.ok) {
+    io.out(`OK: ${result.eventsChecked} events in ${result.streamsChecked} streams, every hash chain intact\n`);
+    return 0;
+  }
+  const f = result.failure!;
+  io.out(
+    `TAMPERED: first bad event is ${f.eventId} (stream ${f.streamId}, revision ${f.revision}, position ${f.position}): ${f.reason}\n`,
+  );
+  return 1;
+}
+
+export function formatProgress(p: RebuildProgress, width = 30): string {
+  const frac = p.head > 0n ? Math.min(1, Number(p.position) / Number(p.head)) : 1;
+  const filled = Math.round(frac * width);
+  const eta = p.etaSeconds === null ? '--' : `${p.etaSeconds.toFixed(0)}s`;
+  return (
+    `${p.projection} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(frac * 100).toFixed(1)}%  ` +
+    `position ${p.position}/${p.head}  ${p.eventsApplied} events  ${Math.round(p.eventsPerSecond)} ev/s  ETA ${eta}`
+  );
+}
+
+async function rebuild(store: EventStore, sql: SqlClient, name: string, io: CliIo): Promise<number> {
+  const def = findProjection(name)!;
+  let lastLine = 0;
+  const result = await rebuildProjection(store, sql, def, {
+    onProgress: (p) => {
+      const now = Date.now();
+      if (io.isTty) io.err(`\r${formatProgress(p)}\x1b[K`);
+      else if (now - lastLine > 1000) {
+        lastLine = now;
+        io.err(`${formatProgress(p)}\n`);
+      }
+    },
+  });
+  if (io.isTty) io.err('\n');
+  io.out(
+    `rebuilt ${name}: generation ${result.generation}, ${result.eventsApplied} events in ${result.seconds.toFixed(2)} s ` +
+      `(${Math.round(result.eventsApplied / Math.max(result.seconds, 1e-9))} ev/s), digest ${result.digest}\n`,
+  );
+  return 0;
+}
+
+const invokedDirectly = !!process.argv[1] && /cli[\\/]main\.js$|[\\/]arbiter$/.test(process.argv[1]);
+if (invokedDirectly || process.env.ARBITER_CLI === '1') {
+  runCli(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err) => {
+      process.stderr.write(`arbiter: ${(err as Error).message}\n`);
+      process.exit(1);
+    },
+  );
+}
