@@ -1,0 +1,27 @@
+// Provides the Signer (token SIGNER) chosen by the environment (see signer.factory.ts), opened
+// once at start so a wrong key or passphrase stops the app before it trades.
+import { Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { KmsSigner } from './aws-kms/kms-signer.js';
+import { createSigner } from './signer.factory.js';
+import { SIGNER, type Signer } from './signer.port.js';
+
+@Global()
+@Module({
+  providers: [
+    {
+      provide: SIGNER,
+      useFactory: async (): Promise<Signer> => {
+        const logger = new Logger('Signing');
+        return (await createSigner(process.env, { log: (n) => (n.startsWith('warning:') ? logger.warn(n) : logger.log(n)) })).signer;
+      },
+    },
+  ],
+  exports: [SIGNER],
+})
+export class SigningModule implements OnApplicationShutdown {
+  constructor(@Inject(SIGNER) private readonly signer: Signer) {}
+
+  onApplicationShutdown(): void {
+    if (this.signer instanceof KmsSigner) this.signer.destroy();
+  }
+}
