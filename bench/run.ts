@@ -1,0 +1,147 @@
+// Benchmarks of the ledger core on the local PostgreSQL (DATABASE_URL, default 127.0.0.1:5432).
+// Prints figures; asserts nothing. `npm run bench` (add `-- --quick` for a smaller run).
+import pg from 'pg';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { cpus } from 'node:os';
+import type { NewEvent } from '../src/ledger/envelope.js';
+import { EventTypeRegistry } from '../src/ledger/event-types.js';
+import { PostgresEventStore } from '../src/ledger/postgres/postgres-event-store.js';
+import { rebuildProjection } from '../src/projections/projection-runner.js';
+import { migrate } from '../src/shared/sql/migrator.js';
+import { PgSqlClient } from '../src/shared/sql/pg-client.js';
+import { auditIndex } from '../projections/audit-index.js';
+
+const SERVER = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const quick = process.argv.includes('--quick');
+const STREAMS = quick ? 200 : 2000;
+const PER_STREAM = 10;
+const REBUILD_EVENTS = quick ? 10_000 : 100_000;
+
+const registry = new EventTypeRegistry(true);
+const meta = { correlationId: 'bench', causationId: null, actor: 'bench', tenant: 'default' };
+const event = (i: number): NewEvent => ({
+  id: randomUUID(),
+  type: 'FillConfirmed',
+  version: 1,
+  payload: { opportunityId: randomUUID(), amountIn: '1000000000', amountOut: String(1000000000 + i), slot: String(300000000 + i) },
+  metadata: meta,
+  recordedAt: new Date().toISOString(),
+});
+
+async function withDatabase<T>(fn: (url: string) => Promise<T>): Promise<T> {
+  const name = `arbiter_bench_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: SERVER });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const u = new URL(SERVER);
+  u.pathname = `/${name}`;
+  try {
+    return await fn(u.toString());
+  } finally {
+    const a = new pg.Client({ connectionString: SERVER });
+    await a.connect();
+    await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await a.end();
+  }
+}
+
+const rows: string[][] = [];
+function report(name: string, events: number, seconds: number, note = '') {
+  const rate = Math.round(events / seconds);
+  rows.push([name, String(events), seconds.toFixed(2), String(rate), note]);
+  console.log(`${name.padEnd(58)} ${String(events).padStart(7)} events ${seconds.toFixed(2).padStart(7)} s ${String(rate).padStart(8)} ev/s ${note}`);
+}
+
+/** Runs `writers` loops over the stream ids; each loop appends its share one append at a time. */
+async function appendBench(stores: PostgresEventStore[], writers: number, batch: number): Promise<number> {
+  const streamIds = Array.from({ length: STREAMS }, (_, s) => `bench-${randomBytes(3).toString('hex')}-${s}`);
+  const work: { stream: string; n: number }[] = [];
+  for (let r = 0; r < PER_STREAM / batch; r++) for (const s of streamIds) work.push({ stream: s, n: batch });
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: writers }, async (_, w) => {
+      const store = stores[w % stores.length];
+      for (;;) {
+        const job = work[next++];
+        if (!job) return;
+        await store.append(job.stream, Array.from({ length: job.n }, (_, i) => event(i)), 'any');
+      }
+    }),
+  );
+  return (performance.now() - started) / 1000;
+}
+
+/** The naive baseline: one INSERT per transaction (autocommit) into a plain table. */
+async function naiveBench(url: string, writers: number): Promise<number> {
+  const pool = new pg.Pool({ connectionString: url, max: writers });
+  await pool.query('CREATE TABLE IF NOT EXISTS naive_events (id bigserial PRIMARY KEY, stream_id text, payload jsonb)');
+  const total = STREAMS * PER_STREAM;
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: writers }, async () => {
+      while (next++ < total) {
+        await pool.query('INSERT INTO naive_events (stream_id, payload) VALUES ($1, $2)', ['s', JSON.stringify(event(next).payload)]);
+      }
+    }),
+  );
+  const s = (performance.now() - started) / 1000;
+  await pool.end();
+  return s;
+}
+
+async function main() {
+  console.log(`Arbiter ledger benchmarks — PostgreSQL ${new URL(SERVER).host}, ${cpus().length} cores, node ${process.version}${quick ? ' (quick)' : ''}\n`);
+  const total = STREAMS * PER_STREAM;
+  await withDatabase(async (url) => {
+    const sql = new PgSqlClient(url, { max: 10 });
+    await migrate(sql);
+    const store = new PostgresEventStore(sql, registry);
+
+    report(`naive INSERT, one row per transaction, 1 writer`, total, await naiveBench(url, 1), 'baseline');
+    report(`naive INSERT, one row per transaction, 8 writers`, total, await naiveBench(url, 8), 'baseline');
+    report(`append 1 event/append, ${STREAMS} streams × ${PER_STREAM}, 1 writer`, total, await appendBench([store], 1, 1));
+    report(`append 1 event/append, ${STREAMS} streams × ${PER_STREAM}, 8 writers`, total, await appendBench([store], 8, 1), 'one process');
+    const separate = Array.from({ length: 8 }, () => new PostgresEventStore(new PgSqlClient(url, { max: 1 }), registry));
+    report(`append 1 event/append, 8 writers, 8 connections`, total, await appendBench(separate, 8, 1), 'like 8 processes');
+    for (const s of separate) await s.sql.close();
+    report(`append 10 events/append, ${STREAMS} streams, 1 writer`, total, await appendBench([store], 1, 10));
+    report(`append 10 events/append, ${STREAMS} streams, 8 writers`, total, await appendBench([store], 8, 10));
+
+    // Top the log up to the rebuild size with 100-event appends, then read and rebuild.
+    let have = Number(await store.headPosition());
+    const fillers: Promise<unknown>[] = [];
+    while (have < REBUILD_EVENTS) {
+      const n = Math.min(100, REBUILD_EVENTS - have);
+      fillers.push(store.append(`fill-${have % 5000}`, Array.from({ length: n }, (_, i) => event(i)), 'any'));
+      have += n;
+      if (fillers.length >= 16) await Promise.all(fillers.splice(0));
+    }
+    await Promise.all(fillers);
+    const head = await store.headPosition();
+
+    let after = 0n;
+    let read = 0;
+    const t0 = performance.now();
+    for (;;) {
+      const page = await store.readAll({ after, maxCount: 5000 });
+      if (!page.length) break;
+      read += page.length;
+      after = page[page.length - 1].position;
+    }
+    report(`full read of the global log (pages of 5000)`, read, (performance.now() - t0) / 1000);
+
+    const r = await rebuildProjection(store, sql, auditIndex);
+    report(`rebuild projection audit_index over the log`, r.eventsApplied, r.seconds, `head ${head}`);
+    await sql.close();
+  });
+  console.log('\n| benchmark | events | seconds | events/s | note |\n|---|---:|---:|---:|---|');
+  for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+}
+
+main().catch((err) => {
+  console.error(`bench failed: ${(err as Error).message}`);
+  process.exit(1);
+});
