@@ -1,0 +1,66 @@
+// Wires the market data ports from MarketConfig: the seeded simulated market (default), or Pyth
+// Hermes + Jupiter + the pair scanner when MARKET=live. One SimulatedMarket instance backs every
+// port in simulated mode, so quotes agree with the prices and the opportunities.
+import { Global, Module, type Provider } from '@nestjs/common';
+import { JupiterQuoteSource } from './jupiter/jupiter-quote-source.js';
+import { loadMarketConfig, type MarketConfig } from './market.config.js';
+import { OPPORTUNITY_SOURCE, type OpportunitySource } from './opportunity-source.port.js';
+import { PRICE_FEED, type PriceFeed } from './price-feed.port.js';
+import { HermesPriceFeed } from './pyth/hermes-price-feed.js';
+import { QUOTE_SOURCE, SWAP_TRANSACTION_SOURCE, type QuoteSource, type SwapTransactionSource } from './quote-source.port.js';
+import { ScanningOpportunitySource } from './scanning-opportunity-source.js';
+import { SimulatedMarket } from './simulated/simulated-market.js';
+
+export const MARKET_CONFIG = Symbol('MARKET_CONFIG');
+const MARKET_ADAPTERS = Symbol('MARKET_ADAPTERS');
+
+export interface MarketAdapters {
+  priceFeed: PriceFeed;
+  quoteSource: QuoteSource;
+  swapTransactions: SwapTransactionSource;
+  opportunities: OpportunitySource;
+  /** Set in simulated mode (tests and tools can step it by hand). */
+  simulated: SimulatedMarket | null;
+}
+
+export function createMarketAdapters(config: MarketConfig): MarketAdapters {
+  if (config.mode === 'simulated') {
+    const sim = new SimulatedMarket({
+      seed: config.simSeed,
+      opportunitiesPerMinute: config.simOpportunitiesPerMinute,
+      pairs: config.pairs,
+      slippageBps: config.slippageBps,
+    });
+    return { priceFeed: sim, quoteSource: sim, swapTransactions: sim, opportunities: sim, simulated: sim };
+  }
+  const retry = { maxAttempts: config.httpRetries + 1, baseDelayMs: 250, maxDelayMs: 4_000 };
+  const jupiter = new JupiterQuoteSource({
+    basePath: config.jupiterUrl,
+    ...(config.jupiterApiKey ? { apiKey: config.jupiterApiKey } : {}),
+    timeoutMs: config.httpTimeoutMs,
+    retry,
+  });
+  return {
+    priceFeed: new HermesPriceFeed({ endpoint: config.hermesUrl, timeoutMs: config.httpTimeoutMs, retry }),
+    quoteSource: jupiter,
+    swapTransactions: jupiter,
+    opportunities: new ScanningOpportunitySource({ pairs: config.pairs, scansPerMinute: config.scansPerMinute, slippageBps: config.slippageBps }),
+    simulated: null,
+  };
+}
+
+export const marketProviders: Provider[] = [
+  { provide: MARKET_CONFIG, useFactory: () => loadMarketConfig() },
+  { provide: MARKET_ADAPTERS, inject: [MARKET_CONFIG], useFactory: (c: MarketConfig) => createMarketAdapters(c) },
+  { provide: PRICE_FEED, inject: [MARKET_ADAPTERS], useFactory: (a: MarketAdapters) => a.priceFeed },
+  { provide: QUOTE_SOURCE, inject: [MARKET_ADAPTERS], useFactory: (a: MarketAdapters) => a.quoteSource },
+  { provide: SWAP_TRANSACTION_SOURCE, inject: [MARKET_ADAPTERS], useFactory: (a: MarketAdapters) => a.swapTransactions },
+  { provide: OPPORTUNITY_SOURCE, inject: [MARKET_ADAPTERS], useFactory: (a: MarketAdapters) => a.opportunities },
+];
+
+@Global()
+@Module({
+  providers: marketProviders,
+  exports: [MARKET_CONFIG, PRICE_FEED, QUOTE_SOURCE, SWAP_TRANSACTION_SOURCE, OPPORTUNITY_SOURCE],
+})
+export class MarketModule {}

@@ -1,0 +1,221 @@
+// A local stand-in for Jupiter's Swap API (https://lite-api.jup.ag/swap/v1) as @jup-ag/api calls
+// it: GET /quote answers a QuoteResponse computed from configurable USD prices (with the fields
+// the generated model does not know, and a float timeTaken, like the real one); POST /swap answers
+// a real serialized web3.js VersionedTransaction paid by the requested userPublicKey (a zero
+// self-transfer plus a memo). Failure modes: HTTP 500/429, slow, malformed JSON, wrong shape.
+// Listens on 127.0.0.1, random port. Never used by src/.
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { PublicKey, SystemProgram, TransactionInstruction, TransactionMessage, VersionedTransaction } from '@solana/web3.js';
+
+export type JupiterFailureMode = 'none' | 'http-500' | 'http-429' | 'slow' | 'malformed-json' | 'wrong-shape';
+
+export interface StandInToken {
+  decimals: number;
+  /** USD price at expo -8 (150 USD = 15_000_000_000n). */
+  usd8: bigint;
+}
+
+export interface JupiterStandIn {
+  url: string;
+  readonly requests: { method: string; path: string; query: Record<string, string>; body?: unknown }[];
+  fail(mode: JupiterFailureMode, times?: number): void;
+  setToken(mint: string, t: StandInToken): void;
+  /** Extra rate on one direction, in bps (positive = more output), e.g. a price dislocation. */
+  setEdgeBps(inputMint: string, outputMint: string, bps: number): void;
+  /** The output the stand-in computes for a quote (tests check the adapter against it). */
+  expectedOut(inputMint: string, outputMint: string, amount: bigint): bigint;
+  close(): Promise<void>;
+}
+
+const MEMO_PROGRAM = new PublicKey('MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr');
+const FEE_BPS = 4n;
+
+export async function startJupiterStandIn(opts: { slowMs?: number; contextSlot?: number } = {}): Promise<JupiterStandIn> {
+  const slowMs = opts.slowMs ?? 3_000;
+  const tokens = new Map<string, StandInToken>();
+  const edges = new Map<string, bigint>();
+  const requests: JupiterStandIn['requests'] = [];
+  const timers = new Set<NodeJS.Timeout>();
+  const sockets = new Set<Socket>();
+  let mode: JupiterFailureMode = 'none';
+  let remaining = Infinity;
+  let slot = opts.contextSlot ?? 312_456_789;
+
+  const expectedOut = (inputMint: string, outputMint: string, amount: bigint): bigint => {
+    const a = tokens.get(inputMint)!;
+    const b = tokens.get(outputMint)!;
+    const fair = (amount * a.usd8 * 10n ** BigInt(b.decimals)) / (b.usd8 * 10n ** BigInt(a.decimals));
+    const edge = edges.get(`${inputMint}>${outputMint}`) ?? 0n;
+    return (fair * (10_000n + edge) * (10_000n - FEE_BPS)) / 100_000_000n;
+  };
+
+  const takeFailure = (): JupiterFailureMode => {
+    if (mode === 'none' || remaining <= 0) return 'none';
+    remaining--;
+    return mode;
+  };
+
+  const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
+    res.writeHead(status, { 'content-type': 'application/json', ...headers });
+    res.end(typeof body === 'string' ? body : JSON.stringify(body));
+  };
+
+  const quote = (q: URLSearchParams, res: ServerResponse) => {
+    const inputMint = q.get('inputMint') ?? '';
+    const outputMint = q.get('outputMint') ?? '';
+    const amountText = q.get('amount') ?? '';
+    const slippageBps = Number(q.get('slippageBps') ?? '50');
+    if (!/^[1-9]\d*$/.test(amountText)) {
+      return send(res, 400, { error: `Query parameter amount cannot be parsed: ${amountText}`, errorCode: 'INVALID_REQUEST' });
+    }
+    if (!tokens.has(inputMint) || !tokens.has(outputMint) || inputMint === outputMint) {
+      return send(res, 400, { error: 'Could not find any route', errorCode: 'COULD_NOT_FIND_ANY_ROUTE' });
+    }
+    const amount = BigInt(amountText);
+    const out = expectedOut(inputMint, outputMint, amount);
+    const threshold = (out * BigInt(10_000 - slippageBps)) / 10_000n;
+    slot += 3;
+    send(res, 200, {
+      inputMint,
+      inAmount: amount.toString(),
+      outputMint,
+      outAmount: out.toString(),
+      otherAmountThreshold: threshold.toString(),
+      swapMode: 'ExactIn',
+      slippageBps,
+      platformFee: null,
+      priceImpactPct: '0.000123',
+      routePlan: [
+        {
+          swapInfo: {
+            ammKey: '5BKxfWMbmYBAEWvyPZS9esPducUba9GqyMjtLCfbaqyF',
+            label: 'Meteora DLMM',
+            inputMint,
+            outputMint,
+            inAmount: amount.toString(),
+            outAmount: out.toString(),
+            feeAmount: ((amount * FEE_BPS) / 10_000n).toString(),
+            feeMint: inputMint,
+          },
+          percent: 100,
+          bps: 10_000,
+        },
+      ],
+      contextSlot: slot,
+      timeTaken: 0.015257836,
+      swapUsdValue: '150.12',
+      simplerRouteUsed: false,
+      mostReliableAmmsQuoteReport: { info: { '5BKxfWMbmYBAEWvyPZS9esPducUba9GqyMjtLCfbaqyF': out.toString() } },
+      useIncurredSlippageForQuoting: null,
+      otherRoutePlans: null,
+      loadedLongtailToken: false,
+      instructionVersion: null,
+    });
+  };
+
+  const swap = (body: unknown, res: ServerResponse) => {
+    const b = body as { userPublicKey?: unknown; quoteResponse?: { inAmount?: unknown; inputMint?: unknown; outputMint?: unknown } };
+    let payer: PublicKey;
+    try {
+      payer = new PublicKey(String(b?.userPublicKey));
+    } catch {
+      return send(res, 400, { error: `Invalid userPublicKey: ${String(b?.userPublicKey)}`, errorCode: 'INVALID_REQUEST' });
+    }
+    if (!b.quoteResponse || typeof b.quoteResponse.inAmount !== 'string') {
+      return send(res, 400, { error: 'Failed to deserialize the JSON body into the target type: quoteResponse', errorCode: 'INVALID_REQUEST' });
+    }
+    const blockhash = new PublicKey(createHash('sha256').update(`stand-in-blockhash:${slot}`).digest()).toBase58();
+    const message = new TransactionMessage({
+      payerKey: payer,
+      recentBlockhash: blockhash,
+      instructions: [
+        SystemProgram.transfer({ fromPubkey: payer, toPubkey: payer, lamports: 0 }),
+        new TransactionInstruction({
+          programId: MEMO_PROGRAM,
+          keys: [],
+          data: Buffer.from(`stand-in swap ${b.quoteResponse.inAmount} ${String(b.quoteResponse.inputMint)} -> ${String(b.quoteResponse.outputMint)}`),
+        }),
+      ],
+    }).compileToV0Message();
+    send(res, 200, {
+      swapTransaction: Buffer.from(new VersionedTransaction(message).serialize()).toString('base64'),
+      lastValidBlockHeight: 290_000_000 + (slot % 1000),
+      prioritizationFeeLamports: 9_999,
+      computeUnitLimit: 388_876,
+      prioritizationType: { computeBudget: { microLamports: 25_715, estimatedMicroLamports: 785_154 } },
+      dynamicSlippageReport: null,
+      simulationError: null,
+    });
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    let body: unknown;
+    if (req.method === 'POST') {
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      } catch {
+        return send(res, 400, { error: 'Failed to parse the request body as JSON', errorCode: 'INVALID_REQUEST' });
+      }
+    }
+    requests.push({ method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), body });
+    const isQuote = req.method === 'GET' && url.pathname === '/quote';
+    const isSwap = req.method === 'POST' && url.pathname === '/swap';
+    if (!isQuote && !isSwap) return send(res, 404, { error: 'Not Found' });
+
+    const failure = takeFailure();
+    if (failure === 'http-500') return send(res, 500, { error: 'Internal Server Error' });
+    if (failure === 'http-429') return send(res, 429, { code: 429, message: 'Rate limit exceeded' }, { 'retry-after': '0' });
+    if (failure === 'malformed-json') return send(res, 200, '{"inputMint":"So111');
+    if (failure === 'wrong-shape') {
+      return send(res, 200, isQuote ? { inputMint: url.searchParams.get('inputMint'), outAmount: 12.5, routePlan: 'none' } : { swapTransaction: 42 });
+    }
+    if (failure === 'slow') {
+      const t = setTimeout(() => {
+        timers.delete(t);
+        if (!res.writableEnded && !res.destroyed) (isQuote ? quote(url.searchParams, res) : swap(body, res));
+      }, slowMs);
+      timers.add(t);
+      return;
+    }
+    return isQuote ? quote(url.searchParams, res) : swap(body, res);
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((e) => {
+      if (!res.headersSent) send(res, 500, { error: String(e) });
+      else res.destroy();
+    });
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    fail(m, times = Infinity) {
+      mode = m;
+      remaining = times;
+    },
+    setToken(mint, t) {
+      tokens.set(mint, t);
+    },
+    setEdgeBps(inputMint, outputMint, bps) {
+      edges.set(`${inputMint}>${outputMint}`, BigInt(bps));
+    },
+    expectedOut,
+    async close() {
+      for (const t of timers) clearTimeout(t);
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
