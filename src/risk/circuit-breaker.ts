@@ -1,0 +1,78 @@
+// The circuit breaker: decides, from the trading state and one new event, whether the engine
+// must pause by itself. The handler that sees the event appends EnginePaused (cause
+// circuit_breaker) built by `circuitBreakerPausePayload` to the engine stream.
+import type { EngineEventLike, EngineState } from './engine-state.js';
+import type { CheckReport, EnginePausedPayload } from './events.js';
+
+export type CircuitBreakerCause = 'consecutive_failed_fills' | 'price_deviation_spike';
+
+export interface CircuitBreakerTrip {
+  cause: CircuitBreakerCause;
+  /** The figures that tripped it (storable JSON: no bigint, no float). */
+  detail: Record<string, string | number | null>;
+}
+
+/** Actor recorded on pauses the engine decides by itself. */
+export const CIRCUIT_BREAKER_ACTOR = 'engine:circuit-breaker';
+
+const rec = (v: unknown): Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+const textOrNull = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+
+/**
+ * `state` is the trading state before `event` is folded in. Returns null when nothing trips, and
+ * always null while already PAUSED (one pause per incident; an operator resumes).
+ *
+ * - N consecutive failed fills: a FillFailed or TransactionExpired (a transaction that expired
+ *   never filled) that brings the run of failures to `consecutiveFailedFills` or more.
+ * - Price-deviation spike: a RiskAssessed whose price_deviation check observed at least
+ *   `deviationSpikeBps`, approved or not: the spike says the oracle or the venue is off, which
+ *   matters for the next trade too.
+ */
+export function circuitBreaker(state: EngineState, event: EngineEventLike): CircuitBreakerTrip | null {
+  if (state.mode === 'PAUSED') return null;
+  const p = rec(event.payload);
+  const limits = state.limits.circuitBreaker;
+
+  if (event.type === 'FillFailed' || event.type === 'TransactionExpired') {
+    const failures = state.consecutiveFailedFills + 1;
+    if (failures < limits.consecutiveFailedFills) return null;
+    return {
+      cause: 'consecutive_failed_fills',
+      detail: {
+        consecutiveFailedFills: failures,
+        threshold: limits.consecutiveFailedFills,
+        lastEventType: event.type,
+        opportunityId: textOrNull(p.opportunityId),
+        lastReason: textOrNull(p.reason),
+      },
+    };
+  }
+
+  if (event.type === 'RiskAssessed') {
+    const checks = Array.isArray(p.checks) ? (p.checks as Partial<CheckReport>[]) : [];
+    const deviation = checks.find((c) => c?.name === 'price_deviation');
+    const observed = typeof deviation?.observed === 'string' && /^\d+$/.test(deviation.observed) ? BigInt(deviation.observed) : null;
+    if (observed === null || observed < BigInt(limits.deviationSpikeBps)) return null;
+    const inputs = rec(deviation?.inputs);
+    return {
+      cause: 'price_deviation_spike',
+      detail: {
+        opportunityId: textOrNull(p.opportunityId),
+        deviationBps: observed.toString(),
+        spikeBps: limits.deviationSpikeBps,
+        pythPrice: textOrNull(inputs.pythPrice),
+        quotePrice: textOrNull(inputs.quotePrice),
+      },
+    };
+  }
+  return null;
+}
+
+export function circuitBreakerPausePayload(trip: CircuitBreakerTrip): EnginePausedPayload {
+  const reason =
+    trip.cause === 'consecutive_failed_fills'
+      ? `circuit breaker: ${trip.detail.consecutiveFailedFills} failed fills in a row (threshold ${trip.detail.threshold})`
+      : `circuit breaker: quote deviated ${trip.detail.deviationBps} bps from Pyth (spike threshold ${trip.detail.spikeBps} bps)`;
+  return { actor: CIRCUIT_BREAKER_ACTOR, reason, cause: 'circuit_breaker', detail: { trigger: trip.cause, ...trip.detail } };
+}

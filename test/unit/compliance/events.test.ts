@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ComplianceFlagRaised,
+  ComplianceScreened,
+  complianceEvents,
+  historyFromScreened,
+  screeningPayloads,
+} from '../../../src/compliance/events.js';
+import { screen, type ComplianceRulesConfig, type ScreenedTrade } from '../../../src/compliance/rules.js';
+import { SanctionsList } from '../../../src/compliance/sanctions-list.js';
+import { expectStorable, registryOf, validationError } from './registry.js';
+
+const USD = 1_000_000n;
+const registry = registryOf(...complianceEvents);
+const config: ComplianceRulesConfig = {
+  largeTxThresholdUsdMicros: 10_000n * USD,
+  velocityWindowSeconds: 60,
+  velocityMaxCount: 1,
+  velocityMaxNotionalUsdMicros: 25_000n * USD,
+  structuringWindowSeconds: 86_400,
+  structuringBandBps: 1_000,
+  structuringMinCount: 2,
+};
+const sanctions = SanctionsList.fromAddresses(['BadGuy111111111111111111111111111111111111']);
+const trade = (over: Partial<ScreenedTrade> = {}): ScreenedTrade => ({
+  opportunityId: 'opp-2',
+  counterparties: ['BadGuy111111111111111111111111111111111111', 'Signer11111111111111111111111111111111111111'],
+  notionalUsdMicros: 30_000n * USD,
+  at: '2026-03-02T12:00:00Z',
+  ...over,
+});
+
+describe('compliance events pass the registry', () => {
+  it('exports the four event types at version 1', () => {
+    expect(complianceEvents.map((d) => `${d.type}@${d.version}`)).toEqual([
+      'ComplianceScreened@1',
+      'ComplianceFlagRaised@1',
+      'ComplianceFlagReviewed@1',
+      'ComplianceFlagClosed@1',
+    ]);
+  });
+
+  it('given a screening where every rule fires, then ComplianceScreened and each ComplianceFlagRaised are storable', () => {
+    const history = [
+      { opportunityId: 'opp-1', at: '2026-03-02T11:59:30.000Z', notionalUsdMicros: 9_500n * USD },
+    ];
+    const t = trade({ notionalUsdMicros: 9_600n * USD });
+    const r = screen(t, history, { ...config, velocityMaxNotionalUsdMicros: 19_000n * USD }, sanctions);
+    expect(r.flags.map((f) => f.rule)).toEqual(['sanctioned_address', 'velocity_count', 'velocity_notional', 'structuring']);
+    const { screened, flagsRaised } = screeningPayloads(t, r, sanctions.version);
+    expect(screened).toMatchObject({ opportunityId: 'opp-2', decision: 'blocked', at: '2026-03-02T12:00:00.000Z', notionalUsdMicros: '9600000000', sanctionsListVersion: sanctions.version });
+    expect(screened.flags).toEqual(r.flags.map((f) => f.flagId));
+    expectStorable(registry, ComplianceScreened, screened);
+    expect(flagsRaised).toHaveLength(4);
+    for (const f of flagsRaised) expectStorable(registry, ComplianceFlagRaised, f);
+
+    const large = screen(trade({ counterparties: [] }), [], config, sanctions);
+    for (const f of screeningPayloads(trade(), large).flagsRaised) expectStorable(registry, ComplianceFlagRaised, f);
+  });
+
+  it('a clear screening is storable with no flags', () => {
+    const t = trade({ counterparties: [], notionalUsdMicros: 1n });
+    const { screened, flagsRaised } = screeningPayloads(t, screen(t, [], config, sanctions));
+    expect(screened.decision).toBe('clear');
+    expect(flagsRaised).toEqual([]);
+    expectStorable(registry, ComplianceScreened, screened);
+  });
+
+  it('the registry refuses an unknown rule or severity', () => {
+    const bad = { flagId: '3f1c2d9e-8a4b-5c6d-9e0f-112233445566', opportunityId: 'o', rule: 'vibes', severity: 'critical', evidence: {} };
+    const msg = validationError(registry, ComplianceFlagRaised, bad);
+    expect(msg).toMatch(/payload.rule must be one of/);
+    expect(msg).toMatch(/payload.severity must be one of/);
+  });
+
+  it('rebuilds screening history from ComplianceScreened events: blocked trades excluded, retries counted once', () => {
+    const e = (opportunityId: string, decision: string, notional: string, at = '2026-03-02T12:00:00.000Z') => ({
+      type: 'ComplianceScreened',
+      payload: { opportunityId, decision, rulesEvaluated: [], flags: [], at, notionalUsdMicros: notional },
+    });
+    const history = historyFromScreened([
+      e('a', 'clear', '10'),
+      e('b', 'blocked', '20'),
+      e('c', 'advisory', '30'),
+      e('a', 'clear', '11', '2026-03-02T12:00:01.000Z'),
+      { type: 'SomethingElse', payload: {} },
+    ]);
+    expect(history).toEqual([
+      { opportunityId: 'c', at: '2026-03-02T12:00:00.000Z', notionalUsdMicros: 30n },
+      { opportunityId: 'a', at: '2026-03-02T12:00:01.000Z', notionalUsdMicros: 11n },
+    ]);
+  });
+});

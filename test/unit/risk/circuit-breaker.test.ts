@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { riskAssessedPayload } from '../../../src/risk/checks.js';
+import { circuitBreaker, circuitBreakerPausePayload } from '../../../src/risk/circuit-breaker.js';
+import { EnginePaused, RiskAssessed } from '../../../src/risk/events.js';
+import { NOW, event, fresh, given, input, limits } from './fixtures.js';
+import { expectStorable, registryOf } from './registry.js';
+
+const failed = (id: string) => event('FillFailed', { opportunityId: id, reason: 'slippage exceeded' });
+
+describe('circuit breaker: consecutive failed fills (threshold 3)', () => {
+  it('given two failures, when a third fill fails, then it trips with the count and the last reason', () => {
+    const trip = circuitBreaker(given([failed('a'), failed('b')]), failed('c'));
+    expect(trip).toEqual({
+      cause: 'consecutive_failed_fills',
+      detail: { consecutiveFailedFills: 3, threshold: 3, lastEventType: 'FillFailed', opportunityId: 'c', lastReason: 'slippage exceeded' },
+    });
+  });
+
+  it('given one failure, when a second fails, then it does not trip', () => {
+    expect(circuitBreaker(given([failed('a')]), failed('b'))).toBeNull();
+  });
+
+  it('counts an expired transaction as a failed fill', () => {
+    expect(circuitBreaker(given([failed('a'), failed('b')]), event('TransactionExpired', { opportunityId: 'c' }))?.cause).toBe('consecutive_failed_fills');
+  });
+
+  it('given a confirmed fill between failures, then the run starts over', () => {
+    const s = given([failed('a'), failed('b'), event('FillConfirmed', { opportunityId: 'x', realisedPnl: '1', amountIn: '1', inputMint: 'm' }), failed('c')]);
+    expect(circuitBreaker(s, failed('d'))).toBeNull();
+  });
+
+  it('given the engine is already PAUSED, then it never trips again', () => {
+    const s = given([failed('a'), failed('b'), event('EnginePaused', { actor: 'x', reason: 'y', cause: 'operator' })]);
+    expect(circuitBreaker(s, failed('c'))).toBeNull();
+  });
+
+  it('given an operator resumed after the trip, then it takes N new failures to trip again', () => {
+    const s = given([failed('a'), failed('b'), failed('c'), event('EnginePaused', { actor: 'x', reason: 'y', cause: 'circuit_breaker' }), event('EngineResumed', { actor: 'op', reason: 'ok' }), failed('d')]);
+    expect(circuitBreaker(s, failed('e'))).toBeNull();
+  });
+
+  it('trips in REDUCING mode too', () => {
+    const s = given([event('EngineReducing', { actor: 'op', reason: 'r' }), failed('a'), failed('b')]);
+    expect(circuitBreaker(s, failed('c'))).not.toBeNull();
+  });
+});
+
+describe('circuit breaker: price-deviation spike (spike 500 bps)', () => {
+  // Pyth 1.0000; quote 1.0500 → 500 bps; 1.0501 → 501 bps.
+  const assessed = (quote: bigint) => {
+    const i = input({ pyth: { ...input().pyth, price: 10_000n, conf: 1n, expo: -4 }, quoteImpliedPrice: { price: quote, expo: -4 } });
+    return event('RiskAssessed', riskAssessedPayload(i, fresh(), NOW) as unknown as Record<string, unknown>);
+  };
+
+  it('when an assessment sees exactly the spike threshold, then it trips (even though the trade was rejected)', () => {
+    const e = assessed(10_500n);
+    expect((e.payload as { approved: boolean }).approved).toBe(false);
+    const trip = circuitBreaker(fresh(), e);
+    expect(trip?.cause).toBe('price_deviation_spike');
+    expect(trip?.detail).toMatchObject({ deviationBps: '500', spikeBps: 500, pythPrice: '10000', quotePrice: '10500' });
+  });
+
+  it('when it sees one bps less, then it does not trip', () => {
+    expect(circuitBreaker(fresh(), assessed(10_499n))).toBeNull();
+  });
+
+  it('uses the limits in force', () => {
+    expect(circuitBreaker(fresh(limits({ circuitBreaker: { consecutiveFailedFills: 3, deviationSpikeBps: 600 } })), assessed(10_500n))).toBeNull();
+  });
+
+  it('given a RiskAssessed without a measurable deviation, then it does not trip', () => {
+    expect(circuitBreaker(fresh(), event('RiskAssessed', { opportunityId: 'x', checks: [{ name: 'price_deviation', observed: null }] }))).toBeNull();
+  });
+
+  it('builds a storable EnginePaused payload naming the cause', () => {
+    const trip = circuitBreaker(fresh(), assessed(11_000n))!;
+    const payload = circuitBreakerPausePayload(trip);
+    expect(payload).toMatchObject({ actor: 'engine:circuit-breaker', cause: 'circuit_breaker', detail: { trigger: 'price_deviation_spike' } });
+    expect(payload.reason).toContain('1000 bps');
+    expectStorable(registryOf(EnginePaused, RiskAssessed), EnginePaused, payload);
+    const fills = circuitBreakerPausePayload(circuitBreaker(given([failed('a'), failed('b')]), failed('c'))!);
+    expect(fills.reason).toContain('3 failed fills in a row');
+    expectStorable(registryOf(EnginePaused), EnginePaused, fills);
+  });
+});
