@@ -1,0 +1,220 @@
+// Events of the execution context: a transaction was sent, and how it ended (filled, failed,
+// expired). Amounts are base-unit strings; slots and block heights are strings too (u64).
+// Payload builders turn a venue's outcome into the payload, so the saga never hand-copies fields.
+import { defineEvent } from '../ledger/event-types.js';
+import { baseUnits, isoTime, obj, optional, str } from '../ledger/schema.js';
+import type { ConfirmOutcome, FillQuery, PreparedTransaction, SubmitOutcome, VenueName } from './venue.port.js';
+
+const BASE58 = /^[1-9A-HJ-NP-Za-km-z]+$/;
+const signature = () => str({ min: 64, max: 88, pattern: BASE58 });
+const mint = () => str({ min: 32, max: 44, pattern: BASE58 });
+const opportunityId = () => str({ min: 1, max: 200 });
+const reason = () => str({ min: 1, max: 2000 });
+
+export interface TransactionSubmittedPayload {
+  opportunityId: string;
+  signature: string;
+  venue: VenueName;
+  lastValidBlockHeight: string;
+  priorityFeeMicroLamports: string;
+  submittedAt: string;
+}
+
+export const TransactionSubmitted = defineEvent<TransactionSubmittedPayload>({
+  type: 'TransactionSubmitted',
+  version: 1,
+  payload: obj({
+    opportunityId: opportunityId(),
+    signature: signature(),
+    venue: str({ oneOf: ['paper', 'solana'] }),
+    lastValidBlockHeight: baseUnits(),
+    priorityFeeMicroLamports: baseUnits(),
+    submittedAt: isoTime(),
+  }),
+});
+
+export interface FillConfirmedPayload {
+  opportunityId: string;
+  signature: string;
+  slot: string;
+  inputMint: string;
+  outputMint: string;
+  /** Base units of inputMint spent, from the confirmed balances. */
+  amountIn: string;
+  /** Base units of outputMint received, from the confirmed balances. */
+  amountOut: string;
+  feeLamports: string;
+  /**
+   * Signed base units of the input mint: amountOut − amountIn, gross of feeLamports. Only a
+   * round trip (inputMint = outputMint, A → … → A) has one; absent when the mints differ.
+   */
+  realisedPnl?: string;
+  confirmedAt: string;
+}
+
+export const FillConfirmed = defineEvent<FillConfirmedPayload>({
+  type: 'FillConfirmed',
+  version: 1,
+  payload: obj({
+    opportunityId: opportunityId(),
+    signature: signature(),
+    slot: baseUnits(),
+    inputMint: mint(),
+    outputMint: mint(),
+    amountIn: baseUnits(),
+    amountOut: baseUnits(),
+    feeLamports: baseUnits(),
+    realisedPnl: optional(baseUnits({ signed: true })),
+    confirmedAt: isoTime(),
+  }),
+});
+
+export interface FillFailedPayload {
+  opportunityId: string;
+  signature: string;
+  reason: string;
+  /** Set when the transaction landed with an error: the fee was still charged. */
+  slot?: string;
+  feeLamports?: string;
+  failedAt: string;
+}
+
+export const FillFailed = defineEvent<FillFailedPayload>({
+  type: 'FillFailed',
+  version: 1,
+  payload: obj({
+    opportunityId: opportunityId(),
+    signature: signature(),
+    reason: reason(),
+    slot: optional(baseUnits()),
+    feeLamports: optional(baseUnits()),
+    failedAt: isoTime(),
+  }),
+});
+
+export interface TransactionExpiredPayload {
+  opportunityId: string;
+  signature: string;
+  lastValidBlockHeight: string;
+  reason: string;
+  expiredAt: string;
+}
+
+export const TransactionExpired = defineEvent<TransactionExpiredPayload>({
+  type: 'TransactionExpired',
+  version: 1,
+  payload: obj({
+    opportunityId: opportunityId(),
+    signature: signature(),
+    lastValidBlockHeight: baseUnits(),
+    reason: reason(),
+    expiredAt: isoTime(),
+  }),
+});
+
+export const executionEvents = [TransactionSubmitted, FillConfirmed, FillFailed, TransactionExpired];
+
+export function transactionSubmittedPayload(
+  prepared: PreparedTransaction,
+  outcome: Extract<SubmitOutcome, { status: 'submitted' }>,
+): TransactionSubmittedPayload {
+  return {
+    opportunityId: prepared.opportunityId,
+    signature: outcome.signature,
+    venue: prepared.venue,
+    lastValidBlockHeight: prepared.lastValidBlockHeight.toString(),
+    priorityFeeMicroLamports: prepared.priorityFeeMicroLamports.toString(),
+    submittedAt: outcome.submittedAt,
+  };
+}
+
+export type OutcomePayload =
+  | { event: typeof FillConfirmed; payload: FillConfirmedPayload }
+  | { event: typeof FillFailed; payload: FillFailedPayload }
+  | { event: typeof TransactionExpired; payload: TransactionExpiredPayload };
+
+/** The event that records how a transaction ended, from confirm()'s outcome. */
+export function outcomeEvent(query: FillQuery, outcome: ConfirmOutcome, now = new Date().toISOString()): OutcomePayload {
+  switch (outcome.status) {
+    case 'confirmed':
+      return {
+        event: FillConfirmed,
+        payload: {
+          opportunityId: query.opportunityId,
+          signature: outcome.signature,
+          slot: outcome.slot.toString(),
+          inputMint: query.inputMint,
+          outputMint: query.outputMint,
+          amountIn: outcome.amountIn.toString(),
+          amountOut: outcome.amountOut.toString(),
+          feeLamports: outcome.fee.toString(),
+          ...(outcome.realisedPnl === null ? {} : { realisedPnl: outcome.realisedPnl.toString() }),
+          confirmedAt: outcome.confirmedAt,
+        },
+      };
+    case 'failed':
+      return { event: FillFailed, payload: fillFailedPayload(query.opportunityId, outcome, now) };
+    case 'expired':
+      return {
+        event: TransactionExpired,
+        payload: {
+          opportunityId: query.opportunityId,
+          signature: outcome.signature,
+          lastValidBlockHeight: outcome.lastValidBlockHeight.toString(),
+          reason: clip(outcome.reason),
+          expiredAt: now,
+        },
+      };
+  }
+}
+
+/**
+ * The event that records a submit: TransactionSubmitted, or how it ended right away (refused →
+ * FillFailed, blockhash already too old → TransactionExpired). Null for a repeated submit
+ * (alreadyProcessed): its TransactionSubmitted was written the first time.
+ */
+export function submitOutcomeEvent(
+  prepared: PreparedTransaction,
+  outcome: SubmitOutcome,
+  now = new Date().toISOString(),
+):
+  | { event: typeof TransactionSubmitted; payload: TransactionSubmittedPayload }
+  | { event: typeof FillFailed; payload: FillFailedPayload }
+  | { event: typeof TransactionExpired; payload: TransactionExpiredPayload }
+  | null {
+  switch (outcome.status) {
+    case 'submitted':
+      return outcome.alreadyProcessed ? null : { event: TransactionSubmitted, payload: transactionSubmittedPayload(prepared, outcome) };
+    case 'failed':
+      return { event: FillFailed, payload: fillFailedPayload(prepared.opportunityId, outcome, now) };
+    case 'expired':
+      return {
+        event: TransactionExpired,
+        payload: {
+          opportunityId: prepared.opportunityId,
+          signature: outcome.signature,
+          lastValidBlockHeight: prepared.lastValidBlockHeight.toString(),
+          reason: clip(outcome.reason),
+          expiredAt: now,
+        },
+      };
+  }
+}
+
+/** FillFailed for a submit that was refused, or a confirm that found the transaction failed. */
+export function fillFailedPayload(
+  opportunityId: string,
+  outcome: { signature: string; reason: string; slot?: bigint; fee?: bigint },
+  now = new Date().toISOString(),
+): FillFailedPayload {
+  return {
+    opportunityId,
+    signature: outcome.signature,
+    reason: clip(outcome.reason),
+    ...(outcome.slot === undefined ? {} : { slot: outcome.slot.toString() }),
+    ...(outcome.fee === undefined ? {} : { feeLamports: outcome.fee.toString() }),
+    failedAt: now,
+  };
+}
+
+const clip = (s: string) => (s.length > 2000 ? `${s.slice(0, 1997)}...` : s || 'no reason given');

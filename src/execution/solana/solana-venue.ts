@@ -1,0 +1,361 @@
+// The Solana venue: sends signed transactions to a Solana RPC node with @solana/web3.js 1.x and
+// reads each fill back from the confirmed transaction's balances.
+//
+// - prepare: Jupiter's swap transaction (blockhash refreshed) or, without one, the stand-in
+//   route transaction of ../transaction.ts; lastValidBlockHeight comes with the blockhash.
+// - submit: sendRawTransaction with preflight (a bad signature or a failing simulation is refused
+//   before it can cost a fee) and maxRetries 0: the node does not rebroadcast, confirm() does,
+//   and only until lastValidBlockHeight, so "expired" is a fact, not a guess.
+// - confirm: polls block height, then the signature status (in that order: a status read after
+//   a block height past lastValidBlockHeight that is still empty means the transaction can no
+//   longer land), then getTransaction for the fee and balances.
+// - RPC failures become VenueError; a refused or failed transaction is an outcome, not an error.
+import {
+  Connection,
+  SendTransactionError,
+  SolanaJSONRPCError,
+  VersionedTransaction,
+  type Commitment,
+  type Finality,
+  type PublicKey,
+  type SignatureStatus,
+  type TransactionError,
+  type VersionedTransactionResponse,
+} from '@solana/web3.js';
+import { VenueError } from '../errors.js';
+import { fillAmounts, type BalanceRecord, type TokenBalance } from '../fill-amounts.js';
+import {
+  attachSignature,
+  buildRouteTransaction,
+  checkIntent,
+  decodeSwapTransaction,
+  signerKeyOf,
+  toPrepared,
+} from '../transaction.js';
+import type {
+  ConfirmOptions,
+  ConfirmOutcome,
+  FillQuery,
+  PreparedTransaction,
+  SubmitOutcome,
+  TradeIntent,
+  TransactionStatus,
+  Venue,
+} from '../venue.port.js';
+
+export interface SolanaVenueOptions {
+  rpcUrl: string;
+  priorityFeeMicroLamports: bigint;
+  computeUnitLimit: number;
+  /** Receiver of the stand-in route transaction's transfer; the signer itself when absent. */
+  settlementAddress?: PublicKey;
+  /** Time between two polls of confirm(). Default 400 ms (about one slot). */
+  pollIntervalMs?: number;
+  /** Per-request timeout. Default 10 s. */
+  rpcTimeoutMs?: number;
+  /** confirm() gives up with RPC_UNAVAILABLE after this many failed polls in a row. Default 5. */
+  maxConsecutivePollFailures?: number;
+  now?: () => Date;
+}
+
+const COMMITMENT = 'confirmed' satisfies Commitment & Finality;
+const MAX_REMEMBERED = 10_000;
+
+type Sent = { raw: Uint8Array; lastValidBlockHeight: bigint; submit: Extract<SubmitOutcome, { status: 'submitted' }> };
+
+export class SolanaVenue implements Venue {
+  readonly name = 'solana' as const;
+  readonly connection: Connection;
+  /** Signed bytes of what this process sent, for rebroadcasting until lastValidBlockHeight. */
+  private readonly sent = new Map<string, Sent>();
+  private readonly pollMs: number;
+  private readonly maxPollFailures: number;
+  private readonly now: () => Date;
+
+  constructor(private readonly opts: SolanaVenueOptions) {
+    const timeout = opts.rpcTimeoutMs ?? 10_000;
+    this.connection = new Connection(opts.rpcUrl, {
+      commitment: COMMITMENT,
+      // Retries are ours to decide (and web3.js would log to the console while it waits).
+      disableRetryOnRateLimit: true,
+      fetchMiddleware: (info, init, next) => next(info, { ...init, signal: AbortSignal.timeout(timeout) } as typeof init),
+    });
+    this.pollMs = opts.pollIntervalMs ?? 400;
+    this.maxPollFailures = opts.maxConsecutivePollFailures ?? 5;
+    this.now = opts.now ?? (() => new Date());
+  }
+
+  async prepare(intent: TradeIntent, signerPublicKey: Uint8Array): Promise<PreparedTransaction> {
+    checkIntent(intent);
+    const payer = signerKeyOf(signerPublicKey);
+    const swap = intent.swapTransactionBase64 !== undefined ? decodeSwapTransaction(intent.swapTransactionBase64, payer) : null;
+    const { blockhash, lastValidBlockHeight } = await this.rpc('getLatestBlockhash', () => this.connection.getLatestBlockhash(COMMITMENT));
+    let tx: VersionedTransaction;
+    if (swap) {
+      // Jupiter's blockhash may be seconds old already; a fresh one gives the full ~60 s window.
+      swap.message.recentBlockhash = blockhash;
+      tx = swap;
+    } else {
+      tx = buildRouteTransaction({
+        intent,
+        payer,
+        blockhash,
+        priorityFeeMicroLamports: this.opts.priorityFeeMicroLamports,
+        computeUnitLimit: this.opts.computeUnitLimit,
+        settlement: this.opts.settlementAddress,
+      });
+    }
+    return toPrepared('solana', intent, tx, BigInt(lastValidBlockHeight));
+  }
+
+  async submit(prepared: PreparedTransaction, signature: Uint8Array): Promise<SubmitOutcome> {
+    const { tx, signature: sig } = attachSignature(prepared, signature);
+    const known = this.sent.get(sig);
+    if (known) return { ...known.submit, alreadyProcessed: true };
+    const raw = tx.serialize();
+    try {
+      const returned = await this.connection.sendRawTransaction(raw, {
+        skipPreflight: false,
+        preflightCommitment: COMMITMENT,
+        maxRetries: 0,
+      });
+      if (returned !== sig) {
+        throw new VenueError('MALFORMED_RESPONSE', `the node answered sendTransaction with signature ${returned}, expected ${sig}`);
+      }
+      const submit = { status: 'submitted', signature: sig, submittedAt: this.now().toISOString(), alreadyProcessed: false } as const;
+      this.remember(sig, { raw, lastValidBlockHeight: prepared.lastValidBlockHeight, submit });
+      return submit;
+    } catch (err) {
+      if (!(err instanceof SendTransactionError)) throw mapRpcError('sendTransaction', err);
+      return this.refused(err, prepared, sig, raw);
+    }
+  }
+
+  /** Turns a preflight refusal into an outcome: the node did not forward the transaction. */
+  private async refused(err: SendTransactionError, prepared: PreparedTransaction, sig: string, raw: Uint8Array): Promise<SubmitOutcome> {
+    const message = err.transactionError.message ?? err.message;
+    if (/signature verification fail/i.test(message)) {
+      return { status: 'failed', signature: sig, reason: 'signature verification failed' };
+    }
+    if (/already been processed/i.test(message)) {
+      // Sent before (by us before a restart, or by a second submit): nothing new will fill.
+      const submit = { status: 'submitted', signature: sig, submittedAt: this.now().toISOString(), alreadyProcessed: true } as const;
+      this.remember(sig, { raw, lastValidBlockHeight: prepared.lastValidBlockHeight, submit });
+      return submit;
+    }
+    if (/blockhash not found/i.test(message)) {
+      const height = BigInt(await this.rpc('getBlockHeight', () => this.connection.getBlockHeight(COMMITMENT)));
+      if (height > prepared.lastValidBlockHeight) {
+        return {
+          status: 'expired',
+          signature: sig,
+          reason: `blockhash not found: block height ${height} is past the transaction's last valid block height ${prepared.lastValidBlockHeight}`,
+        };
+      }
+      // A node that has not seen the blockhash yet (it lags behind the one that gave it out).
+      throw new VenueError('RPC_UNAVAILABLE', `the node does not know blockhash ${prepared.blockhash} yet (block height ${height}); retry the submit`, { cause: err });
+    }
+    const logs = err.transactionError.logs;
+    const last = logs && logs.length ? ` (last log: ${logs[logs.length - 1]})` : '';
+    return { status: 'failed', signature: sig, reason: `refused by preflight: ${message}${last}` };
+  }
+
+  async confirm(query: FillQuery, opts: ConfirmOptions = {}): Promise<ConfirmOutcome> {
+    let failures = 0;
+    for (;;) {
+      if (opts.signal?.aborted) throw new VenueError('CONFIRM_ABORTED', `stopped waiting for ${query.signature}; it may still land`);
+      try {
+        const outcome = await this.poll(query);
+        if (outcome) return outcome;
+        failures = 0;
+      } catch (err) {
+        if (!(err instanceof VenueError) || err.code !== 'RPC_UNAVAILABLE' || ++failures >= this.maxPollFailures) throw err;
+      }
+      await sleep(this.pollMs, opts.signal);
+    }
+  }
+
+  /** One round of confirm(): an outcome when the transaction is final, else null. */
+  private async poll(query: FillQuery): Promise<ConfirmOutcome | null> {
+    const height = BigInt(await this.rpc('getBlockHeight', () => this.connection.getBlockHeight(COMMITMENT)));
+    const status = await this.signatureStatus(query.signature);
+    if (status) {
+      if (status.err) return this.failed(query.signature, status);
+      if (status.confirmationStatus === 'confirmed' || status.confirmationStatus === 'finalized') {
+        return this.fill(query);
+      }
+      return null; // processed: in a block that may still be dropped by a fork
+    }
+    if (height > query.lastValidBlockHeight) {
+      return {
+        status: 'expired',
+        signature: query.signature,
+        lastValidBlockHeight: query.lastValidBlockHeight,
+        reason: `not landed by block height ${query.lastValidBlockHeight}; the chain is at ${height}`,
+      };
+    }
+    const sent = this.sent.get(query.signature);
+    if (sent) {
+      // Same bytes, same signature: the chain accepts at most one. Errors here change nothing.
+      await this.connection.sendRawTransaction(sent.raw, { skipPreflight: true, maxRetries: 0 }).catch(() => undefined);
+    }
+    return null;
+  }
+
+  private async fill(query: FillQuery): Promise<ConfirmOutcome | null> {
+    const tx = await this.rpc('getTransaction', () =>
+      this.connection.getTransaction(query.signature, { commitment: COMMITMENT, maxSupportedTransactionVersion: 0 }),
+    );
+    if (!tx) return null; // status is ahead of the node's transaction index; ask again next poll
+    if (!tx.meta) throw new VenueError('MALFORMED_RESPONSE', `getTransaction(${query.signature}) has no meta: cannot read the fill`);
+    if (tx.meta.err) {
+      return { status: 'failed', signature: query.signature, reason: describeTransactionError(tx.meta.err), slot: BigInt(tx.slot), fee: BigInt(tx.meta.fee) };
+    }
+    const record = balanceRecord(tx);
+    const amounts = fillAmounts(record, {
+      signer: query.signerPublicKey,
+      inputMint: query.inputMint,
+      outputMint: query.outputMint,
+      inAmount: query.inAmount,
+    });
+    return {
+      status: 'confirmed',
+      signature: query.signature,
+      slot: BigInt(tx.slot),
+      fee: record.fee,
+      ...amounts,
+      confirmedAt: this.now().toISOString(),
+    };
+  }
+
+  private async failed(signature: string, status: SignatureStatus): Promise<ConfirmOutcome> {
+    const reason = describeTransactionError(status.err!);
+    // The fee was charged all the same; record it when the node can tell us.
+    const tx = await this.connection
+      .getTransaction(signature, { commitment: COMMITMENT, maxSupportedTransactionVersion: 0 })
+      .catch(() => null);
+    return {
+      status: 'failed',
+      signature,
+      reason,
+      slot: BigInt(status.slot),
+      ...(tx?.meta ? { fee: BigInt(tx.meta.fee) } : {}),
+    };
+  }
+
+  async status(signature: string, lastValidBlockHeight?: bigint): Promise<TransactionStatus> {
+    const sent = this.sent.get(signature);
+    const lastValid = lastValidBlockHeight ?? sent?.lastValidBlockHeight;
+    const height =
+      lastValid === undefined ? undefined : BigInt(await this.rpc('getBlockHeight', () => this.connection.getBlockHeight(COMMITMENT)));
+    const status = await this.signatureStatus(signature);
+    if (status) {
+      if (status.err) return 'failed';
+      return status.confirmationStatus === 'confirmed' || status.confirmationStatus === 'finalized' ? 'confirmed' : 'pending';
+    }
+    if (lastValid !== undefined && height! > lastValid) return 'expired';
+    return sent ? 'pending' : 'unknown';
+  }
+
+  private async signatureStatus(signature: string): Promise<SignatureStatus | null> {
+    const res = await this.rpc('getSignatureStatuses', () =>
+      this.connection.getSignatureStatuses([signature], { searchTransactionHistory: true }),
+    );
+    if (!res || !Array.isArray(res.value)) throw new VenueError('MALFORMED_RESPONSE', 'getSignatureStatuses returned no value list');
+    return res.value[0] ?? null;
+  }
+
+  private async rpc<T>(method: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (err) {
+      throw mapRpcError(method, err);
+    }
+  }
+
+  private remember(signature: string, entry: Sent): void {
+    this.sent.set(signature, entry);
+    while (this.sent.size > MAX_REMEMBERED) this.sent.delete(this.sent.keys().next().value as string);
+  }
+}
+
+/** The balances of a confirmed transaction, in the account order its token balances index into. */
+export function balanceRecord(tx: VersionedTransactionResponse): BalanceRecord {
+  const meta = tx.meta!;
+  const keys = [
+    ...tx.transaction.message.staticAccountKeys.map((k) => k.toBase58()),
+    ...(meta.loadedAddresses?.writable ?? []).map((k) => k.toBase58()),
+    ...(meta.loadedAddresses?.readonly ?? []).map((k) => k.toBase58()),
+  ];
+  const tokens = (list: typeof meta.preTokenBalances): TokenBalance[] =>
+    (list ?? []).map((b) => {
+      if (!/^\d+$/.test(b.uiTokenAmount.amount)) {
+        throw new VenueError('MALFORMED_RESPONSE', `token balance amount "${b.uiTokenAmount.amount}" is not an integer in base units`);
+      }
+      return { accountIndex: b.accountIndex, mint: b.mint, owner: b.owner, amount: BigInt(b.uiTokenAmount.amount) };
+    });
+  const lamports = (list: number[]) =>
+    list.map((n) => {
+      if (!Number.isSafeInteger(n) || n < 0) throw new VenueError('MALFORMED_RESPONSE', `balance ${n} is not a lamport amount`);
+      return BigInt(n);
+    });
+  return {
+    accountKeys: keys,
+    preBalances: lamports(meta.preBalances),
+    postBalances: lamports(meta.postBalances),
+    preTokenBalances: tokens(meta.preTokenBalances),
+    postTokenBalances: tokens(meta.postTokenBalances),
+    fee: BigInt(meta.fee),
+  };
+}
+
+/** A TransactionError as the RPC writes it ({"InstructionError":[2,{"Custom":1}]}), in words. */
+export function describeTransactionError(err: TransactionError | object | string): string {
+  if (typeof err === 'string') return `transaction failed: ${err}`;
+  const ie = (err as { InstructionError?: [number, unknown] }).InstructionError;
+  if (Array.isArray(ie)) {
+    const [index, detail] = ie;
+    const custom = (detail as { Custom?: number } | null)?.Custom;
+    const what = typeof custom === 'number' ? `custom program error 0x${custom.toString(16)}` : JSON.stringify(detail);
+    return `instruction ${index} failed: ${what}`;
+  }
+  return `transaction failed: ${JSON.stringify(err)}`;
+}
+
+export function mapRpcError(method: string, err: unknown): VenueError {
+  if (err instanceof VenueError) return err;
+  const e = err as Error & { code?: unknown; name?: string };
+  if (err instanceof SolanaJSONRPCError) {
+    // -32004 block not available, -32005 node unhealthy / behind, -32016 min context slot not reached
+    const unavailable = e.code === -32004 || e.code === -32005 || e.code === -32016;
+    return new VenueError(unavailable ? 'RPC_UNAVAILABLE' : 'RPC_ERROR', `Solana RPC ${method} failed: ${e.message}`, { cause: err });
+  }
+  // web3.js wraps what went wrong into the text of a plain Error ("failed to get recent
+  // blockhash: StructError: …", "…: Error: 503 Service Unavailable: busy"): read it from there.
+  const text = e?.message ?? '';
+  if (e?.name === 'StructError' || e instanceof SyntaxError || /StructError|SyntaxError|Unexpected token|not valid JSON/.test(text)) {
+    return new VenueError('MALFORMED_RESPONSE', `Solana RPC ${method} returned an unexpected reply: ${text.slice(0, 300)}`, { cause: err });
+  }
+  const http = /(?:^|: )(\d{3}) [^:]*:/.exec(text);
+  if (http) {
+    const status = Number(http[1]);
+    const code = status === 429 || status >= 500 ? 'RPC_UNAVAILABLE' : 'RPC_ERROR';
+    return new VenueError(code, `Solana RPC ${method} answered HTTP ${text.slice(http.index).replace(/^: /, '').slice(0, 300)}`, { cause: err });
+  }
+  // fetch failed, connection refused, reset, timeout: the request never got an answer.
+  const detail = (e?.cause as Error | undefined)?.message ?? e?.message ?? String(err);
+  return new VenueError('RPC_UNAVAILABLE', `Solana RPC ${method} could not reach the node: ${detail}`, { cause: err });
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (ms <= 0 || signal?.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

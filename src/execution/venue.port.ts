@@ -1,0 +1,132 @@
+// The venue port: where a signed arbitrage transaction is sent and how its fill is read back.
+// Adapters: paper/ (fills simulated from the quote, the embedded default) and solana/ (a real
+// RPC node through @solana/web3.js 1.x).
+//
+// The saga drives a venue in steps so that a crash can never send a transaction twice:
+//   prepare → (Signer signs messageBytes) → record TransactionSigned → submit → confirm,
+// and a resumed saga asks status() before it ever submits again. Solana itself refuses a
+// signature it has already processed, but only while it remembers it; the ledger is the proof.
+
+export const VENUE = Symbol('VENUE');
+
+export type VenueName = 'paper' | 'solana';
+
+/** What to trade, as the trading saga decided it from a quote. Amounts are base units. */
+export interface TradeIntent {
+  /** Ties the transaction to its opportunity in every event. */
+  opportunityId: string;
+  inputMint: string;
+  outputMint: string;
+  /** Base units of inputMint spent; > 0. */
+  inAmount: bigint;
+  /** Base units of outputMint the quote promised; ≥ 0. */
+  expectedOut: bigint;
+  /** Jupiter's quote JSON, kept for audit and for adapters that build the swap themselves. */
+  quoteRaw?: unknown;
+  /** Base64 of the unsigned VersionedTransaction Jupiter's POST /swap returned for the quote. */
+  swapTransactionBase64?: string;
+}
+
+/**
+ * A transaction ready to be signed. Plain data, so the saga can keep it (e.g. in an event) and
+ * a resumed saga can submit exactly the same bytes again.
+ */
+export interface PreparedTransaction {
+  venue: VenueName;
+  opportunityId: string;
+  inputMint: string;
+  outputMint: string;
+  inAmount: bigint;
+  expectedOut: bigint;
+  /** Base58 address of the fee payer and only signer. */
+  signerPublicKey: string;
+  /** Base64 of the serialized VersionedTransaction with an empty (all-zero) signature slot. */
+  unsignedTx: string;
+  /** The exact bytes the signer signs (the serialized message). */
+  messageBytes: Uint8Array;
+  blockhash: string;
+  /** The transaction can land only while the chain's block height is ≤ this. */
+  lastValidBlockHeight: bigint;
+  /** Compute unit price the transaction pays; 0 when it sets none. */
+  priorityFeeMicroLamports: bigint;
+}
+
+export type SubmitOutcome =
+  | {
+      status: 'submitted';
+      /** Base58 transaction signature (the transaction id). */
+      signature: string;
+      submittedAt: string;
+      /**
+       * True when the venue already had this signature (a repeated submit): nothing new was
+       * filled, and submittedAt is the first submit's time when the venue still remembers it.
+       */
+      alreadyProcessed: boolean;
+    }
+  /** Refused before it could land (bad signature, simulation failure): it never will land. */
+  | { status: 'failed'; signature: string; reason: string }
+  /** Its blockhash was already too old when it was sent: it can never land. */
+  | { status: 'expired'; signature: string; reason: string };
+
+/** What confirm() needs: a prepared transaction plus its signature is enough (`{ ...prepared, signature }`). */
+export interface FillQuery {
+  signature: string;
+  opportunityId: string;
+  inputMint: string;
+  outputMint: string;
+  inAmount: bigint;
+  expectedOut: bigint;
+  signerPublicKey: string;
+  lastValidBlockHeight: bigint;
+}
+
+export type ConfirmOutcome =
+  | {
+      status: 'confirmed';
+      signature: string;
+      slot: bigint;
+      /** Network fee in lamports (base fee + priority fee), as the chain charged it. */
+      fee: bigint;
+      /** Base units of inputMint the signer spent, read from the confirmed balances. */
+      amountIn: bigint;
+      /** Base units of outputMint the signer received, read from the confirmed balances. */
+      amountOut: bigint;
+      /**
+       * amountOut − amountIn in base units of the input mint when the trade is a round trip
+       * (inputMint = outputMint), gross of `fee`; null when the mints differ (no common unit).
+       */
+      realisedPnl: bigint | null;
+      confirmedAt: string;
+    }
+  /** Landed with an error (fee charged, nothing traded) or was refused. */
+  | { status: 'failed'; signature: string; reason: string; slot?: bigint; fee?: bigint }
+  | { status: 'expired'; signature: string; reason: string; lastValidBlockHeight: bigint };
+
+/**
+ * - unknown: the venue has no trace of it (never sent, or dropped before landing).
+ * - pending: sent and not final yet; it may still land.
+ * - expired: not landed and the block height is past its lastValidBlockHeight: it never will.
+ *   Only reported when the venue knows lastValidBlockHeight (passed in, or it sent it itself).
+ */
+export type TransactionStatus = 'unknown' | 'pending' | 'confirmed' | 'failed' | 'expired';
+
+export interface ConfirmOptions {
+  /** Stops waiting (rejects with VenueError CONFIRM_ABORTED); the transaction may still land. */
+  signal?: AbortSignal;
+}
+
+export interface Venue {
+  readonly name: VenueName;
+  /** Builds the transaction for `intent`, paid for and signed by `signerPublicKey` (32 bytes). */
+  prepare(intent: TradeIntent, signerPublicKey: Uint8Array): Promise<PreparedTransaction>;
+  /**
+   * Sends `prepared` with the signer's 64-byte Ed25519 signature over prepared.messageBytes.
+   * Idempotent on the signature: a second call never makes a second fill.
+   * Rejects with VenueError only when the venue could not be asked (retry after status()).
+   */
+  submit(prepared: PreparedTransaction, signature: Uint8Array): Promise<SubmitOutcome>;
+  /** Waits until the transaction is final, failed, or can no longer land. */
+  confirm(query: FillQuery, opts?: ConfirmOptions): Promise<ConfirmOutcome>;
+  /** Where a signature stands, without sending anything: what a resumed saga asks first. */
+  status(signature: string, lastValidBlockHeight?: bigint): Promise<TransactionStatus>;
+}
