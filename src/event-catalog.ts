@@ -1,10 +1,22 @@
 // Every event type the application writes, from every bounded context. The registry built here
 // validates payloads on append and upcasts old versions on read.
+import { complianceEvents } from './compliance/events.js';
+import { executionEvents } from './execution/events.js';
 import { EventTypeRegistry, type EventTypeDefinition } from './ledger/event-types.js';
+import { marketEvents } from './market/events.js';
+import { riskEvents } from './risk/events.js';
 import { signingEvents } from './signing/events.js';
+import { tradingEvents } from './trading/events.js';
 
-const catalog: EventTypeDefinition<any>[] = [...signingEvents];
+export const eventCatalog: EventTypeDefinition<any>[] = [
+  ...marketEvents,
+  ...riskEvents,
+  ...complianceEvents,
+  ...signingEvents,
+  ...executionEvents,
+  ...tradingEvents,
+];
 
 export function buildEventRegistry(): EventTypeRegistry {
-  return new EventTypeRegistry(false).register(...catalog);
+  return new EventTypeRegistry(false).register(...eventCatalog);
 }

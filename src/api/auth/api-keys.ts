@@ -1,0 +1,52 @@
+// API keys: `arb_<keyId>_<secret>`. Only sha256(key) is stored; lookups compare hashes.
+// Roles form a ladder of what a key may do; admin may do everything.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { SqlExecutor } from '../../shared/sql/sql-client.js';
+
+export const ROLES = ['viewer', 'operator', 'risk', 'compliance', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface ApiKeyPrincipal {
+  keyId: string;
+  role: Role;
+  label: string;
+}
+
+const KEY_RE = /^arb_([a-z0-9]{12})_([A-Za-z0-9_-]{32,64})$/;
+
+export const hashKey = (key: string) => createHash('sha256').update(key, 'utf8').digest('hex');
+
+/** Whether a key of role `have` may do what needs `need`: viewer is read-only; admin may do everything. */
+export function roleAllows(have: Role, need: Role): boolean {
+  if (have === 'admin') return true;
+  if (need === 'viewer') return true; // every role may read
+  return have === need;
+}
+
+export async function issueApiKey(sql: SqlExecutor, role: Role, label: string): Promise<{ key: string; keyId: string }> {
+  if (!ROLES.includes(role)) throw new Error(`unknown role "${role}"; roles: ${ROLES.join(', ')}`);
+  const keyId = randomBytes(8).toString('hex').slice(0, 12);
+  const key = `arb_${keyId}_${randomBytes(32).toString('base64url')}`;
+  await sql.query('INSERT INTO api_keys (key_id, key_hash, role, label) VALUES ($1, $2, $3, $4)', [keyId, hashKey(key), role, label]);
+  return { key, keyId };
+}
+
+export async function revokeApiKey(sql: SqlExecutor, keyId: string): Promise<boolean> {
+  const r = await sql.query('UPDATE api_keys SET revoked_at = now() WHERE key_id = $1 AND revoked_at IS NULL', [keyId]);
+  return r.rowCount > 0;
+}
+
+/** The principal for a presented key, or null when it is malformed, unknown or revoked. */
+export async function authenticate(sql: SqlExecutor, presented: string): Promise<ApiKeyPrincipal | null> {
+  const m = KEY_RE.exec(presented);
+  if (!m) return null;
+  const { rows } = await sql.query<{ key_id: string; key_hash: string; role: Role; label: string }>(
+    'SELECT key_id, key_hash, role, label FROM api_keys WHERE key_id = $1 AND revoked_at IS NULL',
+    [m[1]],
+  );
+  if (!rows.length) return null;
+  const expected = Buffer.from(rows[0].key_hash, 'hex');
+  const actual = Buffer.from(hashKey(presented), 'hex');
+  if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) return null;
+  return { keyId: rows[0].key_id, role: rows[0].role, label: rows[0].label };
+}
