@@ -1,6 +1,7 @@
 // Events of the execution context: a transaction was sent, and how it ended (filled, failed,
 // expired). Amounts are base-unit strings; slots and block heights are strings too (u64).
 // Payload builders turn a venue's outcome into the payload, so the saga never hand-copies fields.
+import { VersionedTransaction } from '@solana/web3.js';
 import { defineEvent } from '../ledger/event-types.js';
 import { baseUnits, isoTime, obj, optional, str } from '../ledger/schema.js';
 import type { ConfirmOutcome, FillQuery, PreparedTransaction, SubmitOutcome, VenueName } from './venue.port.js';
@@ -112,7 +113,79 @@ export const TransactionExpired = defineEvent<TransactionExpiredPayload>({
   }),
 });
 
-export const executionEvents = [TransactionSubmitted, FillConfirmed, FillFailed, TransactionExpired];
+export interface TransactionPreparedPayload {
+  opportunityId: string;
+  venue: VenueName;
+  inputMint: string;
+  outputMint: string;
+  inAmount: string;
+  expectedOut: string;
+  signerPublicKey: string;
+  /** Base64 of the unsigned transaction: with the signature that follows it, the exact bytes sent. */
+  unsignedTx: string;
+  blockhash: string;
+  lastValidBlockHeight: string;
+  priorityFeeMicroLamports: string;
+}
+
+/**
+ * The transaction the saga is about to sign, kept so a resumed saga submits exactly the same
+ * bytes (the same signature) instead of ever building a second transaction.
+ */
+export const TransactionPrepared = defineEvent<TransactionPreparedPayload>({
+  type: 'TransactionPrepared',
+  version: 1,
+  payload: obj({
+    opportunityId: opportunityId(),
+    venue: str({ oneOf: ['paper', 'solana'] }),
+    inputMint: mint(),
+    outputMint: mint(),
+    inAmount: baseUnits(),
+    expectedOut: baseUnits(),
+    signerPublicKey: str({ min: 32, max: 44, pattern: BASE58 }),
+    unsignedTx: str({ min: 1, max: 8192, pattern: /^[A-Za-z0-9+/]+={0,2}$/ }),
+    blockhash: str({ min: 32, max: 44, pattern: BASE58 }),
+    lastValidBlockHeight: baseUnits(),
+    priorityFeeMicroLamports: baseUnits(),
+  }),
+});
+
+export function transactionPreparedPayload(p: PreparedTransaction): TransactionPreparedPayload {
+  return {
+    opportunityId: p.opportunityId,
+    venue: p.venue,
+    inputMint: p.inputMint,
+    outputMint: p.outputMint,
+    inAmount: p.inAmount.toString(),
+    expectedOut: p.expectedOut.toString(),
+    signerPublicKey: p.signerPublicKey,
+    unsignedTx: p.unsignedTx,
+    blockhash: p.blockhash,
+    lastValidBlockHeight: p.lastValidBlockHeight.toString(),
+    priorityFeeMicroLamports: p.priorityFeeMicroLamports.toString(),
+  };
+}
+
+/** The prepared transaction back from its event; the bytes to sign are re-read from the transaction itself. */
+export function preparedFromPayload(p: TransactionPreparedPayload): PreparedTransaction {
+  const messageBytes = VersionedTransaction.deserialize(Buffer.from(p.unsignedTx, 'base64')).message.serialize();
+  return {
+    venue: p.venue,
+    opportunityId: p.opportunityId,
+    inputMint: p.inputMint,
+    outputMint: p.outputMint,
+    inAmount: BigInt(p.inAmount),
+    expectedOut: BigInt(p.expectedOut),
+    signerPublicKey: p.signerPublicKey,
+    unsignedTx: p.unsignedTx,
+    messageBytes,
+    blockhash: p.blockhash,
+    lastValidBlockHeight: BigInt(p.lastValidBlockHeight),
+    priorityFeeMicroLamports: BigInt(p.priorityFeeMicroLamports),
+  };
+}
+
+export const executionEvents = [TransactionPrepared, TransactionSubmitted, FillConfirmed, FillFailed, TransactionExpired];
 
 export function transactionSubmittedPayload(
   prepared: PreparedTransaction,

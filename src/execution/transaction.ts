@@ -12,7 +12,7 @@ import {
   type VersionedMessage,
 } from '@solana/web3.js';
 import { createTransferInstruction, getAssociatedTokenAddressSync } from '@solana/spl-token';
-import { base58Encode } from './base58.js';
+import { base58Encode } from '../shared/base58.js';
 import { VenueError } from './errors.js';
 import type { PreparedTransaction, TradeIntent, VenueName } from './venue.port.js';
 

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { defineEvent } from '../ledger/event-types.js';
 import { obj, str } from '../ledger/schema.js';
-import { base58Encode } from './base58.js';
+import { base58Encode } from '../shared/base58.js';
 import type { Signer, SignerKind } from './signer.port.js';
 
 const BASE58 = /^[1-9A-HJ-NP-Za-km-z]+$/;

@@ -2,7 +2,7 @@
 // serialized message goes to the signer, the signature is attached to the transaction. The
 // signer must be one of the transaction's required signers.
 import { PublicKey, Transaction, VersionedTransaction } from '@solana/web3.js';
-import { base58Encode } from './base58.js';
+import { base58Encode } from '../shared/base58.js';
 import { transactionSignedPayload, type TransactionSignedPayload } from './events.js';
 import { InvalidSignRequestError, type Signer } from './signer.port.js';
 

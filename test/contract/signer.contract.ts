@@ -13,7 +13,7 @@ import {
 } from '@solana/web3.js';
 import { createHash, createPublicKey, randomBytes, verify } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { base58Decode, base58Encode } from '../../src/signing/base58.js';
+import { base58Decode, base58Encode } from '../../src/shared/base58.js';
 import { signingEvents, TransactionSigned } from '../../src/signing/events.js';
 import { EventTypeRegistry, newEvent } from '../../src/ledger/event-types.js';
 import { signTransaction, signTransactionForLedger } from '../../src/signing/sign-transaction.js';

@@ -5,7 +5,7 @@ import { generateKeyPairSync, sign as edSign, type KeyObject } from 'node:crypto
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VersionedTransaction } from '@solana/web3.js';
 import { EventTypeRegistry, newEvent } from '../../src/ledger/event-types.js';
-import { base58Encode } from '../../src/execution/base58.js';
+import { base58Encode } from '../../src/shared/base58.js';
 import { VenueError } from '../../src/execution/errors.js';
 import { executionEvents, outcomeEvent, transactionSubmittedPayload, TransactionSubmitted } from '../../src/execution/events.js';
 import type { FillQuery, PreparedTransaction, TradeIntent, Venue } from '../../src/execution/venue.port.js';

@@ -22,7 +22,7 @@ import { address, getTransactionDecoder, lamports as toLamports, type Signature 
 import { FailedTransactionMetadata, LiteSVM, TransactionMetadata } from 'litesvm';
 import { PublicKey, VersionedTransaction } from '@solana/web3.js';
 import { AccountLayout, MintLayout, TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID, getAssociatedTokenAddressSync } from '@solana/spl-token';
-import { base58Decode, base58Encode } from '../../src/execution/base58.js';
+import { base58Decode, base58Encode } from '../../src/shared/base58.js';
 
 const LAMPORTS_PER_SIGNATURE = 5000n;
 const COMPUTE_BUDGET = 'ComputeBudget111111111111111111111111111111';

@@ -5,11 +5,18 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from '../../src/app.module.js';
 
-export async function startApp(env: Record<string, string>): Promise<{ app: NestFastifyApplication; url: string; close(): Promise<void> }> {
+/**
+ * Starts the app with `env` laid over the process environment (undefined removes a variable).
+ * The engine loop is off unless ENGINE_AUTOSTART is given, so tests decide what trades.
+ */
+export async function startApp(
+  env: Record<string, string | undefined>,
+): Promise<{ app: NestFastifyApplication; url: string; close(): Promise<void> }> {
   const saved: Record<string, string | undefined> = {};
-  for (const [k, v] of Object.entries(env)) {
+  for (const [k, v] of Object.entries({ ENGINE_AUTOSTART: 'false', ...env })) {
     saved[k] = process.env[k];
-    process.env[k] = v;
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
   }
   const app = await NestFactory.create<NestFastifyApplication>(AppModule, new FastifyAdapter({ bodyLimit: 256 * 1024 }), { logger: ['error'] });
   app.enableShutdownHooks();

@@ -11,7 +11,7 @@
 // Its book lives in memory: after a restart every old signature is 'unknown'.
 import { createHash } from 'node:crypto';
 import { VersionedTransaction } from '@solana/web3.js';
-import { base58Encode } from '../base58.js';
+import { base58Encode } from '../../shared/base58.js';
 import { VenueError } from '../errors.js';
 import {
   attachSignature,

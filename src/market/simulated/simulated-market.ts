@@ -12,7 +12,7 @@ import { routeOf, type OpportunityCandidate, type OpportunityRun, type Opportuni
 import type { PriceFeed, PriceObservation, PriceStream } from '../price-feed.port.js';
 import type { JsonValue, Quote, QuoteRequest, QuoteSource, SwapTransaction, SwapTransactionSource } from '../quote-source.port.js';
 import { DEFAULT_PAIRS, FEED_ID_RE, normaliseFeedId, type TokenInfo, type TradingPair } from '../tokens.js';
-import { base58 } from './base58.js';
+import { base58Encode as base58 } from '../../shared/base58.js';
 import { Prng } from './prng.js';
 
 /** Prices are kept with Pyth's usual exponent. */

@@ -36,6 +36,67 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly arbitrageAttemptsTotal = new Counter({
+    name: 'arbitrage_attempts_total',
+    help: 'Arbitrage opportunities the engine started a saga for',
+    registers: [this.registry],
+  });
+  readonly arbitrageSuccessesTotal = new Counter({
+    name: 'arbitrage_successes_total',
+    help: 'Sagas that ended in a confirmed fill',
+    registers: [this.registry],
+  });
+  readonly arbitrageOutcomesTotal = new Counter({
+    name: 'arbitrage_outcomes_total',
+    help: 'Sagas by how they ended',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly arbitrageProfit = new Gauge({
+    name: 'arbitrage_profit',
+    help: 'Realised profit of confirmed round trips since start, in base units of the token (before network fees)',
+    labelNames: ['token'] as const,
+    registers: [this.registry],
+  });
+  readonly arbitrageExecutionSeconds = new Histogram({
+    name: 'arbitrage_execution_seconds',
+    help: 'Time from detection to the end of a saga',
+    labelNames: ['outcome'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+  readonly sagaStepSeconds = new Histogram({
+    name: 'arbitrage_step_seconds',
+    help: 'Time the engine spends in one saga step (including its append)',
+    labelNames: ['step'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+    registers: [this.registry],
+  });
+  readonly riskEventsTotal = new Counter({
+    name: 'risk_events_total',
+    help: 'Failed risk checks, by check',
+    labelNames: ['check'] as const,
+    registers: [this.registry],
+  });
+  readonly complianceFlagsTotal = new Counter({
+    name: 'compliance_flags_total',
+    help: 'Compliance flags raised, by rule and severity',
+    labelNames: ['rule', 'severity'] as const,
+    registers: [this.registry],
+  });
+  readonly exposure = new Gauge({
+    name: 'exposure',
+    help: 'Held exposure per token in USD micro-units, from settled fills',
+    labelNames: ['token'] as const,
+    registers: [this.registry],
+  });
+  readonly engineState = new Gauge({
+    name: 'engine_state',
+    help: '1 for the engine mode in force (ACTIVE, PAUSED, REDUCING), 0 for the others',
+    labelNames: ['mode'] as const,
+    registers: [this.registry],
+  });
+
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }

@@ -12,7 +12,7 @@ import {
   SigningAlgorithmSpec,
 } from '@aws-sdk/client-kms';
 import { createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto';
-import { base58Encode } from '../base58.js';
+import { base58Encode } from '../../shared/base58.js';
 import {
   checkSignRequest,
   ED25519_SPKI_PREFIX,

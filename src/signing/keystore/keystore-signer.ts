@@ -17,7 +17,7 @@ import {
 import { constants as fsConstants } from 'node:fs';
 import { link, mkdir, open as openFile, readFile, stat, unlink } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { base58Encode } from '../base58.js';
+import { base58Encode } from '../../shared/base58.js';
 import { checkSignRequest, SignerConfigError, type Signer } from '../signer.port.js';
 
 export interface KeystoreFile {

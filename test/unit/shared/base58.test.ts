@@ -2,7 +2,7 @@
 import { Keypair, PublicKey } from '@solana/web3.js';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { base58Decode, base58Encode } from '../../../src/signing/base58.js';
+import { base58Decode, base58Encode } from '../../../src/shared/base58.js';
 
 describe('base58', () => {
   it.each([

@@ -1,0 +1,167 @@
+// Keeps the trading state (mode, limits, exposure, in-flight trades, daily P&L, order rate) and
+// the recent screening history current by following the log, and trips the circuit breaker on
+// live events. Commands and the saga read it; only events change it.
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { historyFromScreened } from '../compliance/events.js';
+import type { ScreeningHistoryItem } from '../compliance/rules.js';
+import type { RecordedEvent } from '../ledger/envelope.js';
+import { WrongExpectedRevisionError } from '../ledger/errors.js';
+import { newEvent } from '../ledger/event-types.js';
+import { EVENT_STORE, type EventStore, type Subscription } from '../ledger/event-store.port.js';
+import { circuitBreaker, circuitBreakerPausePayload, CIRCUIT_BREAKER_ACTOR } from './circuit-breaker.js';
+import { evolve, initialEngineState, type EngineState } from './engine-state.js';
+import { EnginePaused, ENGINE_STREAM_ID } from './events.js';
+import { defaultRiskLimits } from './limits.js';
+import { Metrics } from '../shared/metrics/metrics.js';
+import { tokenByMint } from '../market/tokens.js';
+
+export const ENGINE_STATE_EVENT_TYPES = [
+  'EnginePaused',
+  'EngineResumed',
+  'EngineReducing',
+  'RiskLimitsChanged',
+  'RiskAssessed',
+  'ComplianceScreened',
+  'FillConfirmed',
+  'FillFailed',
+  'TransactionExpired',
+];
+
+/** Screenings kept in memory for the velocity and structuring rules. */
+const SCREENING_MEMORY_MS = 24 * 3600_000;
+
+@Injectable()
+export class EngineStateService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('EngineState');
+  private state: EngineState;
+  private screenings: RecordedEvent[] = [];
+  private position = 0n;
+  /** Events at or below this position were history at start: they never trip the breaker again. */
+  private liveAfter = 0n;
+  private sub: Subscription | null = null;
+  private readonly waiters: { target: bigint; resolve: () => void }[] = [];
+
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly metrics: Metrics,
+  ) {
+    this.state = initialEngineState(defaultRiskLimits());
+  }
+
+  private started: Promise<void> | null = null;
+
+  onApplicationBootstrap(): Promise<void> {
+    return this.start();
+  }
+
+  /** Folds the history and starts following the log; idempotent (the saga awaits it too). */
+  start(): Promise<void> {
+    this.started ??= this.load();
+    return this.started;
+  }
+
+  private async load(): Promise<void> {
+    // Fold the history first, then follow live appends from where the history ended.
+    this.liveAfter = await this.store.headPosition();
+    for (;;) {
+      const page = await this.store.readAll({ after: this.position, maxCount: 5000, filter: { eventTypes: ENGINE_STATE_EVENT_TYPES } });
+      if (!page.length) break;
+      await this.apply(page);
+    }
+    this.sub = this.store.subscribeToAll({
+      after: this.position,
+      filter: { eventTypes: ENGINE_STATE_EVENT_TYPES },
+      batchSize: 1000,
+      onEvents: (events) => this.apply(events),
+      onError: (err) => this.logger.warn(`following the log failed, retrying: ${err.message}`),
+    });
+    this.logger.log(`engine ${this.state.mode}${this.state.reason ? ` (${this.state.reason})` : ''}`);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.sub?.stop();
+  }
+
+  current(): EngineState {
+    return this.state;
+  }
+
+  /** Recent screenings that were let through, for the compliance rules. */
+  screeningHistory(): ScreeningHistoryItem[] {
+    return historyFromScreened(this.screenings);
+  }
+
+  /** Resolves once the event at `position` (one of ENGINE_STATE_EVENT_TYPES) is folded in. */
+  caughtUp(position: bigint, timeoutMs = 10_000): Promise<void> {
+    if (this.position >= position) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => {
+        const i = this.waiters.findIndex((w) => w.resolve === done);
+        if (i >= 0) this.waiters.splice(i, 1);
+        reject(new Error(`engine state did not reach position ${position} within ${timeoutMs} ms (at ${this.position})`));
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(t);
+        resolve();
+      };
+      this.waiters.push({ target: position, resolve: done });
+    });
+  }
+
+  private async apply(events: RecordedEvent[]): Promise<void> {
+    for (const e of events) {
+      const before = this.state;
+      this.state = evolve(before, e);
+      if (e.type === 'ComplianceScreened') this.rememberScreening(e);
+      if (e.position > this.liveAfter) {
+        const trip = circuitBreaker(before, e);
+        if (trip) await this.trip(trip, e);
+      }
+      this.position = e.position;
+    }
+    this.publish();
+    for (let i = this.waiters.length - 1; i >= 0; i--) {
+      if (this.position >= this.waiters[i].target) this.waiters.splice(i, 1)[0].resolve();
+    }
+  }
+
+  private publish(): void {
+    for (const mode of ['ACTIVE', 'PAUSED', 'REDUCING'] as const) this.metrics.engineState.set({ mode }, this.state.mode === mode ? 1 : 0);
+    for (const [mint, usd] of Object.entries(this.state.exposureByToken)) {
+      this.metrics.exposure.set({ token: tokenByMint(mint)?.symbol ?? mint }, Number(usd));
+    }
+  }
+
+  private rememberScreening(e: RecordedEvent): void {
+    this.screenings.push(e);
+    const cutoff = Date.parse(e.recordedAt) - SCREENING_MEMORY_MS;
+    if (this.screenings.length > 10_000 || Date.parse(this.screenings[0].recordedAt) < cutoff) {
+      this.screenings = this.screenings.filter((s) => Date.parse(s.recordedAt) >= cutoff).slice(-10_000);
+    }
+  }
+
+  private async trip(trip: ReturnType<typeof circuitBreaker> & object, cause: RecordedEvent): Promise<void> {
+    const payload = circuitBreakerPausePayload(trip);
+    try {
+      const current = await this.store.readStream(ENGINE_STREAM_ID, { direction: 'backward', maxCount: 1 });
+      // Another process may have paused already: only pause an engine that is not paused.
+      if (current[0]?.type === 'EnginePaused') return;
+      await this.store.append(
+        ENGINE_STREAM_ID,
+        [
+          newEvent(EnginePaused, payload, {
+            correlationId: cause.metadata.correlationId,
+            causationId: cause.id,
+            actor: CIRCUIT_BREAKER_ACTOR,
+            tenant: cause.metadata.tenant,
+          }),
+        ],
+        current.length ? current[0].revision : 'no_stream',
+      );
+      this.logger.warn(`circuit breaker paused the engine: ${payload.reason}`);
+    } catch (err) {
+      if (err instanceof WrongExpectedRevisionError) return; // someone changed the engine state first
+      this.logger.error(`circuit breaker could not pause the engine: ${(err as Error).message}`);
+    }
+  }
+}

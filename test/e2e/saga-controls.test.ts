@@ -1,0 +1,102 @@
+// Compliance and risk controls acting on live sagas (real PostgreSQL, simulated market, paper
+// venue): a sanctioned address blocks the trade, and the circuit breaker pauses the engine.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { EVENT_STORE, type EventStore } from '../../src/ledger/event-store.port.js';
+import { OPPORTUNITY_SOURCE } from '../../src/market/opportunity-source.port.js';
+import type { SimulatedMarket } from '../../src/market/simulated/simulated-market.js';
+import { flagStreamId } from '../../src/compliance/cases.js';
+import { EngineStateService } from '../../src/risk/engine-state.service.js';
+import { ArbitrageSagaService } from '../../src/trading/arbitrage-saga.service.js';
+import type { SagaState } from '../../src/trading/saga-state.js';
+import { createKeystore } from '../../src/signing/keystore/keystore-signer.js';
+import { freshDatabase, type TestDatabase } from '../support/db.js';
+import { startApp } from '../support/app.js';
+
+describe('saga controls', () => {
+  let db: TestDatabase;
+  let app: Awaited<ReturnType<typeof startApp>> | null = null;
+  let dir: string;
+  beforeEach(async () => {
+    db = await freshDatabase();
+    dir = mkdtempSync(join(tmpdir(), 'arbiter-controls-'));
+  });
+  afterEach(async () => {
+    await app?.close();
+    app = null;
+    await db.drop();
+  });
+
+  async function runUntil(pred: (s: SagaState) => boolean, max = 60): Promise<SagaState[]> {
+    const saga = app!.app.get(ArbitrageSagaService);
+    const market = app!.app.get<SimulatedMarket>(OPPORTUNITY_SOURCE);
+    const out: SagaState[] = [];
+    for (let i = 0; i < max; i++) {
+      const s = await saga.runNew(market.next());
+      out.push(s);
+      if (pred(s)) return out;
+    }
+    return out;
+  }
+
+  it('blocks a trade touching a sanctioned address and raises a blocking flag with evidence', async () => {
+    const keystore = join(dir, 'keystore.json');
+    const { publicKey } = await createKeystore(keystore, 'correct horse battery staple');
+    const sanctions = join(dir, 'sanctions.txt');
+    writeFileSync(sanctions, `# test list\n${publicKey}\n`);
+    app = await startApp({
+      DATABASE_URL: db.url,
+      ARBITER_DATA_DIR: dir,
+      KEYSTORE_PATH: keystore,
+      KEYSTORE_PASSPHRASE: 'correct horse battery staple',
+      COMPLIANCE_SANCTIONS_FILE: sanctions,
+    });
+    const runs = await runUntil((s) => s.outcome === 'blocked_by_compliance');
+    const blocked = runs.at(-1)!;
+    expect(blocked.outcome).toBe('blocked_by_compliance');
+    expect(runs.some((s) => s.outcome === 'filled')).toBe(false);
+    const flagId = blocked.screened!.flags[0];
+    const [flag] = await app.app.get<EventStore>(EVENT_STORE).readStream(flagStreamId(flagId));
+    expect(flag.type).toBe('ComplianceFlagRaised');
+    expect(flag.payload).toMatchObject({ rule: 'sanctioned_address', severity: 'blocking', opportunityId: blocked.opportunityId });
+    expect(JSON.stringify(flag.payload)).toContain(publicKey);
+    expect(flag.metadata.correlationId).toBe(blocked.opportunityId);
+  });
+
+  it('lets an advisory flag through and keeps it for review', async () => {
+    app = await startApp({ DATABASE_URL: db.url, ARBITER_DATA_DIR: dir, COMPLIANCE_LARGE_TX_THRESHOLD_USD_MICROS: '1' });
+    const runs = await runUntil((s) => s.outcome === 'filled');
+    const filled = runs.at(-1)!;
+    expect(filled.outcome).toBe('filled');
+    expect(filled.screened!.decision).toBe('advisory');
+    const [flag] = await app.app.get<EventStore>(EVENT_STORE).readStream(flagStreamId(filled.screened!.flags[0]));
+    expect(flag.payload).toMatchObject({ rule: 'large_transaction', severity: 'advisory' });
+  });
+
+  it('pauses the engine by itself on a price-deviation spike, and a paused engine trades nothing', async () => {
+    app = await startApp({
+      DATABASE_URL: db.url,
+      ARBITER_DATA_DIR: dir,
+      RISK_MAX_PRICE_DEVIATION_BPS: '1',
+      RISK_CIRCUIT_BREAKER_DEVIATION_SPIKE_BPS: '1',
+    });
+    const engine = app.app.get(EngineStateService);
+    const runs = await runUntil(() => engine.current().mode === 'PAUSED', 10);
+    expect(engine.current().mode).toBe('PAUSED');
+    const [paused] = await app.app.get<EventStore>(EVENT_STORE).readStream('engine');
+    expect(paused.type).toBe('EnginePaused');
+    expect(paused.metadata.actor).toBe('engine:circuit-breaker');
+    expect(paused.payload).toMatchObject({ cause: 'circuit_breaker' });
+    // Caused by the RiskAssessed of one of the sagas that ran (the breaker acts as the event is folded).
+    expect(runs.map((r) => r.opportunityId)).toContain(paused.metadata.correlationId);
+    const cause = (await app.app.get<EventStore>(EVENT_STORE).readStream(`arbitrage-${paused.metadata.correlationId}`)).find(
+      (e) => e.id === paused.metadata.causationId,
+    );
+    expect(cause?.type).toBe('RiskAssessed');
+    const after = await app.app.get(ArbitrageSagaService).runNew(app.app.get<SimulatedMarket>(OPPORTUNITY_SOURCE).next());
+    expect(after.outcome).toBe('rejected_by_risk');
+    expect(after.risk!.failedChecks).toContain('engine_state');
+  });
+});
