@@ -10,9 +10,15 @@ import { rebuildProjection } from '../src/projections/projection-runner.js';
 import { migrate } from '../src/shared/sql/migrator.js';
 import { PgSqlClient } from '../src/shared/sql/pg-client.js';
 import { auditIndex } from '../projections/audit-index.js';
+import { sagaBench } from './saga.js';
 
 const SERVER = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const quick = process.argv.includes('--quick');
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length) ?? 'all';
+if (!['all', 'ledger', 'saga'].includes(only)) {
+  console.error(`--only must be ledger or saga (got "${only}")`);
+  process.exit(2);
+}
 const STREAMS = quick ? 200 : 2000;
 const PER_STREAM = 10;
 const REBUILD_EVENTS = quick ? 10_000 : 100_000;
@@ -95,6 +101,15 @@ async function naiveBench(url: string, writers: number): Promise<number> {
 async function main() {
   console.log(`Arbiter ledger benchmarks — PostgreSQL ${new URL(SERVER).host}, ${cpus().length} cores, node ${process.version}${quick ? ' (quick)' : ''}\n`);
   const total = STREAMS * PER_STREAM;
+  if (only !== 'saga') await ledgerBench(total);
+  if (only !== 'ledger') {
+    const sagaRows = await withDatabase((url) => sagaBench(url, quick ? 100 : 500, 4));
+    console.log('\n| saga step | count | p50 ms | p99 ms |\n|---|---:|---:|---:|');
+    for (const r of sagaRows) console.log(`| ${r.join(' | ')} |`);
+  }
+}
+
+async function ledgerBench(total: number) {
   await withDatabase(async (url) => {
     const sql = new PgSqlClient(url, { max: 10 });
     await migrate(sql);

@@ -39,7 +39,7 @@ import { SIGNER, type Signer } from '../signing/signer.port.js';
 import { AdvanceArbitrage, DetectOpportunity } from './commands.js';
 import { OpportunityAbandoned, QuoteFailed, sagaStreamId, type SagaStep } from './events.js';
 import { riskInput, screenedTrade } from './saga-inputs.js';
-import { foldSaga, type SagaState } from './saga-state.js';
+import { emptySaga, evolveSaga, foldSaga, type SagaState } from './saga-state.js';
 import { TRADING_CONFIG, type TradingConfig } from './trading.config.js';
 
 /** One lock for the steps that read and change the shared trading state (risk, compliance). */
@@ -71,9 +71,17 @@ export class DetectOpportunityHandler implements ICommandHandler<DetectOpportuni
       actor: ENGINE_ACTOR,
       tenant: 'default',
     });
-    await this.store.append(sagaStreamId(candidate.opportunityId), [event], 'no_stream');
+    const r = await this.store.append(sagaStreamId(candidate.opportunityId), [event], 'no_stream');
     this.metrics.arbitrageAttemptsTotal.inc();
-    return foldSaga(candidate.opportunityId, await this.store.readStream(sagaStreamId(candidate.opportunityId)));
+    return evolveSaga(emptySaga(candidate.opportunityId), {
+      ...event,
+      streamId: sagaStreamId(candidate.opportunityId),
+      revision: r.nextRevision,
+      position: r.position,
+      contentHash: '',
+      prevHash: '',
+      hash: '',
+    });
   }
 }
 
@@ -134,10 +142,29 @@ export class AdvanceArbitrageHandler implements ICommandHandler<AdvanceArbitrage
 
   /** Appends to the saga's stream at its expected revision and returns the new state. */
   private async record(s: SagaState, events: NewEvent[]): Promise<SagaState> {
-    await this.store.append(sagaStreamId(s.opportunityId), events, s.revision);
-    const next = foldSaga(s.opportunityId, await this.store.readStream(sagaStreamId(s.opportunityId)));
+    return (await this.recordAt(s, events)).state;
+  }
+
+  /** record() that also returns the global position of the last event written. */
+  private async recordAt(s: SagaState, events: NewEvent[]): Promise<{ state: SagaState; position: bigint }> {
+    const result = await this.store.append(sagaStreamId(s.opportunityId), events, s.revision);
+    // Fold what was just written instead of reading the stream back: the append either wrote
+    // exactly these events at the next revisions, or threw.
+    const next = events.reduce(
+      (acc, e, i) =>
+        evolveSaga(acc, {
+          ...e,
+          streamId: sagaStreamId(s.opportunityId),
+          revision: s.revision + 1n + BigInt(i),
+          position: result.position - BigInt(events.length - 1 - i),
+          contentHash: '',
+          prevHash: '',
+          hash: '',
+        }),
+      s,
+    );
     if (next.phase === 'finished') this.finished(next);
-    return next;
+    return { state: next, position: result.position };
   }
 
   private event<P>(def: EventTypeDefinition<P>, payload: P, s: SagaState): NewEvent<P> {
@@ -250,10 +277,9 @@ export class AdvanceArbitrageHandler implements ICommandHandler<AdvanceArbitrage
     const assessment = assessRisk(input, state, now);
     const payload = riskAssessedPayload(input, state, now, assessment);
     for (const c of assessment.failedChecks) this.metrics.riskEventsTotal.inc({ check: c });
-    const next = await this.record(s, [this.event(RiskAssessed, payload, s)]);
+    const { state: next, position } = await this.recordAt(s, [this.event(RiskAssessed, payload, s)]);
     // The next assessment must see this one (order rate, exposure in flight).
-    const [mine] = await this.store.readStream(sagaStreamId(s.opportunityId), { direction: 'backward', maxCount: 1 });
-    await this.engine.caughtUp(mine.position);
+    await this.engine.caughtUp(position);
     return next;
   }
 
@@ -272,9 +298,8 @@ export class AdvanceArbitrageHandler implements ICommandHandler<AdvanceArbitrage
       await this.store.append(flagStreamId(flag.flagId), [e], 'any');
       this.metrics.complianceFlagsTotal.inc({ rule: flag.rule, severity: flag.severity });
     }
-    const next = await this.record(s, [this.event(ComplianceScreened, screened, s)]);
-    const [mine] = await this.store.readStream(sagaStreamId(s.opportunityId), { direction: 'backward', maxCount: 1 });
-    await this.engine.caughtUp(mine.position);
+    const { state: next, position } = await this.recordAt(s, [this.event(ComplianceScreened, screened, s)]);
+    await this.engine.caughtUp(position);
     return next;
   }
 
