@@ -1,5 +1,6 @@
 // Settings of the trading engine loop and saga (README: Configuration).
 import { ConfigError, integer } from '../config/config.js';
+import { loadExecutionConfig } from '../execution/execution.config.js';
 
 export const TRADING_CONFIG = Symbol('TRADING_CONFIG');
 
@@ -12,12 +13,14 @@ export interface TradingConfig {
   confirmTimeoutMs: number;
   /** Sagas run at once (ENGINE_CONCURRENCY). */
   concurrency: number;
+  /** From the execution settings (SOLANA_PRIORITY_FEE_MICROLAMPORTS, SOLANA_COMPUTE_UNIT_LIMIT): what risk prices fees at. */
   priorityFeeMicroLamports: bigint;
   computeUnitLimit: bigint;
 }
 
 export function loadTradingConfig(env: Record<string, string | undefined> = process.env): TradingConfig {
   const problems: string[] = [];
+  const execution = loadExecutionConfig(env);
   const auto = (env.ENGINE_AUTOSTART ?? 'true').trim().toLowerCase();
   if (!['true', 'false', '1', '0'].includes(auto)) problems.push(`ENGINE_AUTOSTART must be true or false (got "${env.ENGINE_AUTOSTART}")`);
   const config: TradingConfig = {
@@ -25,8 +28,8 @@ export function loadTradingConfig(env: Record<string, string | undefined> = proc
     maxSagaAgeMs: integer(env.ENGINE_MAX_SAGA_AGE_MS ?? '30000', 'ENGINE_MAX_SAGA_AGE_MS', 100, 3_600_000, problems),
     confirmTimeoutMs: integer(env.ENGINE_CONFIRM_TIMEOUT_MS ?? '90000', 'ENGINE_CONFIRM_TIMEOUT_MS', 100, 3_600_000, problems),
     concurrency: integer(env.ENGINE_CONCURRENCY ?? '4', 'ENGINE_CONCURRENCY', 1, 64, problems),
-    priorityFeeMicroLamports: BigInt(integer(env.SOLANA_PRIORITY_FEE_MICROLAMPORTS ?? '1000', 'SOLANA_PRIORITY_FEE_MICROLAMPORTS', 0, 1_000_000_000, problems)),
-    computeUnitLimit: BigInt(integer(env.SOLANA_COMPUTE_UNIT_LIMIT ?? '200000', 'SOLANA_COMPUTE_UNIT_LIMIT', 1, 1_400_000, problems)),
+    priorityFeeMicroLamports: execution.solana.priorityFeeMicroLamports,
+    computeUnitLimit: BigInt(execution.solana.computeUnitLimit),
   };
   if (problems.length) throw new ConfigError(problems);
   return config;
