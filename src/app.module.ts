@@ -6,6 +6,7 @@ import { LedgerModule } from './ledger/ledger.module.js';
 import { ProjectionsModule } from './projections/projections.module.js';
 import { GraphqlApiModule } from './api/graphql/graphql-api.module.js';
 import { SystemController } from './api/http/system.controller.js';
+import { ApiModule } from './api/api.module.js';
 import { ComplianceModule } from './compliance/compliance.module.js';
 import { ExecutionModule } from './execution/execution.module.js';
 import { MarketModule } from './market/market.module.js';
@@ -26,6 +27,7 @@ import { TradingModule } from './trading/trading.module.js';
     ExecutionModule,
     TradingModule,
     GraphqlApiModule,
+    ApiModule,
   ],
   controllers: [SystemController],
 })

@@ -4,6 +4,7 @@ import { complianceEvents } from './compliance/events.js';
 import { executionEvents } from './execution/events.js';
 import { EventTypeRegistry, type EventTypeDefinition } from './ledger/event-types.js';
 import { marketEvents } from './market/events.js';
+import { operationsEvents } from './operations/events.js';
 import { riskEvents } from './risk/events.js';
 import { signingEvents } from './signing/events.js';
 import { tradingEvents } from './trading/events.js';
@@ -15,6 +16,7 @@ export const eventCatalog: EventTypeDefinition<any>[] = [
   ...signingEvents,
   ...executionEvents,
   ...tradingEvents,
+  ...operationsEvents,
 ];
 
 export function buildEventRegistry(): EventTypeRegistry {

@@ -9,13 +9,16 @@ import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { gql, startApp } from '../support/app.js';
 import { TransactionSigned } from '../../src/signing/events.js';
 import { newEvent } from '../../src/ledger/event-types.js';
+import { authHeaders } from '../support/auth.js';
 
 describe('application over HTTP', () => {
   let db: TestDatabase;
   let app: Awaited<ReturnType<typeof startApp>>;
+  let viewer: Record<string, string>;
   beforeAll(async () => {
     db = await freshDatabase();
     app = await startApp({ DATABASE_URL: db.url, ARBITER_DATA_DIR: mkdtempSync(join(tmpdir(), 'arbiter-e2e-')), LOG_LEVEL: 'error' });
+    viewer = await authHeaders(app.app, 'viewer');
   });
   afterAll(async () => {
     await app?.close();
@@ -47,7 +50,7 @@ describe('application over HTTP', () => {
     const r = await gql(app.url, `query($s: String!, $u: DateTime) { history(streamId: $s, until: $u) { id type revision position payload metadata { actor correlationId } hash } }`, {
       s: 'arbitrage-opp-1',
       u: '2026-01-01T12:00:00.000Z',
-    });
+    }, viewer);
     expect(r.body.errors).toBeUndefined();
     expect(r.body.data.history).toHaveLength(1);
     expect(r.body.data.history[0]).toMatchObject({ id: first.id, type: 'TransactionSigned', revision: '0', metadata: { actor: 'engine' } });
@@ -60,9 +63,9 @@ describe('application over HTTP', () => {
   });
 
   it('says what was wrong with a bad GraphQL query', async () => {
-    const r = await gql(app.url, `{ history(streamId: "x", limit: 0) { id } }`);
+    const r = await gql(app.url, `{ history(streamId: "x", limit: 0) { id } }`, undefined, viewer);
     expect(r.body.errors?.[0].message).toMatch(/limit must be between 1 and 10000/);
-    const bad = await gql(app.url, `{ nope }`);
+    const bad = await gql(app.url, `{ nope }`, undefined, viewer);
     expect(bad.body.errors?.[0].message).toMatch(/Cannot query field "nope"/);
   });
 });

@@ -50,3 +50,20 @@ export async function authenticate(sql: SqlExecutor, presented: string): Promise
   if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) return null;
   return { keyId: rows[0].key_id, role: rows[0].role, label: rows[0].label };
 }
+
+export interface ApiKeyInfo {
+  keyId: string;
+  role: Role;
+  label: string;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+/** Every key (never a hash), newest first. */
+export async function listApiKeys(sql: SqlExecutor): Promise<ApiKeyInfo[]> {
+  const { rows } = await sql.query<{ key_id: string; role: Role; label: string; created_at: Date | string; revoked_at: Date | string | null }>(
+    'SELECT key_id, role, label, created_at, revoked_at FROM api_keys ORDER BY created_at DESC, key_id',
+  );
+  const iso = (v: Date | string) => new Date(v).toISOString();
+  return rows.map((r) => ({ keyId: r.key_id, role: r.role, label: r.label, createdAt: iso(r.created_at), revokedAt: r.revoked_at ? iso(r.revoked_at) : null }));
+}

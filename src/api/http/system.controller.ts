@@ -5,11 +5,13 @@ import { SQL_CLIENT } from '../../ledger/ledger.module.js';
 import { Metrics } from '../../shared/metrics/metrics.js';
 import type { SqlClient } from '../../shared/sql/sql-client.js';
 import { ProjectionsService } from '../../projections/projections.module.js';
+import { Public } from '../auth/decorators.js';
 
 /** A projection further behind than this is "not caught up" for /ready. */
 const READY_MAX_LAG = 10_000n;
 
 @Controller()
+@Public()
 export class SystemController {
   constructor(
     private readonly metrics: Metrics,

@@ -1,0 +1,74 @@
+// REST command endpoints of the control plane: pause/resume the engine, replace the risk limits,
+// review or close a compliance flag. Each checks its body, runs under the caller's
+// Idempotency-Key, and answers with what was recorded (event id, stream, revision, position).
+import { BadRequestException, Controller, HttpCode, Param, Post, Put, Req } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import type { FastifyRequest } from 'fastify';
+import { CloseComplianceFlag, ReviewComplianceFlag } from '../../compliance/commands/flag-commands.js';
+import type { CloseOutcome } from '../../compliance/events.js';
+import { UUID_RE } from '../../ledger/schema.js';
+import type { CommandReceipt } from '../../operations/command-support.js';
+import { ChangeRiskLimits, PauseEngine, ResumeEngine } from '../../risk/commands/engine-commands.js';
+import { validateRiskLimits } from '../../risk/limits.js';
+import { Roles } from '../auth/decorators.js';
+import { FlagActionBody, InvalidBodyException, ReasonBody, readBody, RiskLimitsBody } from './body-schema.js';
+import { IdempotencyService } from './idempotency.js';
+
+@Controller()
+export class CommandsController {
+  constructor(
+    private readonly bus: CommandBus,
+    private readonly idempotency: IdempotencyService,
+  ) {}
+
+  @Post('engine/pause')
+  @Roles('operator')
+  @HttpCode(200)
+  pause(@Req() req: FastifyRequest): Promise<CommandReceipt> {
+    const body = readBody<{ reason: string }>(req, ReasonBody);
+    return this.idempotency.run(req, { route: 'POST /engine/pause', body, successStatus: 200 }, (ctx) =>
+      this.bus.execute(new PauseEngine(ctx, body.reason)),
+    );
+  }
+
+  @Post('engine/resume')
+  @Roles('operator')
+  @HttpCode(200)
+  resume(@Req() req: FastifyRequest): Promise<CommandReceipt> {
+    const body = readBody<{ reason: string }>(req, ReasonBody);
+    return this.idempotency.run(req, { route: 'POST /engine/resume', body, successStatus: 200 }, (ctx) =>
+      this.bus.execute(new ResumeEngine(ctx, body.reason)),
+    );
+  }
+
+  @Put('risk/limits')
+  @Roles('risk')
+  @HttpCode(200)
+  changeLimits(@Req() req: FastifyRequest): Promise<CommandReceipt> {
+    const body = readBody<{ reason: string; limits: unknown }>(req, RiskLimitsBody);
+    // Ranges and cross-field rules, checked before anything is claimed or written.
+    const v = validateRiskLimits(body.limits);
+    if (!v.ok) throw new InvalidBodyException(v.problems.map((p) => `limits.${p}`));
+    return this.idempotency.run(req, { route: 'PUT /risk/limits', body, successStatus: 200 }, (ctx) =>
+      this.bus.execute(new ChangeRiskLimits(ctx, body.reason, body.limits)),
+    );
+  }
+
+  @Post('compliance/flags/:id/review')
+  @Roles('compliance')
+  @HttpCode(200)
+  reviewFlag(@Req() req: FastifyRequest, @Param('id') id: string): Promise<CommandReceipt> {
+    const flagId = id.toLowerCase();
+    if (!UUID_RE.test(flagId)) throw new BadRequestException(`flag id "${id.slice(0, 100)}" is not a UUID`);
+    const body = readBody<{ action?: 'review' | 'close'; note: string; outcome?: CloseOutcome }>(req, FlagActionBody);
+    const action = body.action ?? 'review';
+    if (action === 'review' && body.outcome !== undefined) {
+      throw new InvalidBodyException(["outcome is only allowed with action 'close'"]);
+    }
+    return this.idempotency.run(req, { route: 'POST /compliance/flags/:id/review', params: { id: flagId }, body, successStatus: 200 }, (ctx) =>
+      this.bus.execute(
+        action === 'close' ? new CloseComplianceFlag(ctx, flagId, body.note, body.outcome) : new ReviewComplianceFlag(ctx, flagId, body.note),
+      ),
+    );
+  }
+}

@@ -1,0 +1,77 @@
+// API keys, for admins: issue one (the key is shown in this response only), list them (never a
+// hash), revoke one. Issuing and revoking are recorded as events with the actor.
+import { Controller, Delete, Get, HttpCode, Inject, NotFoundException, Param, Post, Req } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { EVENT_STORE, type EventStore } from '../../ledger/event-store.port.js';
+import { newEvent } from '../../ledger/event-types.js';
+import { SQL_CLIENT } from '../../ledger/ledger.module.js';
+import { commandMetadata, decideAndAppend, type CommandReceipt } from '../../operations/command-support.js';
+import { ApiKeyIssued, ApiKeyRevoked, apiKeyStreamId } from '../../operations/events.js';
+import type { SqlClient } from '../../shared/sql/sql-client.js';
+import { issueApiKey, listApiKeys, revokeApiKey, type ApiKeyInfo, type Role } from '../auth/api-keys.js';
+import { Roles } from '../auth/decorators.js';
+import { IssueKeyBody, readBody, RevokeKeyBody } from './body-schema.js';
+import { IdempotencyService } from './idempotency.js';
+
+export interface IssuedKey {
+  keyId: string;
+  /** The key itself: shown once, never stored (only its hash is). null in a replayed response. */
+  key: string | null;
+  role: Role;
+  label: string;
+  event: CommandReceipt;
+}
+
+@Controller('keys')
+@Roles('admin')
+export class KeysController {
+  constructor(
+    @Inject(SQL_CLIENT) private readonly sql: SqlClient,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly idempotency: IdempotencyService,
+  ) {}
+
+  @Get()
+  async list(): Promise<{ keys: ApiKeyInfo[] }> {
+    return { keys: await listApiKeys(this.sql) };
+  }
+
+  @Post()
+  @HttpCode(201)
+  issue(@Req() req: FastifyRequest): Promise<IssuedKey> {
+    const body = readBody<{ role: Role; label: string }>(req, IssueKeyBody);
+    return this.idempotency.run(
+      req,
+      { route: 'POST /keys', body, successStatus: 201, recordAs: (r: IssuedKey) => ({ ...r, key: null }) },
+      async (ctx) => {
+        const label = body.label.trim();
+        const { key, keyId } = await issueApiKey(this.sql, body.role, label);
+        const event = await decideAndAppend(this.store, {
+          streamId: apiKeyStreamId(keyId),
+          eventId: ctx.eventId,
+          fold: () => null,
+          decide: () => newEvent(ApiKeyIssued, { keyId, role: body.role, label, actor: ctx.actor }, commandMetadata(ctx)),
+        });
+        return { keyId, key, role: body.role, label, event };
+      },
+    );
+  }
+
+  @Delete(':id')
+  @HttpCode(200)
+  revoke(@Req() req: FastifyRequest, @Param('id') id: string): Promise<{ keyId: string; revoked: true; event: CommandReceipt }> {
+    const body = readBody<{ reason?: string }>(req, RevokeKeyBody, { optional: true });
+    return this.idempotency.run(req, { route: 'DELETE /keys/:id', params: { id }, body, successStatus: 200 }, async (ctx) => {
+      if (!/^[a-z0-9]{12}$/.test(id) || !(await revokeApiKey(this.sql, id))) {
+        throw new NotFoundException(`there is no active API key with id "${id.slice(0, 40)}"`);
+      }
+      const event = await decideAndAppend(this.store, {
+        streamId: apiKeyStreamId(id),
+        eventId: ctx.eventId,
+        fold: () => null,
+        decide: () => newEvent(ApiKeyRevoked, { keyId: id, actor: ctx.actor, reason: body.reason?.trim() || 'revoked' }, commandMetadata(ctx)),
+      });
+      return { keyId: id, revoked: true as const, event };
+    });
+  }
+}

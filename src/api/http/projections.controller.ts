@@ -1,0 +1,53 @@
+// Rebuilding a read model from the API: POST records who asked and why and starts the rebuild in
+// the background (202); GET follows its progress and shows the final digest.
+import { Controller, Get, Header, HttpCode, NotFoundException, Param, Post, Req, Res } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { allProjections, findProjection } from '../../../projections/index.js';
+import type { CommandReceipt } from '../../operations/command-support.js';
+import { RebuildProjection, RebuildTracker, type RebuildStatus } from '../../operations/rebuild-projection.js';
+import { Roles } from '../auth/decorators.js';
+import { ReasonBody, readBody } from './body-schema.js';
+import { IdempotencyService } from './idempotency.js';
+
+@Controller('projections')
+export class ProjectionsController {
+  constructor(
+    private readonly bus: CommandBus,
+    private readonly idempotency: IdempotencyService,
+    private readonly tracker: RebuildTracker,
+  ) {}
+
+  @Post(':name/rebuild')
+  @Roles('admin')
+  @HttpCode(202)
+  @Header('cache-control', 'no-store')
+  async rebuild(
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @Param('name') name: string,
+  ): Promise<CommandReceipt & { statusUrl: string }> {
+    this.known(name);
+    const body = readBody<{ reason: string }>(req, ReasonBody);
+    const statusUrl = `/projections/${name}/rebuild`;
+    reply.header('location', statusUrl);
+    const receipt = await this.idempotency.run(
+      req,
+      { route: 'POST /projections/:name/rebuild', params: { name }, body, successStatus: 202 },
+      async (ctx) => ({ ...(await this.bus.execute(new RebuildProjection(ctx, name, body.reason))), statusUrl }),
+    );
+    return receipt;
+  }
+
+  @Get(':name/rebuild')
+  rebuildStatus(@Param('name') name: string): RebuildStatus {
+    this.known(name);
+    return this.tracker.status(name);
+  }
+
+  private known(name: string): void {
+    if (!findProjection(name)) {
+      throw new NotFoundException(`there is no projection "${name.slice(0, 100)}"; projections: ${allProjections.map((p) => p.name).join(', ')}`);
+    }
+  }
+}

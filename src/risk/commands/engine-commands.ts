@@ -1,0 +1,84 @@
+// Operator commands on the `engine` stream: PauseEngine, ResumeEngine, ChangeRiskLimits. Each
+// handler folds the engine stream, decides with the pure functions of ../decisions.ts and
+// appends with the expected revision (see operations/command-support.ts).
+import { Inject } from '@nestjs/common';
+import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { EVENT_STORE, type EventStore } from '../../ledger/event-store.port.js';
+import { newEvent } from '../../ledger/event-types.js';
+import type { RecordedEvent } from '../../ledger/envelope.js';
+import { commandMetadata, decideAndAppend, type CommandContext, type CommandReceipt } from '../../operations/command-support.js';
+import { changeRiskLimits, pauseEngine, resumeEngine } from '../decisions.js';
+import { foldEngineState, type EngineState } from '../engine-state.js';
+import { ENGINE_STREAM_ID, EnginePaused, EngineResumed, RiskLimitsChanged } from '../events.js';
+import { defaultRiskLimits, type RiskLimits } from '../limits.js';
+
+/** The limits in force before any RiskLimitsChanged; injectable so tests and config can set them. */
+export const BASE_RISK_LIMITS = Symbol('BASE_RISK_LIMITS');
+export const baseRiskLimitsProvider = { provide: BASE_RISK_LIMITS, useFactory: (): RiskLimits => defaultRiskLimits() };
+
+export class PauseEngine extends Command<CommandReceipt> {
+  constructor(readonly ctx: CommandContext, readonly reason: string) {
+    super();
+  }
+}
+
+export class ResumeEngine extends Command<CommandReceipt> {
+  constructor(readonly ctx: CommandContext, readonly reason: string) {
+    super();
+  }
+}
+
+export class ChangeRiskLimits extends Command<CommandReceipt> {
+  /** `limits` is the raw request value: validateRiskLimits checks it (every field required). */
+  constructor(readonly ctx: CommandContext, readonly reason: string, readonly limits: unknown) {
+    super();
+  }
+}
+
+abstract class EngineCommandHandler {
+  constructor(
+    @Inject(EVENT_STORE) protected readonly store: EventStore,
+    @Inject(BASE_RISK_LIMITS) protected readonly baseLimits: RiskLimits,
+  ) {}
+
+  protected run(ctx: CommandContext, decide: (state: EngineState) => ReturnType<typeof newEvent> | Error): Promise<CommandReceipt> {
+    return decideAndAppend(this.store, {
+      streamId: ENGINE_STREAM_ID,
+      eventId: ctx.eventId,
+      fold: (events: RecordedEvent[]) => foldEngineState(events, this.baseLimits),
+      decide,
+    });
+  }
+}
+
+@CommandHandler(PauseEngine)
+export class PauseEngineHandler extends EngineCommandHandler implements ICommandHandler<PauseEngine> {
+  execute(cmd: PauseEngine): Promise<CommandReceipt> {
+    return this.run(cmd.ctx, (state) => {
+      const out = pauseEngine(state, { actor: cmd.ctx.actor, reason: cmd.reason });
+      return out instanceof Error ? out : newEvent(EnginePaused, out, commandMetadata(cmd.ctx));
+    });
+  }
+}
+
+@CommandHandler(ResumeEngine)
+export class ResumeEngineHandler extends EngineCommandHandler implements ICommandHandler<ResumeEngine> {
+  execute(cmd: ResumeEngine): Promise<CommandReceipt> {
+    return this.run(cmd.ctx, (state) => {
+      const out = resumeEngine(state, { actor: cmd.ctx.actor, reason: cmd.reason });
+      return out instanceof Error ? out : newEvent(EngineResumed, out, commandMetadata(cmd.ctx));
+    });
+  }
+}
+
+@CommandHandler(ChangeRiskLimits)
+export class ChangeRiskLimitsHandler extends EngineCommandHandler implements ICommandHandler<ChangeRiskLimits> {
+  execute(cmd: ChangeRiskLimits): Promise<CommandReceipt> {
+    return this.run(cmd.ctx, (state) => {
+      const out = changeRiskLimits(state, { actor: cmd.ctx.actor, reason: cmd.reason, limits: cmd.limits });
+      return out instanceof Error ? out : newEvent(RiskLimitsChanged, out, commandMetadata(cmd.ctx));
+    });
+  }
+}
+
+export const engineCommandHandlers = [PauseEngineHandler, ResumeEngineHandler, ChangeRiskLimitsHandler];

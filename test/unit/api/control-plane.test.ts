@@ -1,0 +1,156 @@
+// Pieces of the control plane without a server: body validation messages, deterministic event
+// ids, canonical JSON for idempotency fingerprints, the append-with-retry of command handlers,
+// and the OpenAPI document against the controllers' own route metadata.
+import 'reflect-metadata';
+import { describe, expect, it } from 'vitest';
+import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
+import { RequestMethod } from '@nestjs/common';
+import { ReasonBody, RiskLimitsBody, readBody, schemaProblems, FlagActionBody } from '../../../src/api/http/body-schema.js';
+import { canonicalJson } from '../../../src/api/http/idempotency.js';
+import { OPERATIONS, openApiDocument } from '../../../src/api/http/openapi.js';
+import { CommandsController } from '../../../src/api/http/commands.controller.js';
+import { ProjectionsController } from '../../../src/api/http/projections.controller.js';
+import { KeysController } from '../../../src/api/http/keys.controller.js';
+import { DocsController } from '../../../src/api/http/docs.controller.js';
+import { SystemController } from '../../../src/api/http/system.controller.js';
+import { ConcurrentCommandError, decideAndAppend, deterministicUuid } from '../../../src/operations/command-support.js';
+import { WrongExpectedRevisionError } from '../../../src/ledger/errors.js';
+import type { EventStore } from '../../../src/ledger/event-store.port.js';
+import type { NewEvent, RecordedEvent } from '../../../src/ledger/envelope.js';
+import { riskLimitsToJson, defaultRiskLimits } from '../../../src/risk/limits.js';
+import { UUID_RE } from '../../../src/ledger/schema.js';
+import { roleAllows } from '../../../src/api/auth/api-keys.js';
+import { presentedKey, actorOf } from '../../../src/api/auth/principal.js';
+
+const json = { 'content-type': 'application/json' };
+
+describe('body validation', () => {
+  it('names every problem with its field', () => {
+    expect(schemaProblems(ReasonBody, { reason: 1, extra: true }, '')).toEqual([
+      'reason must be a string (got a number)',
+      'extra is not a known field (known: reason)',
+    ]);
+    expect(schemaProblems(ReasonBody, {}, '')).toEqual(['reason is required']);
+    expect(schemaProblems(ReasonBody, { reason: ' \n' }, '')).toEqual(['reason must not be blank']);
+    expect(schemaProblems(FlagActionBody, { note: 'n', action: 'delete' }, '')).toEqual(['action must be one of review, close']);
+    const limits = { ...riskLimitsToJson(defaultRiskLimits({})), circuitBreaker: { consecutiveFailedFills: 2.5, deviationSpikeBps: 500, x: 1 } };
+    expect(schemaProblems(RiskLimitsBody, { reason: 'r', limits }, '')).toEqual([
+      'limits.circuitBreaker.consecutiveFailedFills must be an integer or a string of digits (got a number)',
+      'limits.circuitBreaker.x is not a known field (known: consecutiveFailedFills, deviationSpikeBps)',
+    ]);
+  });
+
+  it('refuses a body that is not JSON (415) or missing (400)', () => {
+    expect(() => readBody({ body: 'reason', headers: { 'content-type': 'text/plain' } }, ReasonBody)).toThrow(/Content-Type: application\/json/);
+    try {
+      readBody({ body: 'reason', headers: { 'content-type': 'text/plain' } }, ReasonBody);
+    } catch (e) {
+      expect((e as { getStatus(): number }).getStatus()).toBe(415);
+    }
+    expect(() => readBody({ body: undefined, headers: {} }, ReasonBody)).toThrow(/JSON body is required/);
+    expect(readBody({ body: { reason: 'ok' }, headers: json }, ReasonBody)).toEqual({ reason: 'ok' });
+    expect(readBody({ body: undefined, headers: {} }, ReasonBody, { optional: true })).toEqual({});
+  });
+});
+
+describe('idempotency helpers', () => {
+  it('derives the same UUID from the same parts and a different one otherwise', () => {
+    const a = deterministicUuid('arbiter-idempotency', 'key1', 'k');
+    expect(a).toMatch(UUID_RE);
+    expect(a[14]).toBe('5');
+    expect(deterministicUuid('arbiter-idempotency', 'key1', 'k')).toBe(a);
+    expect(deterministicUuid('arbiter-idempotency', 'key2', 'k')).not.toBe(a);
+    expect(deterministicUuid('arbiter-idempotency', 'key1k', '')).not.toBe(a);
+  });
+
+  it('writes JSON with sorted keys so key order does not change the fingerprint', () => {
+    expect(canonicalJson({ b: 1, a: { d: [1, { z: 1, y: 2 }], c: null } })).toBe('{"a":{"c":null,"d":[1,{"y":2,"z":1}]},"b":1}');
+    expect(canonicalJson({ a: 1, b: undefined })).toBe('{"a":1}');
+  });
+});
+
+describe('auth helpers', () => {
+  it('reads the key from Authorization: Bearer or X-API-Key, and forms the actor', () => {
+    expect(presentedKey({ authorization: 'Bearer arb_x' })).toBe('arb_x');
+    expect(presentedKey({ 'x-api-key': ' arb_y ' })).toBe('arb_y');
+    expect(presentedKey({})).toBeNull();
+    expect(actorOf({ keyId: 'abcdefabcdef', role: 'operator', label: 'alice' })).toBe('apikey:abcdefabcdef:alice');
+  });
+
+  it('lets admin do everything, every role read, and others only their own', () => {
+    expect(roleAllows('admin', 'risk')).toBe(true);
+    expect(roleAllows('compliance', 'viewer')).toBe(true);
+    expect(roleAllows('operator', 'risk')).toBe(false);
+    expect(roleAllows('viewer', 'operator')).toBe(false);
+  });
+});
+
+describe('decideAndAppend', () => {
+  const recorded = (e: NewEvent, revision: bigint, position: bigint): RecordedEvent => ({ ...e, streamId: 's', revision, position, contentHash: '', prevHash: '', hash: '' });
+  const ev = (id: string): NewEvent => ({ id, type: 'T', version: 1, payload: {}, recordedAt: '2026-01-01T00:00:00.000Z', metadata: { correlationId: 'c', causationId: null, actor: 'a', tenant: 'default' } });
+
+  function fakeStore(opts: { conflicts: number }) {
+    const log: RecordedEvent[] = [];
+    let conflicts = opts.conflicts;
+    const store = {
+      readStream: async () => [...log],
+      append: async (_s: string, events: NewEvent[], expected: unknown) => {
+        if (conflicts > 0) {
+          conflicts--;
+          log.push(recorded(ev(crypto.randomUUID()), BigInt(log.length), BigInt(log.length + 1))); // someone else wrote
+          throw new WrongExpectedRevisionError('s', expected as bigint, BigInt(log.length - 1));
+        }
+        log.push(recorded(events[0], BigInt(log.length), BigInt(log.length + 1)));
+        return { nextRevision: BigInt(log.length - 1), position: BigInt(log.length), duplicate: false };
+      },
+    } as unknown as EventStore;
+    return { store, log };
+  }
+
+  it('reloads and decides again once when another writer got there first', async () => {
+    const { store, log } = fakeStore({ conflicts: 1 });
+    const seen: number[] = [];
+    const r = await decideAndAppend(store, { streamId: 's', fold: (es) => es.length, decide: (n) => (seen.push(n), ev(crypto.randomUUID())) });
+    expect(seen).toEqual([0, 1]);
+    expect(r.revision).toBe('1');
+    expect(log).toHaveLength(2);
+  });
+
+  it('gives up with a 409-mapped error after a second conflict', async () => {
+    const { store } = fakeStore({ conflicts: 2 });
+    await expect(decideAndAppend(store, { streamId: 's', fold: () => null, decide: () => ev(crypto.randomUUID()) })).rejects.toBeInstanceOf(ConcurrentCommandError);
+  });
+
+  it('returns the recorded event instead of deciding again when its id is already in the stream', async () => {
+    const { store, log } = fakeStore({ conflicts: 0 });
+    const id = deterministicUuid('x');
+    await decideAndAppend(store, { streamId: 's', eventId: id, fold: () => null, decide: () => ev(crypto.randomUUID()) });
+    const again = await decideAndAppend(store, { streamId: 's', eventId: id, fold: () => null, decide: () => new Error('would refuse: already done') });
+    expect(again.eventId).toBe(id);
+    expect(log).toHaveLength(1);
+  });
+});
+
+describe('OpenAPI document', () => {
+  const verbs: Record<number, string> = { [RequestMethod.GET]: 'get', [RequestMethod.POST]: 'post', [RequestMethod.PUT]: 'put', [RequestMethod.DELETE]: 'delete' };
+  function routesOf(controller: new (...args: never[]) => unknown): string[] {
+    const base = String(Reflect.getMetadata(PATH_METADATA, controller) ?? '').replace(/^\/|\/$/g, '');
+    return Object.getOwnPropertyNames(controller.prototype)
+      .filter((m) => m !== 'constructor' && Reflect.getMetadata(PATH_METADATA, controller.prototype[m]) !== undefined)
+      .map((m) => {
+        const fn = controller.prototype[m];
+        const sub = String(Reflect.getMetadata(PATH_METADATA, fn)).replace(/^\/|\/$/g, '');
+        const path = `/${[base, sub].filter(Boolean).join('/')}`.replace(/:(\w+)/g, '{$1}');
+        return `${verbs[Reflect.getMetadata(METHOD_METADATA, fn) as number]} ${path}`;
+      });
+  }
+
+  it('documents every route of every controller, and nothing that does not exist', () => {
+    const served = [CommandsController, ProjectionsController, KeysController, DocsController, SystemController].flatMap(routesOf);
+    const documented = OPERATIONS.filter((o) => o.tag !== 'graphql').map((o) => `${o.method} ${o.path}`);
+    expect([...served].sort()).toEqual([...documented].sort());
+    const doc = openApiDocument() as { paths: Record<string, Record<string, { 'x-required-role': string | null }>> };
+    expect(doc.paths['/risk/limits'].put['x-required-role']).toBe('risk');
+    expect(doc.paths['/health'].get['x-required-role']).toBeNull();
+  });
+});
