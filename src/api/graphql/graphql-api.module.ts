@@ -1,8 +1,13 @@
-// GraphQL (code-first, mercurius on Fastify) at /graphql: the ledger and the read models.
+// GraphQL (code-first, mercurius on Fastify) at /graphql: the ledger, the read models and the
+// regulatory reports. Every operation is bounded before it runs: a depth limit (mercurius
+// `queryDepth`) and a cost limit (complexity.ts, a validation rule with list multipliers).
 import { Module } from '@nestjs/common';
 import { GraphQLModule } from '@nestjs/graphql';
 import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
+import { complexityLimitRule, MAX_QUERY_COMPLEXITY, MAX_QUERY_DEPTH } from './complexity.js';
 import { LedgerResolver } from './ledger.resolver.js';
+import { EngineStatusResolver, ReadModelsResolver } from './read-models.resolver.js';
+import { ReportsResolver } from './reports.resolver.js';
 
 @Module({
   imports: [
@@ -12,8 +17,10 @@ import { LedgerResolver } from './ledger.resolver.js';
       sortSchema: true,
       graphiql: true,
       path: '/graphql',
+      queryDepth: MAX_QUERY_DEPTH,
+      validationRules: [complexityLimitRule(MAX_QUERY_COMPLEXITY)],
     }),
   ],
-  providers: [LedgerResolver],
+  providers: [LedgerResolver, ReadModelsResolver, EngineStatusResolver, ReportsResolver],
 })
 export class GraphqlApiModule {}

@@ -1,0 +1,133 @@
+// GraphQL access to the regulatory reports (src/reports/export.ts): the rows of a report for a
+// time range [from, to), and the same report exported as JSON or RFC 4180 CSV text.
+import { Inject } from '@nestjs/common';
+import { Args, Field, GraphQLISODateTime, Int, ObjectType, Query, Resolver, registerEnumType } from '@nestjs/graphql';
+import GraphQLJSON from './json.scalar.js';
+import { SQL_CLIENT } from '../../ledger/ledger.module.js';
+import type { SqlClient } from '../../shared/sql/sql-client.js';
+import { ReportInputError, exportReport, loadReport, type ReportKind as ExportKind, type ReportRow } from '../../reports/export.js';
+import { badInput } from './pagination.js';
+
+export enum ReportKind {
+  DAILY_TRANSACTIONS = 'DAILY_TRANSACTIONS',
+  SUSPICIOUS_ACTIVITY = 'SUSPICIOUS_ACTIVITY',
+}
+export enum ReportFormat {
+  JSON = 'JSON',
+  CSV = 'CSV',
+}
+registerEnumType(ReportKind, { name: 'ReportKind' });
+registerEnumType(ReportFormat, { name: 'ReportFormat' });
+
+const KIND: Record<ReportKind, ExportKind> = {
+  [ReportKind.DAILY_TRANSACTIONS]: 'daily_transactions',
+  [ReportKind.SUSPICIOUS_ACTIVITY]: 'suspicious_activity',
+};
+
+@ObjectType('DailyTransactionRow', { description: 'One confirmed fill. Amounts are decimal strings; *BaseUnits are integers' })
+export class DailyTransactionRowType {
+  @Field(() => GraphQLISODateTime) executedAt!: Date;
+  @Field() tradeDate!: string;
+  @Field() instrument!: string;
+  @Field() mintA!: string;
+  @Field() mintB!: string;
+  @Field({ description: 'round_trip (input mint = output mint) or swap' }) side!: string;
+  @Field(() => String, { nullable: true }) quantity!: string | null;
+  @Field() quantityBaseUnits!: string;
+  @Field() quantityMint!: string;
+  @Field(() => String, { nullable: true }) proceeds!: string | null;
+  @Field() proceedsBaseUnits!: string;
+  @Field() proceedsMint!: string;
+  @Field(() => String, { nullable: true, description: 'proceeds ÷ quantity, 12 decimals' }) price!: string | null;
+  @Field() priceUnit!: string;
+  @Field(() => String, { nullable: true }) realisedPnl!: string | null;
+  @Field(() => String, { nullable: true }) realisedPnlBaseUnits!: string | null;
+  @Field() feeLamports!: string;
+  @Field() feeSol!: string;
+  @Field(() => String, { nullable: true }) venue!: string | null;
+  @Field() signature!: string;
+  @Field() slot!: string;
+  @Field() opportunityId!: string;
+}
+
+@ObjectType('SuspiciousActivityRow', { description: 'A compliance flag as a suspicious-activity candidate' })
+export class SuspiciousActivityRowType {
+  @Field(() => GraphQLISODateTime, { nullable: true }) raisedAt!: Date | null;
+  @Field() flagId!: string;
+  @Field(() => String, { nullable: true }) opportunityId!: string | null;
+  @Field(() => String, { nullable: true }) instrument!: string | null;
+  @Field(() => String, { nullable: true }) rule!: string | null;
+  @Field(() => String, { nullable: true }) severity!: string | null;
+  @Field(() => GraphQLJSON, { nullable: true }) evidence!: unknown;
+  @Field() status!: string;
+  @Field(() => String, { nullable: true }) reviewedBy!: string | null;
+  @Field(() => GraphQLISODateTime, { nullable: true }) reviewedAt!: Date | null;
+  @Field(() => String, { nullable: true }) reviewNote!: string | null;
+  @Field(() => String, { nullable: true }) closedBy!: string | null;
+  @Field(() => GraphQLISODateTime, { nullable: true }) closedAt!: Date | null;
+  @Field(() => String, { nullable: true }) closeNote!: string | null;
+  @Field(() => String, { nullable: true }) outcome!: string | null;
+}
+
+@ObjectType('Report')
+export class ReportType {
+  @Field(() => ReportKind) kind!: ReportKind;
+  @Field(() => ReportFormat) format!: ReportFormat;
+  @Field(() => GraphQLISODateTime) from!: Date;
+  @Field(() => GraphQLISODateTime) to!: Date;
+  @Field(() => Int) rowCount!: number;
+  @Field(() => [String], { description: 'Column names, in export order' }) columns!: string[];
+  @Field(() => [DailyTransactionRowType], { nullable: true, description: 'Set when kind is DAILY_TRANSACTIONS' })
+  dailyTransactions!: DailyTransactionRowType[] | null;
+  @Field(() => [SuspiciousActivityRowType], { nullable: true, description: 'Set when kind is SUSPICIOUS_ACTIVITY' })
+  suspiciousActivity!: SuspiciousActivityRowType[] | null;
+  @Field({ description: 'The report exported in `format` (JSON text, or RFC 4180 CSV with CRLF line ends)' }) content!: string;
+  @Field() contentType!: string;
+}
+
+const camel = (s: string) => s.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+const TIME_FIELDS = new Set(['executedAt', 'raisedAt', 'reviewedAt', 'closedAt']);
+
+function toGqlRow(r: ReportRow): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(r)) {
+    const key = camel(k);
+    out[key] = v === null ? null : TIME_FIELDS.has(key) ? new Date(v) : key === 'evidence' ? JSON.parse(v) : v;
+  }
+  return out;
+}
+
+@Resolver()
+export class ReportsResolver {
+  constructor(@Inject(SQL_CLIENT) private readonly sql: SqlClient) {}
+
+  @Query(() => ReportType, { description: 'A regulatory report for [from, to), as rows and as exported text' })
+  async report(
+    @Args('kind', { type: () => ReportKind }) kind: ReportKind,
+    @Args('from', { type: () => GraphQLISODateTime }) from: Date,
+    @Args('to', { type: () => GraphQLISODateTime }) to: Date,
+    @Args('format', { type: () => ReportFormat, nullable: true, defaultValue: ReportFormat.JSON }) format: ReportFormat = ReportFormat.JSON,
+  ): Promise<ReportType> {
+    let report;
+    try {
+      report = await loadReport(this.sql, KIND[kind], from, to);
+    } catch (err) {
+      if (err instanceof ReportInputError) throw badInput(err.message);
+      throw err;
+    }
+    const exported = exportReport(report, format === ReportFormat.CSV ? 'csv' : 'json');
+    const rows = report.rows.map(toGqlRow);
+    return {
+      kind,
+      format,
+      from: new Date(report.from),
+      to: new Date(report.to),
+      rowCount: rows.length,
+      columns: report.columns,
+      dailyTransactions: kind === ReportKind.DAILY_TRANSACTIONS ? (rows as unknown as DailyTransactionRowType[]) : null,
+      suspiciousActivity: kind === ReportKind.SUSPICIOUS_ACTIVITY ? (rows as unknown as SuspiciousActivityRowType[]) : null,
+      content: exported.content,
+      contentType: exported.contentType,
+    };
+  }
+}
