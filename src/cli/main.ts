@@ -12,6 +12,10 @@ import type { SqlClient } from '../shared/sql/sql-client.js';
 import { allProjections, findProjection } from '../../projections/index.js';
 import { parseArgs, UsageError } from './args.js';
 import { Logger } from '@nestjs/common';
+import { userInfo } from 'node:os';
+import { issueApiKey, listApiKeys, revokeApiKey, ROLES, type Role } from '../api/auth/api-keys.js';
+import { newEvent } from '../ledger/event-types.js';
+import { ApiKeyIssued, ApiKeyRevoked, apiKeyStreamId } from '../operations/events.js';
 
 const USAGE = `Usage:
   arbiter replay (--stream ID | --all) [--until ISO-TIME | --until-position N] [--json]
@@ -21,6 +25,10 @@ const USAGE = `Usage:
   arbiter rebuild PROJECTION
       Rebuild one projection from position 0 into fresh tables, then switch over.
       Projections: ${allProjections.map((p) => p.name).join(', ')}
+  arbiter keys issue --role ROLE --label TEXT
+      Issue an API key (roles: viewer, operator, risk, compliance, admin); it is printed once.
+  arbiter keys list
+  arbiter keys revoke KEY_ID
   arbiter help
 
 Configuration comes from the environment (DATABASE_URL, EVENTSTORE_URL, ARBITER_DATA_DIR); see README.`;
@@ -67,6 +75,10 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
         return await verify(store, parsed.stream, io);
       case 'rebuild':
         return await rebuild(store, sql, parsed.projection, io);
+      case 'keys-issue':
+      case 'keys-list':
+      case 'keys-revoke':
+        return await keys(store, sql, parsed, io);
     }
     return 0;
   } catch (err) {
@@ -86,7 +98,10 @@ type Parsed =
   | { kind: 'help' }
   | { kind: 'replay'; stream: string | null; untilTime: string | null; untilPosition: bigint | null; json: boolean }
   | { kind: 'verify'; stream: string | null }
-  | { kind: 'rebuild'; projection: string };
+  | { kind: 'rebuild'; projection: string }
+  | { kind: 'keys-issue'; role: Role; label: string }
+  | { kind: 'keys-list' }
+  | { kind: 'keys-revoke'; keyId: string };
 
 function prepare(command: string | undefined, rest: string[]): Parsed {
   switch (command) {
@@ -127,6 +142,27 @@ function prepare(command: string | undefined, rest: string[]): Parsed {
         throw new UsageError(`unknown projection "${a.positionals[0]}"; known: ${allProjections.map((p) => p.name).join(', ')}`);
       }
       return { kind: 'rebuild', projection: a.positionals[0] };
+    }
+    case 'keys': {
+      const [sub, ...args] = rest;
+      if (sub === 'issue') {
+        const a = parseArgs(args, { values: ['role', 'label'], booleans: [] });
+        const role = a.flags.get('role') as string | undefined;
+        const label = (a.flags.get('label') as string | undefined)?.trim();
+        if (!role || !ROLES.includes(role as Role)) throw new UsageError(`keys issue needs --role, one of ${ROLES.join(', ')}`);
+        if (!label || label.length > 200) throw new UsageError('keys issue needs --label (1–200 characters) saying whose key it is');
+        if (a.positionals.length) throw new UsageError(`keys issue takes no positional arguments (got "${a.positionals[0]}")`);
+        return { kind: 'keys-issue', role: role as Role, label };
+      }
+      if (sub === 'list') {
+        if (args.length) throw new UsageError('keys list takes no arguments');
+        return { kind: 'keys-list' };
+      }
+      if (sub === 'revoke') {
+        if (args.length !== 1 || args[0].startsWith('--')) throw new UsageError('keys revoke needs exactly one key id');
+        return { kind: 'keys-revoke', keyId: args[0] };
+      }
+      throw new UsageError(`keys needs a subcommand: issue, list or revoke (got "${sub ?? ''}")`);
     }
     default:
       throw new UsageError(`unknown command "${command}"`);
@@ -226,6 +262,37 @@ async function rebuild(store: EventStore, sql: SqlClient, name: string, io: CliI
     `rebuilt ${name}: generation ${result.generation}, ${result.eventsApplied} events in ${result.seconds.toFixed(2)} s ` +
       `(${Math.round(result.eventsApplied / Math.max(result.seconds, 1e-9))} ev/s), digest ${result.digest}\n`,
   );
+  return 0;
+}
+
+/** Key management for operators on the database host (e.g. the first admin key on PostgreSQL). */
+async function keys(
+  store: EventStore,
+  sql: SqlClient,
+  p: Extract<Parsed, { kind: 'keys-issue' | 'keys-list' | 'keys-revoke' }>,
+  io: CliIo,
+): Promise<number> {
+  const actor = `cli:${userInfo().username}`;
+  const meta = (id: string) => ({ correlationId: `cli-${id}`, causationId: null, actor, tenant: 'default' });
+  if (p.kind === 'keys-list') {
+    for (const k of await listApiKeys(sql)) {
+      io.out(`${k.keyId}  ${k.role.padEnd(10)}  ${k.createdAt}  ${k.revokedAt ? `revoked ${k.revokedAt}` : 'active'}  ${k.label}\n`);
+    }
+    return 0;
+  }
+  if (p.kind === 'keys-revoke') {
+    if (!(await revokeApiKey(sql, p.keyId))) {
+      io.err(`arbiter: no active key with id "${p.keyId}"\n`);
+      return 1;
+    }
+    await store.append(apiKeyStreamId(p.keyId), [newEvent(ApiKeyRevoked, { keyId: p.keyId, actor, reason: 'revoked from the command line' }, meta(p.keyId))], 'any');
+    io.out(`revoked ${p.keyId}\n`);
+    return 0;
+  }
+  const { key, keyId } = await issueApiKey(sql, p.role, p.label);
+  await store.append(apiKeyStreamId(keyId), [newEvent(ApiKeyIssued, { keyId, role: p.role, label: p.label, actor }, meta(keyId))], 'no_stream');
+  io.out(`${key}\n`);
+  io.err(`issued ${p.role} key ${keyId} for "${p.label}": it is shown only this once (the server keeps its SHA-256)\n`);
   return 0;
 }
 

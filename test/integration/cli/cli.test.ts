@@ -90,3 +90,50 @@ describe('arbiter CLI', () => {
     expect(io.stderr).toMatch(/DATABASE_URL must be a postgres:\/\//);
   });
 });
+
+describe('arbiter keys', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await freshDatabase();
+  });
+  afterAll(() => db.drop());
+
+  it('issues a key once, lists it, revokes it, and records both as events', async () => {
+    const env = { DATABASE_URL: db.url };
+    let io = capture();
+    expect(await runCli(['keys', 'issue', '--role', 'admin', '--label', 'ops on-call'], env, io)).toBe(0);
+    const key = io.stdout.trim();
+    expect(key).toMatch(/^arb_[a-z0-9]{12}_/);
+    const keyId = key.split('_')[1];
+    const { authenticate } = await import('../../../src/api/auth/api-keys.js');
+    expect(await authenticate(db.sql, key)).toMatchObject({ keyId, role: 'admin', label: 'ops on-call' });
+    const stored = await db.sql.query<{ key_hash: string }>('SELECT key_hash FROM api_keys');
+    expect(JSON.stringify(stored.rows)).not.toContain(key); // only the hash is kept
+
+    io = capture();
+    expect(await runCli(['keys', 'list'], env, io)).toBe(0);
+    expect(io.stdout).toMatch(new RegExp(`${keyId}\\s+admin\\s+.*active\\s+ops on-call`));
+
+    io = capture();
+    expect(await runCli(['keys', 'revoke', keyId], env, io)).toBe(0);
+    expect(await authenticate(db.sql, key)).toBeNull();
+    io = capture();
+    expect(await runCli(['keys', 'revoke', keyId], env, io)).toBe(1);
+    expect(io.stderr).toMatch(/no active key/);
+
+    const events = await db.sql.query<{ event_type: string; actor: string }>(`SELECT event_type, actor FROM events WHERE stream_id = $1 ORDER BY stream_revision`, [`apikey-${keyId}`]);
+    expect(events.rows.map((r) => r.event_type)).toEqual(['ApiKeyIssued', 'ApiKeyRevoked']);
+    expect(events.rows[0].actor).toMatch(/^cli:/);
+  });
+
+  it.each([
+    [['keys'], /subcommand: issue, list or revoke/],
+    [['keys', 'issue', '--role', 'god', '--label', 'x'], /--role, one of viewer/],
+    [['keys', 'issue', '--role', 'viewer'], /needs --label/],
+    [['keys', 'revoke'], /exactly one key id/],
+  ])('usage error for %j', async (argv, message) => {
+    const io = capture();
+    expect(await runCli(argv as string[], { DATABASE_URL: db.url }, io)).toBe(2);
+    expect(io.stderr).toMatch(message);
+  });
+});
