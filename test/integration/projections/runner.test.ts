@@ -61,7 +61,10 @@ describe('projection runner', () => {
     await fill(store, 3, 5, 'crash');
     const a = new ProjectionRunner(store, db.sql, [flaky], { pollMs: 20, batchSize: 4 });
     const b = new ProjectionRunner(store, db.sql, [auditIndex], { pollMs: 20, batchSize: 3 });
-    await Promise.all([a.start(), b.start()]);
+    // a alone first, so its first batch (4 events) is the one that fails; then both race.
+    await a.start();
+    await a.waitUntilCaughtUp();
+    await b.start();
     await fill(store, 3, 5, 'crash2');
     await a.waitUntilCaughtUp();
     await b.waitUntilCaughtUp();
