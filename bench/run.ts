@@ -103,9 +103,11 @@ async function main() {
   const total = STREAMS * PER_STREAM;
   if (only !== 'saga') await ledgerBench(total);
   if (only !== 'ledger') {
-    const sagaRows = await withDatabase((url) => sagaBench(url, quick ? 100 : 500, 4));
-    console.log('\n| saga step | count | p50 ms | p99 ms |\n|---|---:|---:|---:|');
-    for (const r of sagaRows) console.log(`| ${r.join(' | ')} |`);
+    for (const concurrency of [1, 4]) {
+      const sagaRows = await withDatabase((url) => sagaBench(url, quick ? 100 : 500, concurrency));
+      console.log(`\n| saga step (${concurrency} at once) | count | p50 ms | p99 ms |\n|---|---:|---:|---:|`);
+      for (const r of sagaRows) console.log(`| ${r.join(' | ')} |`);
+    }
   }
 }
 

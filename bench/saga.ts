@@ -25,6 +25,9 @@ export async function sagaBench(databaseUrl: string, sagas: number, concurrency:
     ARBITER_DATA_DIR: mkdtempSync(join(tmpdir(), 'arbiter-bench-')),
     ENGINE_AUTOSTART: 'false',
     SIM_SEED: '99',
+    // The default order-rate limit (30/min) would reject most of a benchmark's sagas at risk;
+    // lift it so sagas run every step and each step is measured.
+    RISK_MAX_ORDERS_PER_MINUTE: '100000',
   });
   Logger.overrideLogger(['error']);
   const app = await NestFactory.createApplicationContext(AppModule, { logger: ['error'] });
