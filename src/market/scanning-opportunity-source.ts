@@ -2,7 +2,7 @@
 // price with a Jupiter round trip. Whether a candidate is worth anything is for the quotes (and
 // risk) to say; this only paces the scanning so Jupiter's rate limit is respected.
 import { randomUUID } from 'node:crypto';
-import { routeOf, type OpportunityCandidate, type OpportunityRun, type OpportunitySource } from './opportunity-source.port.js';
+import { offerEvery, routeOf, type OpportunityCandidate, type OpportunityRun, type OpportunitySource } from './opportunity-source.port.js';
 import { normaliseFeedId, type TradingPair } from './tokens.js';
 
 export interface ScanningOpportunitySourceOptions {
@@ -39,36 +39,6 @@ export class ScanningOpportunitySource implements OpportunitySource {
     onOpportunity: (o: OpportunityCandidate) => void | Promise<void>,
     onError?: (e: unknown, o: OpportunityCandidate) => void,
   ): OpportunityRun {
-    if (this.opts.scansPerMinute <= 0) return { stop: () => undefined };
-    const intervalMs = Math.max(1, Math.round(60_000 / this.opts.scansPerMinute));
-    const maxInFlight = this.opts.maxInFlight ?? 2;
-    let inFlight = 0;
-    let stopped = false;
-    let timer: NodeJS.Timeout | undefined;
-    const tick = () => {
-      if (stopped) return;
-      if (inFlight < maxInFlight) {
-        const o = this.next();
-        inFlight++;
-        Promise.resolve()
-          .then(() => onOpportunity(o))
-          .catch((e) => {
-            try {
-              onError?.(e, o);
-            } catch {
-              // An error handler that throws must not stop the loop.
-            }
-          })
-          .finally(() => inFlight--);
-      }
-      timer = setTimeout(tick, intervalMs);
-    };
-    timer = setTimeout(tick, intervalMs);
-    return {
-      stop: () => {
-        stopped = true;
-        if (timer) clearTimeout(timer);
-      },
-    };
+    return offerEvery(this.opts.scansPerMinute, this.opts.maxInFlight ?? 2, () => this.next(), onOpportunity, onError);
   }
 }

@@ -8,7 +8,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { PublicKey, SystemProgram, TransactionInstruction, TransactionMessage, VersionedTransaction } from '@solana/web3.js';
 import { MarketDataError } from '../errors.js';
 import { parseQuoteResponse, parseSwapResponse } from '../jupiter/quote-response.js';
-import { routeOf, type OpportunityCandidate, type OpportunityRun, type OpportunitySource } from '../opportunity-source.port.js';
+import { offerEvery, routeOf, type OpportunityCandidate, type OpportunityRun, type OpportunitySource } from '../opportunity-source.port.js';
 import type { PriceFeed, PriceObservation, PriceStream } from '../price-feed.port.js';
 import type { JsonValue, Quote, QuoteRequest, QuoteSource, SwapTransaction, SwapTransactionSource } from '../quote-source.port.js';
 import { DEFAULT_PAIRS, FEED_ID_RE, normaliseFeedId, type TokenInfo, type TradingPair } from '../tokens.js';
@@ -147,40 +147,7 @@ export class SimulatedMarket implements PriceFeed, QuoteSource, OpportunitySourc
     onOpportunity: (o: OpportunityCandidate) => void | Promise<void>,
     onError?: (e: unknown, o: OpportunityCandidate) => void,
   ): OpportunityRun {
-    const rate = this.config.opportunitiesPerMinute;
-    if (rate === 0) return { stop: () => undefined };
-    const intervalMs = Math.max(1, Math.round(60_000 / rate));
-    const maxInFlight = this.config.maxInFlight ?? 4;
-    let inFlight = 0;
-    let stopped = false;
-    let timer: NodeJS.Timeout | undefined;
-    const tick = () => {
-      if (stopped) return;
-      // Skipping (rather than queueing) when handlers lag keeps memory bounded; the market's
-      // sequence is unchanged because next() is only called for candidates that are delivered.
-      if (inFlight < maxInFlight) {
-        const o = this.next();
-        inFlight++;
-        Promise.resolve()
-          .then(() => onOpportunity(o))
-          .catch((e) => {
-            try {
-              onError?.(e, o);
-            } catch {
-              // An error handler that throws must not stop the loop.
-            }
-          })
-          .finally(() => inFlight--);
-      }
-      timer = setTimeout(tick, intervalMs);
-    };
-    timer = setTimeout(tick, intervalMs);
-    return {
-      stop: () => {
-        stopped = true;
-        if (timer) clearTimeout(timer);
-      },
-    };
+    return offerEvery(this.config.opportunitiesPerMinute, this.config.maxInFlight ?? 4, () => this.next(), onOpportunity, onError);
   }
 
   async latest(feedIds: string[]): Promise<PriceObservation[]> {
