@@ -11,7 +11,7 @@ import {
   type FlagEventLike,
 } from '../../../src/compliance/cases.js';
 import { ComplianceFlagClosed, ComplianceFlagReviewed, complianceEvents } from '../../../src/compliance/events.js';
-import { expectStorable, registryOf } from './registry.js';
+import { expectStorable, registryOf } from '../../support/registry.js';
 
 const FLAG = '3f1c2d9e-8a4b-5c6d-9e0f-112233445566';
 const registry = registryOf(...complianceEvents);

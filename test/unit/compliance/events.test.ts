@@ -8,7 +8,7 @@ import {
 } from '../../../src/compliance/events.js';
 import { screen, type ComplianceRulesConfig, type ScreenedTrade } from '../../../src/compliance/rules.js';
 import { SanctionsList } from '../../../src/compliance/sanctions-list.js';
-import { expectStorable, registryOf, validationError } from './registry.js';
+import { expectStorable, registryOf, validationError } from '../../support/registry.js';
 
 const USD = 1_000_000n;
 const registry = registryOf(...complianceEvents);

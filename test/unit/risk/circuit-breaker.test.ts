@@ -3,7 +3,7 @@ import { riskAssessedPayload } from '../../../src/risk/checks.js';
 import { circuitBreaker, circuitBreakerPausePayload } from '../../../src/risk/circuit-breaker.js';
 import { EnginePaused, RiskAssessed } from '../../../src/risk/events.js';
 import { NOW, event, fresh, given, input, limits } from './fixtures.js';
-import { expectStorable, registryOf } from './registry.js';
+import { expectStorable, registryOf } from '../../support/registry.js';
 
 const failed = (id: string) => event('FillFailed', { opportunityId: id, reason: 'slippage exceeded' });
 

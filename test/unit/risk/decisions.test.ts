@@ -10,7 +10,7 @@ import {
 import { EnginePaused, EngineReducing, EngineResumed, RiskLimitsChanged } from '../../../src/risk/events.js';
 import { riskLimitsToJson } from '../../../src/risk/limits.js';
 import { event, fresh, given, limits } from './fixtures.js';
-import { expectStorable, registryOf } from './registry.js';
+import { expectStorable, registryOf } from '../../support/registry.js';
 
 const registry = registryOf(EnginePaused, EngineResumed, EngineReducing, RiskLimitsChanged);
 const paused = () => given([event('EnginePaused', { actor: 'operator:alice', reason: 'deploy', cause: 'operator' })]);

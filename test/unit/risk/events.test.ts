@@ -4,7 +4,7 @@ import { evolve } from '../../../src/risk/engine-state.js';
 import { EnginePaused, RiskAssessed, RiskLimitsChanged, riskEvents } from '../../../src/risk/events.js';
 import { riskLimitsToJson } from '../../../src/risk/limits.js';
 import { NOW, NOW_MS, USDC, event, fresh, given, input } from './fixtures.js';
-import { expectStorable, registryOf, validationError } from './registry.js';
+import { expectStorable, registryOf, validationError } from '../../support/registry.js';
 
 const registry = registryOf(...riskEvents);
 

@@ -1,6 +1,6 @@
 // Validates payloads exactly as the event store will: through an EventTypeRegistry holding the
 // context's event definitions.
-import { EventTypeRegistry, newEvent, type EventTypeDefinition } from '../../../src/ledger/event-types.js';
+import { EventTypeRegistry, newEvent, type EventTypeDefinition } from '../../src/ledger/event-types.js';
 
 const meta = { correlationId: 'corr-1', causationId: null, actor: 'test', tenant: 'default' };
 
