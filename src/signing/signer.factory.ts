@@ -9,7 +9,7 @@ import { constants as fsConstants } from 'node:fs';
 import { mkdir, open as openFile, readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { KmsSigner } from './aws-kms/kms-signer.js';
-import { createKeystore, KeystoreSigner, type CreateKeystoreOptions } from './keystore/keystore-signer.js';
+import { createKeystore, fileExists, KeystoreSigner, type CreateKeystoreOptions } from './keystore/keystore-signer.js';
 import { SignerConfigError, type Signer } from './signer.port.js';
 
 type Env = Record<string, string | undefined>;
@@ -152,12 +152,3 @@ async function writePassphraseFile(path: string, passphrase: string): Promise<vo
   }
 }
 
-async function fileExists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw err;
-  }
-}

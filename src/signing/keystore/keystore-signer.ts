@@ -97,7 +97,7 @@ export async function createKeystore(path: string, passphrase: string, opts: Cre
   const p = opts.scryptP ?? 1;
   const bad = checkScryptParams(N, r, p);
   if (bad) throw new SignerConfigError('INVALID_CONFIG', `keystore scrypt parameters: ${bad}`);
-  if (await exists(abs)) {
+  if (await fileExists(abs)) {
     throw new SignerConfigError('KEYSTORE_EXISTS', `a keystore already exists at ${abs}; refusing to overwrite it (move it away first)`);
   }
 
@@ -150,7 +150,8 @@ export async function createKeystore(path: string, passphrase: string, opts: Cre
   return { path: abs, keyId: file.keyId, publicKey: file.publicKey };
 }
 
-async function exists(path: string): Promise<boolean> {
+/** Whether a file exists (other errors, e.g. permission, are thrown). */
+export async function fileExists(path: string): Promise<boolean> {
   try {
     await stat(path);
     return true;
