@@ -12,6 +12,9 @@ import { ArbitrageSagaService } from '../../src/trading/arbitrage-saga.service.j
 import { sagaStreamId } from '../../src/trading/events.js';
 import type { SagaState } from '../../src/trading/saga-state.js';
 import { startApp } from '../support/app.js';
+import { ProjectionsService } from '../../src/projections/projections.module.js';
+import { SQL_CLIENT } from '../../src/ledger/ledger.module.js';
+import type { SqlClient } from '../../src/shared/sql/sql-client.js';
 
 describe('arbitrage saga on the embedded default', () => {
   let app: Awaited<ReturnType<typeof startApp>>;
@@ -70,6 +73,17 @@ describe('arbitrage saga on the embedded default', () => {
     expect(fill.signature).toBe(signed.signature);
     expect(BigInt(fill.realisedPnl)).toBe(BigInt(fill.amountOut) - BigInt(fill.amountIn));
     expect(BigInt(fill.feeLamports)).toBeGreaterThan(0n);
+  });
+
+  it('projects the sagas into the read models on the embedded database too', async () => {
+    const projections = app.app.get(ProjectionsService);
+    await projections.runner.waitUntilCaughtUp();
+    for (const st of await projections.runner.status()) expect(st.lastError, st.name).toBeNull();
+    const sql = app.app.get<SqlClient>(SQL_CLIENT);
+    const { rows } = await sql.query<{ status: string; n: string }>('SELECT status, count(*) AS n FROM executions GROUP BY status');
+    const byStatus = Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+    expect(byStatus.filled).toBe(outcomes.filter((o) => o.outcome === 'filled').length);
+    expect(Object.values(byStatus).reduce((a, b) => a + b, 0)).toBe(outcomes.length);
   });
 
   it('leaves a log whose hash chains verify', async () => {
