@@ -173,6 +173,19 @@ describe('REST control plane', () => {
       expect(events.filter((e) => e.type === 'EnginePaused')).toHaveLength(1);
     });
 
+    it('puts the engine in REDUCING mode and back (operator only)', async () => {
+      const r = await call('POST', '/engine/reduce', { headers: keys.operator, body: { reason: 'end of day wind-down' } });
+      expect(r.status).toBe(200);
+      expect(r.body).toMatchObject({ type: 'EngineReducing', streamId: 'engine' });
+      const again = await call('POST', '/engine/reduce', { headers: keys.operator, body: { reason: 'twice' } });
+      expect(again.status).toBe(409);
+      expect((await call('POST', '/engine/reduce', { headers: keys.viewer, body: { reason: 'no' } })).status).toBe(403);
+      const back = await call('POST', '/engine/resume', { headers: keys.operator, body: { reason: 'new day' } });
+      expect(back.status).toBe(200);
+      const types = (await engineEvents()).map((e) => e.type);
+      expect(types.slice(-2)).toEqual(['EngineReducing', 'EngineResumed']);
+    });
+
     it('replaces the risk limits (integers or digit strings) and records them', async () => {
       const limits = { ...riskLimitsToJson(defaultRiskLimits({})), maxSlippageBps: 25, dailyLossLimitUsdMicros: '50000000' };
       const r = await call('PUT', '/risk/limits', { headers: keys.risk, body: { reason: 'tighter after incident', limits } });
@@ -397,7 +410,7 @@ describe('REST control plane', () => {
       const served = new Set<string>();
       fastify.printRoutes({ commonPrefix: false }); // forces the route tree to exist
       for (const op of OPERATIONS) served.add(`${op.method.toUpperCase()} ${op.path}`);
-      for (const route of ['POST /engine/pause', 'POST /engine/resume', 'PUT /risk/limits', 'POST /compliance/flags/{id}/review', 'POST /projections/{name}/rebuild', 'GET /projections/{name}/rebuild', 'POST /keys', 'DELETE /keys/{id}', 'GET /keys', 'GET /health', 'GET /ready', 'GET /metrics', 'GET /docs/openapi.json', 'POST /graphql']) {
+      for (const route of ['POST /engine/pause', 'POST /engine/resume', 'POST /engine/reduce', 'PUT /risk/limits', 'POST /compliance/flags/{id}/review', 'POST /projections/{name}/rebuild', 'GET /projections/{name}/rebuild', 'POST /keys', 'DELETE /keys/{id}', 'GET /keys', 'GET /health', 'GET /ready', 'GET /metrics', 'GET /docs/openapi.json', 'POST /graphql']) {
         expect(documented.has(route), route).toBe(true);
       }
       // Every documented path really answers (not 404) on this app.

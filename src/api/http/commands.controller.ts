@@ -8,7 +8,7 @@ import { CloseComplianceFlag, ReviewComplianceFlag } from '../../compliance/comm
 import type { CloseOutcome } from '../../compliance/events.js';
 import { UUID_RE } from '../../ledger/schema.js';
 import type { CommandReceipt } from '../../operations/command-support.js';
-import { ChangeRiskLimits, PauseEngine, ResumeEngine } from '../../risk/commands/engine-commands.js';
+import { ChangeRiskLimits, PauseEngine, ReduceEngine, ResumeEngine } from '../../risk/commands/engine-commands.js';
 import { validateRiskLimits } from '../../risk/limits.js';
 import { Roles } from '../auth/decorators.js';
 import { FlagActionBody, InvalidBodyException, ReasonBody, readBody, RiskLimitsBody } from './body-schema.js';
@@ -38,6 +38,16 @@ export class CommandsController {
     const body = readBody<{ reason: string }>(req, ReasonBody);
     return this.idempotency.run(req, { route: 'POST /engine/resume', body, successStatus: 200 }, (ctx) =>
       this.bus.execute(new ResumeEngine(ctx, body.reason)),
+    );
+  }
+
+  @Post('engine/reduce')
+  @Roles('operator')
+  @HttpCode(200)
+  reduce(@Req() req: FastifyRequest): Promise<CommandReceipt> {
+    const body = readBody<{ reason: string }>(req, ReasonBody);
+    return this.idempotency.run(req, { route: 'POST /engine/reduce', body, successStatus: 200 }, (ctx) =>
+      this.bus.execute(new ReduceEngine(ctx, body.reason)),
     );
   }
 

@@ -39,6 +39,11 @@ export const OPERATIONS: Operation[] = [
     body: { schema: 'ReasonBody' }, success: { status: 200, description: 'The recorded event', schema: 'CommandReceipt' }, errors: COMMAND_ERRORS, idempotent: true,
   },
   {
+    method: 'post', path: '/engine/reduce', tag: 'engine', role: 'operator', summary: 'Wind down: only exposure-reducing trades',
+    description: 'Records EngineReducing in the `engine` stream: risk then approves only trades that sell a held position. Resume returns to ACTIVE. 409 when already reducing.',
+    body: { schema: 'ReasonBody' }, success: { status: 200, description: 'The recorded event', schema: 'CommandReceipt' }, errors: COMMAND_ERRORS, idempotent: true,
+  },
+  {
     method: 'put', path: '/risk/limits', tag: 'risk', role: 'risk', summary: 'Replace the risk limits',
     description: 'Records RiskLimitsChanged in the `engine` stream. Every limit is required (PUT replaces the set). Amounts are integers or strings of digits, never fractions.',
     body: { schema: 'RiskLimitsBody' }, success: { status: 200, description: 'The recorded event', schema: 'CommandReceipt' }, errors: COMMAND_ERRORS, idempotent: true,

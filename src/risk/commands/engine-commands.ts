@@ -1,4 +1,4 @@
-// Operator commands on the `engine` stream: PauseEngine, ResumeEngine, ChangeRiskLimits. Each
+// Operator commands on the `engine` stream: PauseEngine, ResumeEngine, ReduceEngine, ChangeRiskLimits. Each
 // handler folds the engine stream, decides with the pure functions of ../decisions.ts and
 // appends with the expected revision (see operations/command-support.ts).
 import { Inject } from '@nestjs/common';
@@ -7,9 +7,9 @@ import { EVENT_STORE, type EventStore } from '../../ledger/event-store.port.js';
 import { newEvent } from '../../ledger/event-types.js';
 import type { RecordedEvent } from '../../ledger/envelope.js';
 import { commandMetadata, decideAndAppend, type CommandContext, type CommandReceipt } from '../../operations/command-support.js';
-import { changeRiskLimits, pauseEngine, resumeEngine } from '../decisions.js';
+import { changeRiskLimits, pauseEngine, reduceEngine, resumeEngine } from '../decisions.js';
 import { foldEngineState, type EngineState } from '../engine-state.js';
-import { ENGINE_STREAM_ID, EnginePaused, EngineResumed, RiskLimitsChanged } from '../events.js';
+import { ENGINE_STREAM_ID, EnginePaused, EngineReducing, EngineResumed, RiskLimitsChanged } from '../events.js';
 import { defaultRiskLimits, type RiskLimits } from '../limits.js';
 
 /** The limits in force before any RiskLimitsChanged; injectable so tests and config can set them. */
@@ -23,6 +23,13 @@ export class PauseEngine extends Command<CommandReceipt> {
 }
 
 export class ResumeEngine extends Command<CommandReceipt> {
+  constructor(readonly ctx: CommandContext, readonly reason: string) {
+    super();
+  }
+}
+
+/** Only trades that reduce held exposure pass risk while REDUCING (winding down). */
+export class ReduceEngine extends Command<CommandReceipt> {
   constructor(readonly ctx: CommandContext, readonly reason: string) {
     super();
   }
@@ -71,6 +78,16 @@ export class ResumeEngineHandler extends EngineCommandHandler implements IComman
   }
 }
 
+@CommandHandler(ReduceEngine)
+export class ReduceEngineHandler extends EngineCommandHandler implements ICommandHandler<ReduceEngine> {
+  execute(cmd: ReduceEngine): Promise<CommandReceipt> {
+    return this.run(cmd.ctx, (state) => {
+      const out = reduceEngine(state, { actor: cmd.ctx.actor, reason: cmd.reason });
+      return out instanceof Error ? out : newEvent(EngineReducing, out, commandMetadata(cmd.ctx));
+    });
+  }
+}
+
 @CommandHandler(ChangeRiskLimits)
 export class ChangeRiskLimitsHandler extends EngineCommandHandler implements ICommandHandler<ChangeRiskLimits> {
   execute(cmd: ChangeRiskLimits): Promise<CommandReceipt> {
@@ -81,4 +98,4 @@ export class ChangeRiskLimitsHandler extends EngineCommandHandler implements ICo
   }
 }
 
-export const engineCommandHandlers = [PauseEngineHandler, ResumeEngineHandler, ChangeRiskLimitsHandler];
+export const engineCommandHandlers = [PauseEngineHandler, ResumeEngineHandler, ReduceEngineHandler, ChangeRiskLimitsHandler];
