@@ -10,13 +10,14 @@ import { rebuildProjection } from '../src/projections/projection-runner.js';
 import { migrate } from '../src/shared/sql/migrator.js';
 import { PgSqlClient } from '../src/shared/sql/pg-client.js';
 import { auditIndex } from '../projections/audit-index.js';
+import { graphqlBench } from './graphql.js';
 import { sagaBench } from './saga.js';
 
 const SERVER = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length) ?? 'all';
-if (!['all', 'ledger', 'saga'].includes(only)) {
-  console.error(`--only must be ledger or saga (got "${only}")`);
+if (!['all', 'ledger', 'saga', 'graphql'].includes(only)) {
+  console.error(`--only must be ledger, saga or graphql (got "${only}")`);
   process.exit(2);
 }
 const STREAMS = quick ? 200 : 2000;
@@ -101,13 +102,20 @@ async function naiveBench(url: string, writers: number): Promise<number> {
 async function main() {
   console.log(`Arbiter ledger benchmarks — PostgreSQL ${new URL(SERVER).host}, ${cpus().length} cores, node ${process.version}${quick ? ' (quick)' : ''}\n`);
   const total = STREAMS * PER_STREAM;
-  if (only !== 'saga') await ledgerBench(total);
-  if (only !== 'ledger') {
+  if (only === 'all' || only === 'ledger') await ledgerBench(total);
+  if (only === 'all' || only === 'saga') {
     for (const concurrency of [1, 4]) {
       const sagaRows = await withDatabase((url) => sagaBench(url, quick ? 100 : 500, concurrency));
       console.log(`\n| saga step (${concurrency} at once) | count | p50 ms | p99 ms |\n|---|---:|---:|---:|`);
       for (const r of sagaRows) console.log(`| ${r.join(' | ')} |`);
     }
+  }
+  if (only === 'all' || only === 'graphql') {
+    const events = quick ? 100_000 : 1_000_000;
+    console.log(`\nGraphQL under load (ledger of ${events.toLocaleString('en-US')} events)`);
+    const g = await withDatabase((url) => graphqlBench(url, { events, templates: quick ? 100 : 300, seconds: quick ? 3 : 10, connections: 10 }));
+    console.log(`\nledger: ${g.ledger}\n\n| query | requests/s | p50 ms | p99 ms | errors/non-2xx | response |\n|---|---:|---:|---:|---:|---:|`);
+    for (const r of g.rows) console.log(`| ${r.join(' | ')} |`);
   }
 }
 
