@@ -315,7 +315,9 @@ export class ReadModelsResolver {
     const range = checkRange(from, to);
     const cursor = decodeCursor('riskDecisions', after, [INT_KEY, INT_KEY]);
     const w = new Where();
-    if (opportunityId) w.add('d.opportunity_id = ?', opportunityId);
+    // Filtered through risk_assessments: its opportunity index finds the few assessments, whose
+    // positions lead straight to their checks (risk_decisions has no index by opportunity).
+    if (opportunityId) w.add('a.opportunity_id = ?', opportunityId);
     if (check) w.add('d.check_name = ?', check);
     if (passed !== null && passed !== undefined) w.add('d.passed = ?', passed);
     if (approved !== null && approved !== undefined) w.add('a.approved = ?', approved);
