@@ -14,6 +14,9 @@ import { EnginePaused, ENGINE_STREAM_ID } from './events.js';
 import { defaultRiskLimits } from './limits.js';
 import { Metrics } from '../shared/metrics/metrics.js';
 import { tokenByMint } from '../market/tokens.js';
+import { SQL_CLIENT } from '../ledger/ledger.module.js';
+import type { SqlClient } from '../shared/sql/sql-client.js';
+import { SnapshotStore } from '../shared/sql/snapshots.js';
 
 export const ENGINE_STATE_EVENT_TYPES = [
   'EnginePaused',
@@ -27,6 +30,25 @@ export const ENGINE_STATE_EVENT_TYPES = [
   'TransactionExpired',
 ];
 
+/** What the compliance history needs of a ComplianceScreened event. */
+interface ScreeningMemo {
+  type: string;
+  payload: unknown;
+  recordedAt: string;
+}
+
+interface EngineSnapshot {
+  engine: EngineState;
+  screenings: ScreeningMemo[];
+  limitsVersion: number;
+}
+
+const SNAPSHOT_NAME = 'engine-state';
+/** Bump when the fold (engine-state.ts evolve) or this snapshot's shape changes. */
+const SNAPSHOT_VERSION = 1;
+/** Positions between snapshots. */
+const SNAPSHOT_EVERY = 5_000n;
+
 /** Screenings kept in memory for the velocity and structuring rules. */
 const SCREENING_MEMORY_MS = 24 * 3600_000;
 
@@ -34,7 +56,12 @@ const SCREENING_MEMORY_MS = 24 * 3600_000;
 export class EngineStateService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('EngineState');
   private state: EngineState;
-  private screenings: RecordedEvent[] = [];
+  private screenings: ScreeningMemo[] = [];
+  private readonly snapshots: SnapshotStore;
+  private snapshotAt = 0n;
+  private saving: Promise<void> | null = null;
+  /** Position of the snapshot this run started from (0n: folded the whole history). */
+  startedFromSnapshot = 0n;
   private position = 0n;
   /** Events at or below this position were history at start: they never trip the breaker again. */
   private liveAfter = 0n;
@@ -43,9 +70,11 @@ export class EngineStateService implements OnApplicationBootstrap, OnApplication
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(SQL_CLIENT) sql: SqlClient,
     private readonly metrics: Metrics,
   ) {
     this.state = initialEngineState(defaultRiskLimits());
+    this.snapshots = new SnapshotStore(sql);
   }
 
   private started: Promise<void> | null = null;
@@ -61,8 +90,21 @@ export class EngineStateService implements OnApplicationBootstrap, OnApplication
   }
 
   private async load(): Promise<void> {
-    // Fold the history first, then follow live appends from where the history ended.
+    // Start from the latest snapshot (if any), fold the rest of the history, then follow live
+    // appends from where the history ended.
     this.liveAfter = await this.store.headPosition();
+    const snap = await this.snapshots.load<EngineSnapshot>(SNAPSHOT_NAME, SNAPSHOT_VERSION).catch((err) => {
+      this.logger.warn(`snapshot unreadable, folding the whole history: ${(err as Error).message}`);
+      return null;
+    });
+    if (snap && snap.position <= this.liveAfter) {
+      // Limits from config apply until the log changes them: a snapshot keeps only what events set.
+      this.state = snap.state.limitsVersion > 0 ? snap.state.engine : { ...snap.state.engine, limits: this.state.limits };
+      this.screenings = snap.state.screenings;
+      this.position = snap.position;
+      this.snapshotAt = snap.position;
+      this.startedFromSnapshot = snap.position;
+    }
     for (;;) {
       const page = await this.store.readAll({ after: this.position, maxCount: 5000, filter: { eventTypes: ENGINE_STATE_EVENT_TYPES } });
       if (!page.length) break;
@@ -80,6 +122,20 @@ export class EngineStateService implements OnApplicationBootstrap, OnApplication
 
   async onApplicationShutdown(): Promise<void> {
     await this.sub?.stop();
+    await this.saving;
+    if (this.started && this.position > this.snapshotAt) await this.saveSnapshot();
+  }
+
+  /** Writes the current state as the snapshot; a failure only costs a longer next start. */
+  private async saveSnapshot(): Promise<void> {
+    const position = this.position;
+    const state: EngineSnapshot = { engine: this.state, screenings: this.screenings, limitsVersion: this.state.limitsVersion };
+    try {
+      await this.snapshots.save(SNAPSHOT_NAME, SNAPSHOT_VERSION, { position, state });
+      this.snapshotAt = position;
+    } catch (err) {
+      this.logger.warn(`could not save the engine state snapshot: ${(err as Error).message}`);
+    }
   }
 
   current(): EngineState {
@@ -120,6 +176,9 @@ export class EngineStateService implements OnApplicationBootstrap, OnApplication
       this.position = e.position;
     }
     this.publish();
+    if (!this.saving && this.position - this.snapshotAt >= SNAPSHOT_EVERY) {
+      this.saving = this.saveSnapshot().finally(() => (this.saving = null));
+    }
     for (let i = this.waiters.length - 1; i >= 0; i--) {
       if (this.position >= this.waiters[i].target) this.waiters.splice(i, 1)[0].resolve();
     }
@@ -133,7 +192,7 @@ export class EngineStateService implements OnApplicationBootstrap, OnApplication
   }
 
   private rememberScreening(e: RecordedEvent): void {
-    this.screenings.push(e);
+    this.screenings.push({ type: e.type, payload: e.payload, recordedAt: e.recordedAt });
     const cutoff = Date.parse(e.recordedAt) - SCREENING_MEMORY_MS;
     if (this.screenings.length > 10_000 || Date.parse(this.screenings[0].recordedAt) < cutoff) {
       this.screenings = this.screenings.filter((s) => Date.parse(s.recordedAt) >= cutoff).slice(-10_000);

@@ -7,7 +7,9 @@ import { ComplianceService } from '../compliance/compliance.module.js';
 import { EVENT_STORE, type EventStore } from '../ledger/event-store.port.js';
 import { OPPORTUNITY_SOURCE, type OpportunityCandidate, type OpportunityRun, type OpportunitySource } from '../market/opportunity-source.port.js';
 import { EngineStateService } from '../risk/engine-state.service.js';
-import { Metrics } from '../shared/metrics/metrics.js';
+import { SQL_CLIENT } from '../ledger/ledger.module.js';
+import { ProjectionStore } from '../projections/projection-store.js';
+import type { SqlClient } from '../shared/sql/sql-client.js';
 import { AdvanceArbitrage, DetectOpportunity } from './commands.js';
 import { SAGA_STREAM_PREFIX } from './events.js';
 import { TERMINAL_EVENT_TYPES, type SagaState } from './saga-state.js';
@@ -30,7 +32,7 @@ export class ArbitrageSagaService implements OnApplicationBootstrap, OnApplicati
     @Inject(TRADING_CONFIG) private readonly config: TradingConfig,
     private readonly engine: EngineStateService,
     private readonly compliance: ComplianceService,
-    private readonly metrics: Metrics,
+    @Inject(SQL_CLIENT) private readonly sql: SqlClient,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -97,10 +99,14 @@ export class ArbitrageSagaService implements OnApplicationBootstrap, OnApplicati
     }
   }
 
-  /** Finds sagas with a detection but no ending in the log and drives each to its end. */
+  /**
+   * Finds sagas with a detection but no ending and drives each to its end. The executions read
+   * model answers for the log up to its checkpoint (read first: the rows are at least that
+   * recent); the log after the checkpoint is scanned. So a start does not read the whole history.
+   */
   async recoverUnfinished(): Promise<number> {
-    const open = new Set<string>();
-    let after = 0n;
+    const { open, after: from } = await this.openInReadModel();
+    let after = from;
     for (;;) {
       const page = await this.store.readAll({
         after,
@@ -128,5 +134,19 @@ export class ArbitrageSagaService implements OnApplicationBootstrap, OnApplicati
       }
     }
     return open.size;
+  }
+
+  private async openInReadModel(): Promise<{ open: Set<string>; after: bigint }> {
+    try {
+      const active = await new ProjectionStore(this.sql).active('executions');
+      if (!active) return { open: new Set(), after: 0n };
+      const { rows } = await this.sql.query<{ opportunity_id: string }>(
+        `SELECT opportunity_id FROM executions WHERE status IN ('detected', 'quoted', 'approved', 'screened', 'signed', 'submitted')`,
+      );
+      return { open: new Set(rows.map((r) => r.opportunity_id)), after: active.checkpoint };
+    } catch (err) {
+      this.logger.warn(`executions read model unavailable, scanning the whole log for unfinished sagas: ${(err as Error).message}`);
+      return { open: new Set(), after: 0n };
+    }
   }
 }
