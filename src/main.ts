@@ -4,19 +4,44 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module.js';
-import { ConfigError, loadConfig } from './config/config.js';
+import { ConfigError, loadConfig, type ArbiterConfig } from './config/config.js';
+import { loadComplianceConfig } from './compliance/compliance.config.js';
+import { loadExecutionConfig } from './execution/execution.config.js';
+import { loadMarketConfig } from './market/market.config.js';
+import { defaultRiskLimits } from './risk/limits.js';
+import { loadTradingConfig } from './trading/trading.config.js';
+
+/**
+ * Every context's settings, checked before anything starts, so one run names every problem
+ * (not only the first module's) without a stack trace.
+ */
+function checkConfiguration(): ArbiterConfig {
+  const problems: string[] = [];
+  let config: ArbiterConfig | null = null;
+  const check = (fn: () => unknown) => {
+    try {
+      return fn();
+    } catch (err) {
+      const list = (err as { problems?: unknown }).problems;
+      if (Array.isArray(list)) problems.push(...list.map(String));
+      else throw err;
+    }
+  };
+  config = check(() => loadConfig()) as ArbiterConfig | null;
+  check(() => loadMarketConfig());
+  check(() => defaultRiskLimits());
+  check(() => loadComplianceConfig());
+  check(() => loadExecutionConfig());
+  check(() => loadTradingConfig());
+  if (problems.length || !config) {
+    process.stderr.write(`${new ConfigError([...new Set(problems)]).message}\nSee README.md (Configuration) for every setting.\n`);
+    process.exit(2);
+  }
+  return config;
+}
 
 async function bootstrap() {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\nSee README.md (Configuration) for every setting.\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const config = checkConfiguration();
   const app = await NestFactory.create<NestFastifyApplication>(AppModule, new FastifyAdapter({ bodyLimit: 256 * 1024 }), {
     logger: config.logLevel === 'debug' ? ['error', 'warn', 'log', 'debug'] : config.logLevel === 'info' ? ['error', 'warn', 'log'] : config.logLevel === 'warn' ? ['error', 'warn'] : ['error'],
   });
