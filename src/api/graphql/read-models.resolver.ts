@@ -315,14 +315,17 @@ export class ReadModelsResolver {
     const range = checkRange(from, to);
     const cursor = decodeCursor('riskDecisions', after, [INT_KEY, INT_KEY]);
     const w = new Where();
-    // By opportunity: its assessments by their index, then each one's checks by primary key.
-    // The LATERAL … OFFSET 0 fixes that plan shape: a plain join let the planner, with the
-    // statistics a freshly built generation has, walk risk_decisions backwards or scan
-    // risk_assessments whole for the ORDER BY … LIMIT (~1 s per query at a million events).
-    if (opportunityId) w.add('a.opportunity_id = ?', opportunityId);
-    const source = opportunityId
-      ? 'risk_assessments a CROSS JOIN LATERAL (SELECT * FROM risk_decisions d WHERE d.position = a.position OFFSET 0) d'
-      : 'risk_decisions d JOIN risk_assessments a ON a.position = d.position';
+    // By opportunity: first its assessments' positions (by their index), then both tables by
+    // those positions as a literal array. Left to one join, the planner -- with the statistics
+    // a freshly built generation has -- walked risk_decisions or risk_assessments in position
+    // order for the ORDER BY … LIMIT (0.4–1.5 s per query at a million events).
+    if (opportunityId) {
+      const found = await this.sql.query<{ position: string }>('SELECT position::text AS position FROM risk_assessments WHERE opportunity_id = $1', [
+        opportunityId,
+      ]);
+      const positions = found.rows.map((r) => r.position);
+      w.add('d.position = ANY(?::bigint[]) AND a.position = ANY(?::bigint[])', positions, positions);
+    }
     if (check) w.add('d.check_name = ?', check);
     if (passed !== null && passed !== undefined) w.add('d.passed = ?', passed);
     if (approved !== null && approved !== undefined) w.add('a.approved = ?', approved);
@@ -335,7 +338,7 @@ export class ReadModelsResolver {
       `SELECT a.event_id::text AS event_id, d.position::text AS cursor_position, d.check_index, d.opportunity_id, d.check_name, d.passed, a.approved, d.inputs,
               d.limit_value::text, d.observed::text, d.unit, d.reason, a.engine_mode, a.limits_version, a.input_mint, a.output_mint,
               a.amount_in::text, a.notional_usd_micros::text, a.assessed_at
-         FROM ${source}
+         FROM risk_decisions d JOIN risk_assessments a ON a.position = d.position
          ${w} ORDER BY d.position DESC, d.check_index LIMIT ${limit}`,
       w.params,
     );

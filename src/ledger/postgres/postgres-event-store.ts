@@ -176,14 +176,16 @@ export class PostgresEventStore implements EventStore {
     const where = ['global_position > $1', ...filterSql(types ? { streamPrefix: options.filter?.streamPrefix } : options.filter, params)];
     let text: string;
     if (types) {
-      // One bounded range scan of (event_type, global_position) per type, merged: a plain
-      // `event_type = ANY(…)` can be planned as a bitmap over every later event of those types
-      // and a sort, which makes each page of a long catch-up cost the size of the rest of the log.
+      // The next positions of each type by a bounded range scan of (event_type, global_position),
+      // merged; then only those rows are read. A plain `event_type = ANY(…)` can be planned as a
+      // bitmap over every later event of those types plus a sort, which makes each page of a long
+      // catch-up cost the size of the rest of the log.
       params.push(types);
       text =
-        `SELECT e.* FROM unnest($${params.length}::text[]) AS t(type) CROSS JOIN LATERAL (` +
-        `SELECT ${EVENT_COLUMNS} FROM events WHERE event_type = t.type AND ${where.join(' AND ')} ORDER BY global_position LIMIT ${limit}` +
-        `) e ORDER BY e.global_position LIMIT ${limit}`;
+        `SELECT ${EVENT_COLUMNS} FROM events WHERE global_position IN (` +
+        `SELECT p.global_position FROM unnest($${params.length}::text[]) AS t(type) CROSS JOIN LATERAL (` +
+        `SELECT global_position FROM events WHERE event_type = t.type AND ${where.join(' AND ')} ORDER BY global_position LIMIT ${limit}` +
+        `) p ORDER BY p.global_position LIMIT ${limit}) ORDER BY global_position`;
     } else {
       text = `SELECT ${EVENT_COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY global_position LIMIT ${limit}`;
     }
