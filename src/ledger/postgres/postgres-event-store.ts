@@ -170,31 +170,45 @@ export class PostgresEventStore implements EventStore {
   }
 
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
-    const params: unknown[] = [(options.after ?? 0n).toString()];
     const limit = Math.max(1, Math.min(options.maxCount ?? 1000, 100_000));
-    const types = options.filter?.eventTypes?.length ? options.filter.eventTypes : null;
-    const where = ['global_position > $1', ...filterSql(types ? { streamPrefix: options.filter?.streamPrefix } : options.filter, params)];
-    let text: string;
-    if (types) {
-      // The next positions of each type by a bounded range scan of (event_type, global_position),
-      // merged; then only those rows are read. A plain `event_type = ANY(…)` can be planned as a
-      // bitmap over every later event of those types plus a sort, which makes each page of a long
-      // catch-up cost the size of the rest of the log.
-      params.push(types);
-      text =
-        `SELECT ${EVENT_COLUMNS} FROM events WHERE global_position IN (` +
-        `SELECT p.global_position FROM unnest($${params.length}::text[]) AS t(type) CROSS JOIN LATERAL (` +
-        `SELECT global_position FROM events WHERE event_type = t.type AND ${where.join(' AND ')} ORDER BY global_position LIMIT ${limit}` +
-        `) p ORDER BY p.global_position LIMIT ${limit}) ORDER BY global_position`;
-    } else {
-      text = `SELECT ${EVENT_COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY global_position LIMIT ${limit}`;
-    }
+    const filtered = !!(options.filter?.eventTypes?.length || options.filter?.streamPrefix);
+    const toEvent = (r: EventRow) => (options.raw ? rowToEvent(r) : this.registry.upcast(rowToEvent(r)));
     try {
-      const { rows } = await this.sql.query<EventRow>(text, params);
-      return rows.map((r) => (options.raw ? rowToEvent(r) : this.registry.upcast(rowToEvent(r))));
+      if (!filtered) return (await this.page(options.after ?? 0n, null, undefined, limit)).map(toEvent);
+      // Filtered reads go through the log in bounded windows of positions (positions are
+      // contiguous). Unbounded, `event_type = ANY(…)` or a prefix could be planned as a scan of
+      // every later matching event plus a sort, so each page of a long catch-up would cost the
+      // rest of the log; a window bounds every query whatever the filter's density.
+      const head = await this.headPosition();
+      const window = BigInt(Math.max(limit * 4, 20_000));
+      const out: EventRow[] = [];
+      let from = options.after ?? 0n;
+      while (out.length < limit && from < head) {
+        const to = from + window;
+        const rows = await this.page(from, to, options.filter, limit - out.length);
+        out.push(...rows);
+        if (out.length < limit) from = to;
+      }
+      return out.map(toEvent);
     } catch (err) {
       throw mapError(err);
     }
+  }
+
+  /** Events after `from` (and at or before `to`), in position order, at most `limit`. */
+  private async page(from: bigint, to: bigint | null, filter: ReadAllFilter | undefined, limit: number): Promise<EventRow[]> {
+    const params: unknown[] = [from.toString()];
+    const where = ['global_position > $1'];
+    if (to !== null) {
+      params.push(to.toString());
+      where.push(`global_position <= $${params.length}`);
+    }
+    where.push(...filterSql(filter, params));
+    const { rows } = await this.sql.query<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY global_position LIMIT ${limit}`,
+      params,
+    );
+    return rows;
   }
 
   async headPosition(): Promise<bigint> {
