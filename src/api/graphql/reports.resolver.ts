@@ -7,6 +7,7 @@ import { SQL_CLIENT } from '../../ledger/ledger.module.js';
 import type { SqlClient } from '../../shared/sql/sql-client.js';
 import { ReportInputError, exportReport, loadReport, type ReportKind as ExportKind, type ReportRow } from '../../reports/export.js';
 import { badInput } from './pagination.js';
+import { ComplianceFlagType } from './read-models.resolver.js';
 
 export enum ReportKind {
   DAILY_TRANSACTIONS = 'DAILY_TRANSACTIONS',
@@ -51,22 +52,8 @@ export class DailyTransactionRowType {
 }
 
 @ObjectType('SuspiciousActivityRow', { description: 'A compliance flag as a suspicious-activity candidate' })
-export class SuspiciousActivityRowType {
-  @Field(() => GraphQLISODateTime, { nullable: true }) raisedAt!: Date | null;
-  @Field() flagId!: string;
-  @Field(() => String, { nullable: true }) opportunityId!: string | null;
-  @Field(() => String, { nullable: true }) instrument!: string | null;
-  @Field(() => String, { nullable: true }) rule!: string | null;
-  @Field(() => String, { nullable: true }) severity!: string | null;
-  @Field(() => GraphQLJSON, { nullable: true }) evidence!: unknown;
-  @Field() status!: string;
-  @Field(() => String, { nullable: true }) reviewedBy!: string | null;
-  @Field(() => GraphQLISODateTime, { nullable: true }) reviewedAt!: Date | null;
-  @Field(() => String, { nullable: true }) reviewNote!: string | null;
-  @Field(() => String, { nullable: true }) closedBy!: string | null;
-  @Field(() => GraphQLISODateTime, { nullable: true }) closedAt!: Date | null;
-  @Field(() => String, { nullable: true }) closeNote!: string | null;
-  @Field(() => String, { nullable: true }) outcome!: string | null;
+export class SuspiciousActivityRowType extends ComplianceFlagType {
+  @Field(() => String, { nullable: true, description: 'The opportunity\'s pair, e.g. SOL/USDC' }) instrument!: string | null;
 }
 
 @ObjectType('Report')
