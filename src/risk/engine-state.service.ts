@@ -41,6 +41,7 @@ interface EngineSnapshot {
   engine: EngineState;
   screenings: ScreeningMemo[];
   limitsVersion: number;
+  lastFailure: RecordedEvent | null;
 }
 
 const SNAPSHOT_NAME = 'engine-state';
@@ -65,6 +66,8 @@ export class EngineStateService implements OnApplicationBootstrap, OnApplication
   private position = 0n;
   /** Events at or below this position were history at start: they never trip the breaker again. */
   private liveAfter = 0n;
+  /** The latest failed or expired fill folded, as the cause of a pause decided on start. */
+  private lastFailure: RecordedEvent | null = null;
   private sub: Subscription | null = null;
   private readonly waiters: { target: bigint; resolve: () => void }[] = [];
 
@@ -101,6 +104,7 @@ export class EngineStateService implements OnApplicationBootstrap, OnApplication
       // Limits from config apply until the log changes them: a snapshot keeps only what events set.
       this.state = snap.state.limitsVersion > 0 ? snap.state.engine : { ...snap.state.engine, limits: this.state.limits };
       this.screenings = snap.state.screenings;
+      this.lastFailure = snap.state.lastFailure ?? null;
       this.position = snap.position;
       this.snapshotAt = snap.position;
       this.startedFromSnapshot = snap.position;
@@ -117,6 +121,7 @@ export class EngineStateService implements OnApplicationBootstrap, OnApplication
       onEvents: (events) => this.apply(events),
       onError: (err) => this.logger.warn(`following the log failed, retrying: ${err.message}`),
     });
+    await this.tripMissedOnStart();
     this.logger.log(`engine ${this.state.mode}${this.state.reason ? ` (${this.state.reason})` : ''}`);
   }
 
@@ -129,7 +134,12 @@ export class EngineStateService implements OnApplicationBootstrap, OnApplication
   /** Writes the current state as the snapshot; a failure only costs a longer next start. */
   private async saveSnapshot(): Promise<void> {
     const position = this.position;
-    const state: EngineSnapshot = { engine: this.state, screenings: this.screenings, limitsVersion: this.state.limitsVersion };
+    const state: EngineSnapshot = {
+      engine: this.state,
+      screenings: this.screenings,
+      limitsVersion: this.state.limitsVersion,
+      lastFailure: this.lastFailure,
+    };
     try {
       await this.snapshots.save(SNAPSHOT_NAME, SNAPSHOT_VERSION, { position, state });
       this.snapshotAt = position;
@@ -164,8 +174,34 @@ export class EngineStateService implements OnApplicationBootstrap, OnApplication
     });
   }
 
+  /**
+   * History is folded, not re-judged, so an old incident never pauses the engine again. One
+   * exception: a run of failed fills that had reached the breaker's threshold when the engine
+   * stopped without its pause recorded (a crash in between). The state still says so: pause now.
+   */
+  private async tripMissedOnStart(): Promise<void> {
+    const limit = this.state.limits.circuitBreaker.consecutiveFailedFills;
+    if (this.state.mode === 'PAUSED' || this.state.consecutiveFailedFills < limit || !this.lastFailure) return;
+    const p = this.lastFailure.payload as { opportunityId?: string; reason?: string };
+    await this.trip(
+      {
+        cause: 'consecutive_failed_fills',
+        detail: {
+          consecutiveFailedFills: this.state.consecutiveFailedFills,
+          threshold: limit,
+          lastEventType: this.lastFailure.type,
+          opportunityId: p.opportunityId ?? null,
+          lastReason: p.reason ?? null,
+          foundOnStart: 'the pause was not recorded before the engine stopped',
+        },
+      },
+      this.lastFailure,
+    );
+  }
+
   private async apply(events: RecordedEvent[]): Promise<void> {
     for (const e of events) {
+      if (e.type === 'FillFailed' || e.type === 'TransactionExpired') this.lastFailure = e;
       const before = this.state;
       this.state = evolve(before, e);
       if (e.type === 'ComplianceScreened') this.rememberScreening(e);

@@ -13,6 +13,10 @@ import { ArbitrageSagaService } from '../../src/trading/arbitrage-saga.service.j
 import type { SagaState } from '../../src/trading/saga-state.js';
 import { createKeystore } from '../../src/signing/keystore/keystore-signer.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
+import { buildEventRegistry } from '../../src/event-catalog.js';
+import { FillFailed } from '../../src/execution/events.js';
+import { newEvent } from '../../src/ledger/event-types.js';
+import { PostgresEventStore } from '../../src/ledger/postgres/postgres-event-store.js';
 import { startApp } from '../support/app.js';
 
 describe('saga controls', () => {
@@ -98,5 +102,23 @@ describe('saga controls', () => {
     const after = await app.app.get(ArbitrageSagaService).runNew(app.app.get<SimulatedMarket>(OPPORTUNITY_SOURCE).next());
     expect(after.outcome).toBe('rejected_by_risk');
     expect(after.risk!.failedChecks).toContain('engine_state');
+  });
+
+  it('pauses on start when failed fills had reached the threshold but the pause was never recorded', async () => {
+    // The failures are in the log (an engine that crashed right after recording them); no app ran.
+    const store = new PostgresEventStore(db.sql, buildEventRegistry());
+    const failures = [1, 2].map((i) =>
+      newEvent(
+        FillFailed,
+        { opportunityId: `opp-${i}`, signature: '5'.repeat(64 + i), reason: 'slippage tolerance exceeded', failedAt: new Date().toISOString() },
+        { correlationId: `opp-${i}`, causationId: null, actor: 'engine', tenant: 'default' },
+      ),
+    );
+    for (const [i, f] of failures.entries()) await store.append(`arbitrage-opp-${i + 1}`, [f], 'any');
+    app = await startApp({ DATABASE_URL: db.url, ARBITER_DATA_DIR: dir, RISK_CIRCUIT_BREAKER_CONSECUTIVE_FAILED_FILLS: '2' });
+    expect(app.app.get(EngineStateService).current().mode).toBe('PAUSED');
+    const [paused] = await store.readStream('engine');
+    expect(paused.metadata).toMatchObject({ actor: 'engine:circuit-breaker', causationId: failures[1].id });
+    expect(paused.payload).toMatchObject({ cause: 'circuit_breaker' });
   });
 });
