@@ -20,6 +20,9 @@ import type { Role } from '../../src/api/auth/api-keys.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { gql, startApp } from '../support/app.js';
 import { authHeaders } from '../support/auth.js';
+import { IdempotencyService } from '../../src/api/http/idempotency.js';
+import { SQL_CLIENT } from '../../src/ledger/ledger.module.js';
+import type { SqlClient } from '../../src/shared/sql/sql-client.js';
 
 describe('REST control plane', () => {
   let db: TestDatabase;
@@ -250,6 +253,23 @@ describe('REST control plane', () => {
       expect(second.headers.get('idempotent-replayed')).toBe('true');
       expect(await eventCount()).toBe(before);
       expect(await store.readStream(flagStreamId(flagId))).toHaveLength(2);
+    });
+
+    it('prunes answers older than the retention, and a retry after that still writes nothing new', async () => {
+      const flagId = await raiseFlag();
+      const headers = { ...keys.compliance, 'idempotency-key': randomUUID() };
+      const first = await call('POST', `/compliance/flags/${flagId}/review`, { headers, body: { note: 'old' } });
+      expect(first.status).toBe(200);
+      const sql = app.app.get<SqlClient>(SQL_CLIENT);
+      await sql.query(`UPDATE api_idempotency SET created_at = now() - interval '8 days' WHERE idempotency_key = $1`, [headers['idempotency-key']]);
+      expect(await app.app.get(IdempotencyService).prune()).toBe(1);
+      const before = await eventCount();
+      const retry = await call('POST', `/compliance/flags/${flagId}/review`, { headers, body: { note: 'old' } });
+      // The replay record is gone, but the event id derives from the key: the store sees the same
+      // event, so nothing new is written.
+      expect(await eventCount()).toBe(before);
+      expect(retry.status).toBe(200);
+      expect(retry.body.eventId).toBe(first.body.eventId);
     });
 
     it('answers 422 to the same key with a different body, and writes nothing', async () => {

@@ -5,7 +5,7 @@
 // (deterministicUuid of API key id + Idempotency-Key): even if the process dies between the
 // append and saving the answer, a retry finds its event in the stream instead of acting twice.
 // Same key with another body (or route) → 422.
-import { BadRequestException, ConflictException, HttpException, Inject, Injectable, UnprocessableEntityException } from '@nestjs/common';
+import { BadRequestException, ConflictException, HttpException, Inject, Injectable, UnprocessableEntityException, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { SQL_CLIENT } from '../../ledger/ledger.module.js';
 import type { SqlClient } from '../../shared/sql/sql-client.js';
@@ -41,9 +41,36 @@ interface Row {
   age: number | string;
 }
 
+/** Days an idempotent answer can be replayed as it was. */
+export const IDEMPOTENCY_RETENTION_DAYS = 7;
+
 @Injectable()
-export class IdempotencyService {
+export class IdempotencyService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private pruner: NodeJS.Timeout | null = null;
+
   constructor(@Inject(SQL_CLIENT) private readonly sql: SqlClient) {}
+
+  /**
+   * Keeps a week of replayable answers. Past that a retry is still safe: its event id is derived
+   * from the key, so the event store treats the re-append as the same event.
+   */
+  async prune(olderThanDays = IDEMPOTENCY_RETENTION_DAYS): Promise<number> {
+    const r = await this.sql.query(
+      `DELETE FROM api_idempotency WHERE status = 'done' AND created_at < now() - make_interval(days => $1)`,
+      [olderThanDays],
+    );
+    return r.rowCount;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.prune().catch(() => undefined);
+    this.pruner = setInterval(() => void this.prune().catch(() => undefined), 3_600_000);
+    this.pruner.unref();
+  }
+
+  onApplicationShutdown(): void {
+    if (this.pruner) clearInterval(this.pruner);
+  }
 
   /**
    * Runs a command once per Idempotency-Key. `route` and `params` identify the operation; `body`
