@@ -183,7 +183,7 @@ export class EngineStateService implements OnApplicationBootstrap, OnApplication
     const limit = this.state.limits.circuitBreaker.consecutiveFailedFills;
     if (this.state.mode === 'PAUSED' || this.state.consecutiveFailedFills < limit || !this.lastFailure) return;
     const p = this.lastFailure.payload as { opportunityId?: string; reason?: string };
-    await this.trip(
+    const position = await this.trip(
       {
         cause: 'consecutive_failed_fills',
         detail: {
@@ -197,6 +197,8 @@ export class EngineStateService implements OnApplicationBootstrap, OnApplication
       },
       this.lastFailure,
     );
+    // Trade only once the pause is folded in.
+    if (position !== null) await this.caughtUp(position);
   }
 
   private async apply(events: RecordedEvent[]): Promise<void> {
@@ -235,13 +237,14 @@ export class EngineStateService implements OnApplicationBootstrap, OnApplication
     }
   }
 
-  private async trip(trip: ReturnType<typeof circuitBreaker> & object, cause: RecordedEvent): Promise<void> {
+  /** Appends the circuit breaker's EnginePaused; returns its position, or null if nothing was written. */
+  private async trip(trip: ReturnType<typeof circuitBreaker> & object, cause: RecordedEvent): Promise<bigint | null> {
     const payload = circuitBreakerPausePayload(trip);
     try {
       const current = await this.store.readStream(ENGINE_STREAM_ID, { direction: 'backward', maxCount: 1 });
       // Another process may have paused already: only pause an engine that is not paused.
-      if (current[0]?.type === 'EnginePaused') return;
-      await this.store.append(
+      if (current[0]?.type === 'EnginePaused') return null;
+      const written = await this.store.append(
         ENGINE_STREAM_ID,
         [
           newEvent(EnginePaused, payload, {
@@ -254,9 +257,12 @@ export class EngineStateService implements OnApplicationBootstrap, OnApplication
         current.length ? current[0].revision : 'no_stream',
       );
       this.logger.warn(`circuit breaker paused the engine: ${payload.reason}`);
+      return written.position;
     } catch (err) {
-      if (err instanceof WrongExpectedRevisionError) return; // someone changed the engine state first
-      this.logger.error(`circuit breaker could not pause the engine: ${(err as Error).message}`);
+      if (!(err instanceof WrongExpectedRevisionError)) {
+        this.logger.error(`circuit breaker could not pause the engine: ${(err as Error).message}`);
+      } // else someone changed the engine state first
+      return null;
     }
   }
 }
