@@ -5,6 +5,7 @@
 // Listens on 127.0.0.1, random port. Never used by src/.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { FailureSwitch, sendJson } from './http-stand-in.js';
 
 export type HermesFailureMode = 'none' | 'http-500' | 'http-429' | 'slow' | 'malformed-json' | 'wrong-shape';
 
@@ -46,8 +47,7 @@ export async function startHermesStandIn(opts: { slowMs?: number } = {}): Promis
   const timers = new Set<NodeJS.Timeout>();
   const sockets = new Set<Socket>();
   const waiters: (() => void)[] = [];
-  let mode: HermesFailureMode = 'none';
-  let remaining = Infinity;
+  const failures = new FailureSwitch<Exclude<HermesFailureMode, 'none'>>();
 
   const notify = () => {
     for (const w of waiters.splice(0)) w();
@@ -69,17 +69,6 @@ export async function startHermesStandIn(opts: { slowMs?: number } = {}): Promis
     parsed: ids.map(parsedUpdate),
   });
 
-  const takeFailure = (): HermesFailureMode => {
-    if (mode === 'none' || remaining <= 0) return 'none';
-    remaining--;
-    return mode;
-  };
-
-  const sendJson = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
-    res.writeHead(status, { 'content-type': 'application/json', ...headers });
-    res.end(typeof body === 'string' ? body : JSON.stringify(body));
-  };
-
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const ids = url.searchParams.getAll('ids[]').map(bare);
@@ -88,7 +77,7 @@ export async function startHermesStandIn(opts: { slowMs?: number } = {}): Promis
     const isStream = url.pathname === '/v2/updates/price/stream';
     if (req.method !== 'GET' || (!isLatest && !isStream)) return sendJson(res, 404, 'Not Found');
 
-    const failure = takeFailure();
+    const failure = failures.take();
     if (failure === 'http-500') return sendJson(res, 500, 'Internal Server Error');
     if (failure === 'http-429') return sendJson(res, 429, 'Too Many Requests', { 'retry-after': '0' });
     if (failure === 'slow') {
@@ -147,8 +136,7 @@ export async function startHermesStandIn(opts: { slowMs?: number } = {}): Promis
     url: `http://127.0.0.1:${port}`,
     requests,
     fail(m, times = Infinity) {
-      mode = m;
-      remaining = times;
+      failures.set(m, times);
     },
     setPrice(feedId, p) {
       prices.set(bare(feedId), p);

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { PublicKey, SystemProgram, TransactionInstruction, TransactionMessage, VersionedTransaction } from '@solana/web3.js';
+import { FailureSwitch, sendJson } from './http-stand-in.js';
 
 export type JupiterFailureMode = 'none' | 'http-500' | 'http-429' | 'slow' | 'malformed-json' | 'wrong-shape';
 
@@ -39,8 +40,7 @@ export async function startJupiterStandIn(opts: { slowMs?: number; contextSlot?:
   const requests: JupiterStandIn['requests'] = [];
   const timers = new Set<NodeJS.Timeout>();
   const sockets = new Set<Socket>();
-  let mode: JupiterFailureMode = 'none';
-  let remaining = Infinity;
+  const failures = new FailureSwitch<Exclude<JupiterFailureMode, 'none'>>();
   let slot = opts.contextSlot ?? 312_456_789;
 
   const expectedOut = (inputMint: string, outputMint: string, amount: bigint): bigint => {
@@ -51,33 +51,22 @@ export async function startJupiterStandIn(opts: { slowMs?: number; contextSlot?:
     return (fair * (10_000n + edge) * (10_000n - FEE_BPS)) / 100_000_000n;
   };
 
-  const takeFailure = (): JupiterFailureMode => {
-    if (mode === 'none' || remaining <= 0) return 'none';
-    remaining--;
-    return mode;
-  };
-
-  const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
-    res.writeHead(status, { 'content-type': 'application/json', ...headers });
-    res.end(typeof body === 'string' ? body : JSON.stringify(body));
-  };
-
   const quote = (q: URLSearchParams, res: ServerResponse) => {
     const inputMint = q.get('inputMint') ?? '';
     const outputMint = q.get('outputMint') ?? '';
     const amountText = q.get('amount') ?? '';
     const slippageBps = Number(q.get('slippageBps') ?? '50');
     if (!/^[1-9]\d*$/.test(amountText)) {
-      return send(res, 400, { error: `Query parameter amount cannot be parsed: ${amountText}`, errorCode: 'INVALID_REQUEST' });
+      return sendJson(res, 400, { error: `Query parameter amount cannot be parsed: ${amountText}`, errorCode: 'INVALID_REQUEST' });
     }
     if (!tokens.has(inputMint) || !tokens.has(outputMint) || inputMint === outputMint) {
-      return send(res, 400, { error: 'Could not find any route', errorCode: 'COULD_NOT_FIND_ANY_ROUTE' });
+      return sendJson(res, 400, { error: 'Could not find any route', errorCode: 'COULD_NOT_FIND_ANY_ROUTE' });
     }
     const amount = BigInt(amountText);
     const out = expectedOut(inputMint, outputMint, amount);
     const threshold = (out * BigInt(10_000 - slippageBps)) / 10_000n;
     slot += 3;
-    send(res, 200, {
+    sendJson(res, 200, {
       inputMint,
       inAmount: amount.toString(),
       outputMint,
@@ -121,10 +110,10 @@ export async function startJupiterStandIn(opts: { slowMs?: number; contextSlot?:
     try {
       payer = new PublicKey(String(b?.userPublicKey));
     } catch {
-      return send(res, 400, { error: `Invalid userPublicKey: ${String(b?.userPublicKey)}`, errorCode: 'INVALID_REQUEST' });
+      return sendJson(res, 400, { error: `Invalid userPublicKey: ${String(b?.userPublicKey)}`, errorCode: 'INVALID_REQUEST' });
     }
     if (!b.quoteResponse || typeof b.quoteResponse.inAmount !== 'string') {
-      return send(res, 400, { error: 'Failed to deserialize the JSON body into the target type: quoteResponse', errorCode: 'INVALID_REQUEST' });
+      return sendJson(res, 400, { error: 'Failed to deserialize the JSON body into the target type: quoteResponse', errorCode: 'INVALID_REQUEST' });
     }
     const blockhash = new PublicKey(createHash('sha256').update(`stand-in-blockhash:${slot}`).digest()).toBase58();
     const message = new TransactionMessage({
@@ -139,7 +128,7 @@ export async function startJupiterStandIn(opts: { slowMs?: number; contextSlot?:
         }),
       ],
     }).compileToV0Message();
-    send(res, 200, {
+    sendJson(res, 200, {
       swapTransaction: Buffer.from(new VersionedTransaction(message).serialize()).toString('base64'),
       lastValidBlockHeight: 290_000_000 + (slot % 1000),
       prioritizationFeeLamports: 9_999,
@@ -159,20 +148,20 @@ export async function startJupiterStandIn(opts: { slowMs?: number; contextSlot?:
       try {
         body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
       } catch {
-        return send(res, 400, { error: 'Failed to parse the request body as JSON', errorCode: 'INVALID_REQUEST' });
+        return sendJson(res, 400, { error: 'Failed to parse the request body as JSON', errorCode: 'INVALID_REQUEST' });
       }
     }
     requests.push({ method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), body });
     const isQuote = req.method === 'GET' && url.pathname === '/quote';
     const isSwap = req.method === 'POST' && url.pathname === '/swap';
-    if (!isQuote && !isSwap) return send(res, 404, { error: 'Not Found' });
+    if (!isQuote && !isSwap) return sendJson(res, 404, { error: 'Not Found' });
 
-    const failure = takeFailure();
-    if (failure === 'http-500') return send(res, 500, { error: 'Internal Server Error' });
-    if (failure === 'http-429') return send(res, 429, { code: 429, message: 'Rate limit exceeded' }, { 'retry-after': '0' });
-    if (failure === 'malformed-json') return send(res, 200, '{"inputMint":"So111');
+    const failure = failures.take();
+    if (failure === 'http-500') return sendJson(res, 500, { error: 'Internal Server Error' });
+    if (failure === 'http-429') return sendJson(res, 429, { code: 429, message: 'Rate limit exceeded' }, { 'retry-after': '0' });
+    if (failure === 'malformed-json') return sendJson(res, 200, '{"inputMint":"So111');
     if (failure === 'wrong-shape') {
-      return send(res, 200, isQuote ? { inputMint: url.searchParams.get('inputMint'), outAmount: 12.5, routePlan: 'none' } : { swapTransaction: 42 });
+      return sendJson(res, 200, isQuote ? { inputMint: url.searchParams.get('inputMint'), outAmount: 12.5, routePlan: 'none' } : { swapTransaction: 42 });
     }
     if (failure === 'slow') {
       const t = setTimeout(() => {
@@ -187,7 +176,7 @@ export async function startJupiterStandIn(opts: { slowMs?: number; contextSlot?:
 
   const server = createServer((req, res) => {
     handle(req, res).catch((e) => {
-      if (!res.headersSent) send(res, 500, { error: String(e) });
+      if (!res.headersSent) sendJson(res, 500, { error: String(e) });
       else res.destroy();
     });
   });
@@ -202,8 +191,7 @@ export async function startJupiterStandIn(opts: { slowMs?: number; contextSlot?:
     url: `http://127.0.0.1:${port}`,
     requests,
     fail(m, times = Infinity) {
-      mode = m;
-      remaining = times;
+      failures.set(m, times);
     },
     setToken(mint, t) {
       tokens.set(mint, t);
