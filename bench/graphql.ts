@@ -29,7 +29,7 @@ import type { SimulatedMarket } from '../src/market/simulated/simulated-market.j
 import { ProjectionRunner } from '../src/projections/projection-runner.js';
 import { PgSqlClient } from '../src/shared/sql/pg-client.js';
 import { AdvanceArbitrage, DetectOpportunity } from '../src/trading/commands.js';
-import type { SagaState } from '../src/trading/saga-state.js';
+import type { SagaState } from '../src/trading/saga.js';
 import { allProjections } from '../projections/index.js';
 
 // autocannon ships no types; the few fields used here.

@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { AppModule } from '../src/app.module.js';
 import { OPPORTUNITY_SOURCE } from '../src/market/opportunity-source.port.js';
 import type { SimulatedMarket } from '../src/market/simulated/simulated-market.js';
-import { stepOf } from '../src/trading/arbitrage.handlers.js';
+import { nextStep } from '../src/trading/saga.js';
 import { AdvanceArbitrage, DetectOpportunity } from '../src/trading/commands.js';
-import type { SagaState } from '../src/trading/saga-state.js';
+import type { SagaState } from '../src/trading/saga.js';
 
 function pct(sorted: number[], p: number): number {
   if (!sorted.length) return NaN;
@@ -52,10 +52,10 @@ export async function sagaBench(databaseUrl: string, sagas: number, concurrency:
         const c = market.next();
         let s = await time('detect', () => bus.execute<DetectOpportunity, SagaState>(new DetectOpportunity(c)));
         while (s.phase !== 'finished') {
-          const step = stepOf(s);
+          const step = nextStep(s) ?? 'done';
           s = await time(step, () => bus.execute<AdvanceArbitrage, SagaState>(new AdvanceArbitrage(c.opportunityId)));
         }
-        outcomes.set(s.outcome!, (outcomes.get(s.outcome!) ?? 0) + 1);
+        outcomes.set(s.outcome, (outcomes.get(s.outcome) ?? 0) + 1);
       }
     }),
   );

@@ -4,7 +4,7 @@
 //
 // Status is the step of the latest event of the opportunity's stream (`arbitrage-<id>`):
 //   detected → quoted → approved (risk passed) → screened (compliance let it through, clear or
-//   advisory) → signed → submitted → filled | failed | expired
+//   advisory) → signed → submitted → filled | fill_failed | expired
 // and the early ends rejected_by_risk, blocked_by_compliance, quote_failed, abandoned.
 // Step times are the event's own business time where the payload has one (detectedAt, the last
 // leg's quotedAt, assessedAt, submittedAt, confirmedAt / failedAt / expiredAt / abandonedAt) and
@@ -22,35 +22,15 @@ import type {
   TransactionSubmittedPayload,
 } from '../src/execution/events.js';
 import type { OpportunityAbandonedPayload, QuoteFailedPayload } from '../src/trading/events.js';
+import { SAGA_OPEN_PHASES, SAGA_OUTCOMES, type SagaOutcome } from '../src/trading/outcomes.js';
 import { col, intText, upsertRows, type Col } from './sql.js';
 
-export const EXECUTION_STATUSES = [
-  'detected',
-  'quoted',
-  'approved',
-  'rejected_by_risk',
-  'screened',
-  'blocked_by_compliance',
-  'signed',
-  'submitted',
-  'filled',
-  'failed',
-  'expired',
-  'abandoned',
-  'quote_failed',
-] as const;
+/** Where an opportunity stands: the saga's open phases, then its outcomes (both from trading/outcomes.ts). */
+export const EXECUTION_STATUSES = [...SAGA_OPEN_PHASES.filter((p) => p !== 'prepared'), ...SAGA_OUTCOMES] as const;
 export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
 
-/** Statuses after which nothing more happens to the opportunity. */
-export const FINAL_STATUSES: readonly ExecutionStatus[] = [
-  'rejected_by_risk',
-  'blocked_by_compliance',
-  'filled',
-  'failed',
-  'expired',
-  'abandoned',
-  'quote_failed',
-];
+/** Statuses after which nothing more happens to the opportunity: the saga's outcomes. */
+export const FINAL_STATUSES: readonly ExecutionStatus[] = SAGA_OUTCOMES;
 
 const COLS: Col[] = [
   col('opportunity_id', 'text', 'key'),
@@ -189,7 +169,7 @@ export function foldExecution(row: Row, e: RecordedEvent): void {
     case 'FillFailed': {
       const f = p as FillFailedPayload;
       Object.assign(row, {
-        status: 'failed',
+        status: 'fill_failed' satisfies SagaOutcome,
         signature: f.signature,
         slot: intText(f.slot),
         fee_lamports: intText(f.feeLamports),
@@ -223,7 +203,8 @@ export function foldExecution(row: Row, e: RecordedEvent): void {
 
 export const executions: ProjectionDefinition = {
   name: 'executions',
-  version: 1,
+  // 2: a failed fill's status is the saga's outcome word, fill_failed (was failed).
+  version: 2,
   eventTypes: [
     'OpportunityDetected',
     'QuoteReceived',

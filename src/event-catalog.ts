@@ -4,7 +4,8 @@ import { complianceEvents } from './compliance/events.js';
 import { executionEvents } from './execution/events.js';
 import { EventTypeRegistry, type EventTypeDefinition } from './ledger/event-types.js';
 import { marketEvents } from './market/events.js';
-import { operationsEvents } from './operations/events.js';
+import { apiKeyEvents } from './api/auth/events.js';
+import { projectionEvents } from './projections/events.js';
 import { riskEvents } from './risk/events.js';
 import { signingEvents } from './signing/events.js';
 import { tradingEvents } from './trading/events.js';
@@ -16,7 +17,8 @@ export const eventCatalog: EventTypeDefinition<any>[] = [
   ...signingEvents,
   ...executionEvents,
   ...tradingEvents,
-  ...operationsEvents,
+  ...projectionEvents,
+  ...apiKeyEvents,
 ];
 
 export function buildEventRegistry(): EventTypeRegistry {

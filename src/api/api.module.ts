@@ -1,11 +1,9 @@
-// The control plane over HTTP: REST command endpoints and their command handlers, API key
-// authentication for everything (REST and GraphQL) with roles, idempotency, the error shape,
+// The control plane over HTTP: REST command endpoints (the commands' handlers are registered by
+// the contexts that own them), API key authentication for everything (REST and GraphQL) with roles, idempotency, the error shape,
 // request metrics, the OpenAPI document, and the first-run admin key on the embedded database.
 import { Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
-import { flagCommandHandlers } from '../compliance/commands/flag-commands.js';
-import { RebuildProjectionHandler, RebuildTracker } from '../operations/rebuild-projection.js';
-import { baseRiskLimitsProvider, engineCommandHandlers } from '../risk/commands/engine-commands.js';
+import { ProjectionsModule } from '../projections/projections.module.js';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
 import { FirstRunAdminKey } from './auth/first-run.js';
 import { CommandsController } from './http/commands.controller.js';
@@ -17,6 +15,7 @@ import { KeysController } from './http/keys.controller.js';
 import { ProjectionsController } from './http/projections.controller.js';
 
 @Module({
+  imports: [ProjectionsModule],
   controllers: [CommandsController, ProjectionsController, KeysController, DocsController],
   providers: [
     { provide: APP_GUARD, useClass: ApiKeyGuard },
@@ -24,12 +23,6 @@ import { ProjectionsController } from './http/projections.controller.js';
     HttpHooks,
     IdempotencyService,
     FirstRunAdminKey,
-    RebuildTracker,
-    RebuildProjectionHandler,
-    baseRiskLimitsProvider,
-    ...engineCommandHandlers,
-    ...flagCommandHandlers,
   ],
-  exports: [RebuildTracker],
 })
 export class ApiModule {}

@@ -15,7 +15,8 @@ import { Logger } from '@nestjs/common';
 import { userInfo } from 'node:os';
 import { issueApiKey, listApiKeys, revokeApiKey, ROLES, type Role } from '../api/auth/api-keys.js';
 import { newEvent } from '../ledger/event-types.js';
-import { ApiKeyIssued, ApiKeyRevoked, apiKeyStreamId } from '../operations/events.js';
+import { ApiKeyIssued, ApiKeyRevoked, apiKeyStreamId } from '../api/auth/events.js';
+import { decideAndAppend } from '../ledger/decide-and-append.js';
 
 const USAGE = `Usage:
   arbiter replay (--stream ID | --all) [--until ISO-TIME | --until-position N] [--json]
@@ -285,12 +286,20 @@ async function keys(
       io.err(`arbiter: no active key with id "${p.keyId}"\n`);
       return 1;
     }
-    await store.append(apiKeyStreamId(p.keyId), [newEvent(ApiKeyRevoked, { keyId: p.keyId, actor, reason: 'revoked from the command line' }, meta(p.keyId))], 'any');
+    await decideAndAppend(store, {
+      streamId: apiKeyStreamId(p.keyId),
+      fold: () => null,
+      decide: () => [newEvent(ApiKeyRevoked, { keyId: p.keyId, actor, reason: 'revoked from the command line' }, meta(p.keyId))],
+    });
     io.out(`revoked ${p.keyId}\n`);
     return 0;
   }
   const { key, keyId } = await issueApiKey(sql, p.role, p.label);
-  await store.append(apiKeyStreamId(keyId), [newEvent(ApiKeyIssued, { keyId, role: p.role, label: p.label, actor }, meta(keyId))], 'no_stream');
+  await decideAndAppend(store, {
+    streamId: apiKeyStreamId(keyId),
+    fold: () => null,
+    decide: () => [newEvent(ApiKeyIssued, { keyId, role: p.role, label: p.label, actor }, meta(keyId))],
+  });
   io.out(`${key}\n`);
   io.err(`issued ${p.role} key ${keyId} for "${p.label}": it is shown only this once (the server keeps its SHA-256)\n`);
   return 0;

@@ -36,10 +36,7 @@ export interface FlagCase {
   outcome: CloseOutcome | null;
 }
 
-/** One stream per flag, so two operators acting on the same flag meet an expected-revision conflict. */
-export function flagStreamId(flagId: string): string {
-  return `compliance-flag-${flagId}`;
-}
+export { flagStreamId } from './events.js';
 
 export class InvalidTransitionError extends Error {
   readonly code = 'INVALID_FLAG_TRANSITION';

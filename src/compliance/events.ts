@@ -18,6 +18,11 @@ import {
   type Severity,
 } from './rules.js';
 
+/** One stream per flag, so two operators acting on the same flag meet an expected-revision conflict. */
+export function flagStreamId(flagId: string): string {
+  return `compliance-flag-${flagId}`;
+}
+
 export const CLOSE_OUTCOMES = ['dismissed', 'reported'] as const;
 export type CloseOutcome = (typeof CLOSE_OUTCOMES)[number];
 

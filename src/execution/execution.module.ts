@@ -1,10 +1,9 @@
 // Nest wiring of the execution context: provides the configured venue under VENUE (paper by
 // default; VENUE=solana with SOLANA_RPC_URL for a real node). Bad settings fail at start.
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { createVenue } from './execution.config.js';
 import { VENUE } from './venue.port.js';
 
-@Global()
 @Module({
   providers: [{ provide: VENUE, useFactory: () => createVenue(process.env) }],
   exports: [VENUE],

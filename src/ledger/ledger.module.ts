@@ -1,22 +1,21 @@
 // Wires the event store and the SQL client from config: PostgreSQL when DATABASE_URL is set,
 // otherwise the embedded PGlite under ARBITER_DATA_DIR; EventStoreDB for events when
 // EVENTSTORE_URL is set. Migrations run before anything uses the database.
-import { Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { Global, Inject, Logger, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { join } from 'node:path';
 import { ARBITER_CONFIG } from '../config/config.module.js';
 import { redact, type ArbiterConfig } from '../config/config.js';
-import { buildEventRegistry } from '../event-catalog.js';
 import { migrate } from '../shared/sql/migrator.js';
 import { PgSqlClient } from '../shared/sql/pg-client.js';
 import { PgliteSqlClient } from '../shared/sql/pglite-client.js';
-import type { SqlClient } from '../shared/sql/sql-client.js';
+import { SQL_CLIENT, type SqlClient } from '../shared/sql/sql-client.js';
 import { Metrics } from '../shared/metrics/metrics.js';
-import { EventTypeRegistry } from './event-types.js';
+import { EventTypeRegistry, type EventTypeDefinition } from './event-types.js';
 import { EVENT_STORE, type EventStore } from './event-store.port.js';
 import { PostgresEventStore } from './postgres/postgres-event-store.js';
 import { openEventStoreDb } from './eventstoredb/open.js';
 
-export const SQL_CLIENT = Symbol('SQL_CLIENT');
+export { SQL_CLIENT };
 
 export async function openSqlClient(config: ArbiterConfig, logger = new Logger('Ledger')): Promise<SqlClient> {
   let sql: SqlClient;
@@ -50,21 +49,31 @@ export async function openEventStore(
   });
 }
 
+/**
+ * Global: the event store, the SQL client and metrics are the foundation every context uses. The
+ * catalog of event types is handed in by the composition root (app.module.ts), so the ledger
+ * never imports the contexts whose events it stores.
+ */
 @Global()
-@Module({
-  providers: [
-    { provide: Metrics, useFactory: () => new Metrics() },
-    { provide: EventTypeRegistry, useFactory: buildEventRegistry },
-    { provide: SQL_CLIENT, inject: [ARBITER_CONFIG], useFactory: (c: ArbiterConfig) => openSqlClient(c) },
-    {
-      provide: EVENT_STORE,
-      inject: [ARBITER_CONFIG, SQL_CLIENT, EventTypeRegistry, Metrics],
-      useFactory: (c: ArbiterConfig, sql: SqlClient, r: EventTypeRegistry, m: Metrics) => openEventStore(c, sql, r, m),
-    },
-  ],
-  exports: [Metrics, EventTypeRegistry, SQL_CLIENT, EVENT_STORE],
-})
+@Module({})
 export class LedgerModule implements OnApplicationShutdown {
+  static forRoot(catalog: readonly EventTypeDefinition<any>[]): DynamicModule {
+    return {
+      module: LedgerModule,
+      providers: [
+        { provide: Metrics, useFactory: () => new Metrics() },
+        { provide: EventTypeRegistry, useFactory: () => new EventTypeRegistry(false).register(...catalog) },
+        { provide: SQL_CLIENT, inject: [ARBITER_CONFIG], useFactory: (c: ArbiterConfig) => openSqlClient(c) },
+        {
+          provide: EVENT_STORE,
+          inject: [ARBITER_CONFIG, SQL_CLIENT, EventTypeRegistry, Metrics],
+          useFactory: (c: ArbiterConfig, sql: SqlClient, r: EventTypeRegistry, m: Metrics) => openEventStore(c, sql, r, m),
+        },
+      ],
+      exports: [Metrics, EventTypeRegistry, SQL_CLIENT, EVENT_STORE],
+    };
+  }
+
   constructor(
     @Inject(SQL_CLIENT) private readonly sql: SqlClient,
     @Inject(EVENT_STORE) private readonly store: EventStore,

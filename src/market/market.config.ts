@@ -14,7 +14,10 @@
 import { ConfigError } from '../config/config.js';
 import { HERMES_PUBLIC_URL } from './pyth/hermes-price-feed.js';
 import { JUPITER_PUBLIC_URL } from './jupiter/jupiter-quote-source.js';
-import { DEFAULT_PAIRS, FEED_ID_RE, normaliseFeedId, type TradingPair } from './tokens.js';
+import { DEFAULT_PAIRS, FEED_ID_RE, normaliseFeedId, type TradingPair } from '../shared/tokens.js';
+
+/** Nest token of the market settings (the saga reads the slippage it asks of Jupiter). */
+export const MARKET_CONFIG = Symbol('MARKET_CONFIG');
 
 export interface MarketConfig {
   mode: 'simulated' | 'live';

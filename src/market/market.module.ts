@@ -1,9 +1,9 @@
 // Wires the market data ports from MarketConfig: the seeded simulated market (default), or Pyth
 // Hermes + Jupiter + the pair scanner when MARKET=live. One SimulatedMarket instance backs every
 // port in simulated mode, so quotes agree with the prices and the opportunities.
-import { Global, Module, type Provider } from '@nestjs/common';
+import { Module, type Provider } from '@nestjs/common';
 import { JupiterQuoteSource } from './jupiter/jupiter-quote-source.js';
-import { loadMarketConfig, type MarketConfig } from './market.config.js';
+import { loadMarketConfig, MARKET_CONFIG, type MarketConfig } from './market.config.js';
 import { OPPORTUNITY_SOURCE, type OpportunitySource } from './opportunity-source.port.js';
 import { PRICE_FEED, type PriceFeed } from './price-feed.port.js';
 import { HermesPriceFeed } from './pyth/hermes-price-feed.js';
@@ -11,7 +11,7 @@ import { QUOTE_SOURCE, SWAP_TRANSACTION_SOURCE, type QuoteSource, type SwapTrans
 import { ScanningOpportunitySource } from './scanning-opportunity-source.js';
 import { SimulatedMarket } from './simulated/simulated-market.js';
 
-export const MARKET_CONFIG = Symbol('MARKET_CONFIG');
+export { MARKET_CONFIG };
 const MARKET_ADAPTERS = Symbol('MARKET_ADAPTERS');
 
 export interface MarketAdapters {
@@ -58,7 +58,6 @@ export const marketProviders: Provider[] = [
   { provide: OPPORTUNITY_SOURCE, inject: [MARKET_ADAPTERS], useFactory: (a: MarketAdapters) => a.opportunities },
 ];
 
-@Global()
 @Module({
   providers: marketProviders,
   exports: [MARKET_CONFIG, PRICE_FEED, QUOTE_SOURCE, SWAP_TRANSACTION_SOURCE, OPPORTUNITY_SOURCE],

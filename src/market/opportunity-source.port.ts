@@ -1,7 +1,7 @@
 // Where arbitrage candidates come from: the simulated market (seeded), or a scanner that offers
 // the configured pairs in turn for a live Jupiter round-trip quote. The trading saga starts one
 // and records an OpportunityDetected for each candidate.
-import type { TokenInfo } from './tokens.js';
+import type { TokenInfo } from '../shared/tokens.js';
 
 export const OPPORTUNITY_SOURCE = Symbol('OPPORTUNITY_SOURCE');
 

@@ -3,7 +3,7 @@
 // risk) to say; this only paces the scanning so Jupiter's rate limit is respected.
 import { randomUUID } from 'node:crypto';
 import { offerEvery, routeOf, type OpportunityCandidate, type OpportunityRun, type OpportunitySource } from './opportunity-source.port.js';
-import { normaliseFeedId, type TradingPair } from './tokens.js';
+import { normaliseFeedId, type TradingPair } from '../shared/tokens.js';
 
 export interface ScanningOpportunitySourceOptions {
   pairs: readonly TradingPair[];

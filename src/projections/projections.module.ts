@@ -1,8 +1,9 @@
-// Runs every projection of /projections in the app process and exposes their status and lag.
-import { Global, Inject, Injectable, Logger, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+// The projections context's wiring: runs every projection of /projections in the app process,
+// exposes their status and lag, and registers the rebuild command and its progress tracker.
+import { Inject, Injectable, Logger, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { EVENT_STORE, type EventStore } from '../ledger/event-store.port.js';
-import { SQL_CLIENT } from '../ledger/ledger.module.js';
-import type { SqlClient } from '../shared/sql/sql-client.js';
+import { SQL_CLIENT, type SqlClient } from '../shared/sql/sql-client.js';
+import { RebuildProjectionHandler, RebuildTracker } from './rebuild-projection.js';
 import { Metrics } from '../shared/metrics/metrics.js';
 import { allProjections } from '../../projections/index.js';
 import { ProjectionRunner } from './projection-runner.js';
@@ -37,6 +38,5 @@ export class ProjectionsService implements OnApplicationBootstrap, OnApplication
   }
 }
 
-@Global()
-@Module({ providers: [ProjectionsService], exports: [ProjectionsService] })
+@Module({ providers: [ProjectionsService, RebuildTracker, RebuildProjectionHandler], exports: [ProjectionsService, RebuildTracker] })
 export class ProjectionsModule {}

@@ -1,9 +1,12 @@
-// Decisions for the operator commands on the engine stream (PauseEngine, ResumeEngine,
-// ReduceEngine, ChangeRiskLimits): pure functions of the trading state and the command that
-// return the event payload to append, or a typed error the API turns into a 4xx.
+// The risk context's published decisions: the operator commands on the engine stream
+// (PauseEngine, ResumeEngine, ReduceEngine, ChangeRiskLimits) and the pre-trade assessment the
+// saga asks for. Pure functions of the trading state and the command (or trade) that return the
+// event payload to append, or a typed error the API turns into a 4xx.
 import type { EngineState } from './engine-state.js';
 import type { EngineMode, EnginePausedPayload, EngineReducingPayload, EngineResumedPayload, RiskLimitsChangedPayload } from './events.js';
 import { riskLimitsToJson, validateRiskLimits } from './limits.js';
+import { assessRisk, riskAssessedPayload, type RiskCheckInput } from './checks.js';
+import type { RiskAssessedPayload } from './events.js';
 
 export class EngineTransitionError extends Error {
   readonly code = 'ENGINE_TRANSITION_REFUSED';
@@ -68,4 +71,14 @@ export function changeRiskLimits(
   const problems = [...(bad?.problems ?? []), ...(v.ok ? [] : v.problems)];
   if (problems.length || !v.ok) return new InvalidRiskCommandError(problems);
   return { actor: cmd.actor.trim(), reason: cmd.reason.trim(), limits: riskLimitsToJson(v.limits) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The pre-trade decision, published for the trading saga: every check of checks.ts against the
+// trading state, as the RiskAssessed payload to record. Pure: the state and the time are inputs.
+export type { EngineState } from './engine-state.js';
+export type { RiskCheckInput, ScaledPrice } from './checks.js';
+
+export function decideRisk(input: RiskCheckInput, state: EngineState, now: Date): RiskAssessedPayload {
+  return riskAssessedPayload(input, state, now, assessRisk(input, state, now));
 }

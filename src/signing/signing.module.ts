@@ -1,11 +1,10 @@
 // Provides the Signer (token SIGNER) chosen by the environment (see signer.factory.ts), opened
 // once at start so a wrong key or passphrase stops the app before it trades.
-import { Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { KmsSigner } from './aws-kms/kms-signer.js';
 import { createSigner } from './signer.factory.js';
 import { SIGNER, type Signer } from './signer.port.js';
 
-@Global()
 @Module({
   providers: [
     {

@@ -3,16 +3,15 @@
 // opportunities of the market source when ENGINE_AUTOSTART is on.
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ComplianceService } from '../compliance/compliance.module.js';
+import { SCREENING, type Screening } from '../compliance/screening.port.js';
 import { EVENT_STORE, type EventStore } from '../ledger/event-store.port.js';
 import { OPPORTUNITY_SOURCE, type OpportunityCandidate, type OpportunityRun, type OpportunitySource } from '../market/opportunity-source.port.js';
-import { EngineStateService } from '../risk/engine-state.service.js';
-import { SQL_CLIENT } from '../ledger/ledger.module.js';
-import { ProjectionStore } from '../projections/projection-store.js';
-import type { SqlClient } from '../shared/sql/sql-client.js';
+import { ENGINE_STATE, type EngineStateView } from '../risk/engine-state.port.js';
 import { AdvanceArbitrage, DetectOpportunity } from './commands.js';
 import { SAGA_STREAM_PREFIX } from './events.js';
-import { TERMINAL_EVENT_TYPES, type SagaState } from './saga-state.js';
+import { OPEN_SAGAS, type OpenSagaIndex } from './open-sagas.port.js';
+import { SAGA_ENDING_EVENT_TYPES, SAGA_OPEN_PHASES, sagaOutcomeOf } from './outcomes.js';
+import type { SagaState } from './saga.js';
 import { TRADING_CONFIG, type TradingConfig } from './trading.config.js';
 
 /** How often a saga step that failed for a passing reason (venue unreachable…) is retried. */
@@ -30,14 +29,13 @@ export class ArbitrageSagaService implements OnApplicationBootstrap, OnApplicati
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(OPPORTUNITY_SOURCE) private readonly opportunities: OpportunitySource,
     @Inject(TRADING_CONFIG) private readonly config: TradingConfig,
-    private readonly engine: EngineStateService,
-    private readonly compliance: ComplianceService,
-    @Inject(SQL_CLIENT) private readonly sql: SqlClient,
+    @Inject(ENGINE_STATE) private readonly engine: EngineStateView,
+    @Inject(SCREENING) private readonly screening: Screening,
+    @Inject(OPEN_SAGAS) private readonly openSagas: OpenSagaIndex,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.engine.start();
-    await this.compliance.init();
+    await Promise.all([this.engine.ready(), this.screening.ready()]);
     const resumed = await this.recoverUnfinished();
     if (resumed) this.logger.log(`resumed ${resumed} unfinished saga(s) from the log`);
     if (this.config.autostart) this.start();
@@ -100,29 +98,24 @@ export class ArbitrageSagaService implements OnApplicationBootstrap, OnApplicati
   }
 
   /**
-   * Finds sagas with a detection but no ending and drives each to its end. The executions read
-   * model answers for the log up to its checkpoint (read first: the rows are at least that
-   * recent); the log after the checkpoint is scanned. So a start does not read the whole history.
+   * Finds sagas with a detection but no ending and drives each to its end. The open-saga index
+   * (the executions read model) answers for the log up to its position; the log after it is
+   * scanned. So a start does not read the whole history.
    */
   async recoverUnfinished(): Promise<number> {
-    const { open, after: from } = await this.openInReadModel();
-    let after = from;
+    const { ids: open, asOf } = await this.openInIndex();
+    let after = asOf;
     for (;;) {
       const page = await this.store.readAll({
         after,
         maxCount: 5000,
-        filter: { streamPrefix: SAGA_STREAM_PREFIX, eventTypes: ['OpportunityDetected', ...TERMINAL_EVENT_TYPES, 'RiskAssessed', 'ComplianceScreened'] },
+        filter: { streamPrefix: SAGA_STREAM_PREFIX, eventTypes: ['OpportunityDetected', ...SAGA_ENDING_EVENT_TYPES] },
       });
       if (!page.length) break;
       for (const e of page) {
         const id = e.streamId.slice(SAGA_STREAM_PREFIX.length);
-        const p = e.payload as { approved?: boolean; decision?: string };
-        const ends =
-          TERMINAL_EVENT_TYPES.includes(e.type) ||
-          (e.type === 'RiskAssessed' && p.approved === false) ||
-          (e.type === 'ComplianceScreened' && p.decision === 'blocked');
         if (e.type === 'OpportunityDetected') open.add(id);
-        else if (ends) open.delete(id);
+        else if (sagaOutcomeOf(e)) open.delete(id);
       }
       after = page[page.length - 1].position;
     }
@@ -136,17 +129,12 @@ export class ArbitrageSagaService implements OnApplicationBootstrap, OnApplicati
     return open.size;
   }
 
-  private async openInReadModel(): Promise<{ open: Set<string>; after: bigint }> {
+  private async openInIndex(): Promise<{ ids: Set<string>; asOf: bigint }> {
     try {
-      const active = await new ProjectionStore(this.sql).active('executions');
-      if (!active) return { open: new Set(), after: 0n };
-      const { rows } = await this.sql.query<{ opportunity_id: string }>(
-        `SELECT opportunity_id FROM executions WHERE status IN ('detected', 'quoted', 'approved', 'screened', 'signed', 'submitted')`,
-      );
-      return { open: new Set(rows.map((r) => r.opportunity_id)), after: active.checkpoint };
+      return await this.openSagas.openAsOf(SAGA_OPEN_PHASES);
     } catch (err) {
-      this.logger.warn(`executions read model unavailable, scanning the whole log for unfinished sagas: ${(err as Error).message}`);
-      return { open: new Set(), after: 0n };
+      this.logger.warn(`open-saga index unavailable, scanning the whole log for unfinished sagas: ${(err as Error).message}`);
+      return { ids: new Set(), asOf: 0n };
     }
   }
 }

@@ -2,8 +2,8 @@
 // the compliance screen. Integers only: amounts in base units, prices as mantissa × 10^expo.
 import type { QuoteReceivedPayload } from '../market/events.js';
 import type { OpportunityDetectedPayload } from '../market/events.js';
-import type { RiskCheckInput, ScaledPrice } from '../risk/checks.js';
-import type { ScreenedTrade } from '../compliance/rules.js';
+import type { RiskCheckInput, ScaledPrice } from '../risk/decisions.js';
+import type { ScreenedTrade } from '../compliance/decisions.js';
 
 export interface OraclePrice extends ScaledPrice {
   conf: bigint;

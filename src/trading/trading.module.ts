@@ -1,16 +1,31 @@
-import { Global, Module } from '@nestjs/common';
+// The trading context's wiring: the saga's command handlers and the engine loop. It imports the
+// contexts whose ports the saga drives (market, risk, compliance, signing, execution); the
+// open-saga index (an adapter over a read model) is handed in by the composition root.
+import { Module, type DynamicModule, type Provider } from '@nestjs/common';
+import { ComplianceModule } from '../compliance/compliance.module.js';
+import { ExecutionModule } from '../execution/execution.module.js';
+import { MarketModule } from '../market/market.module.js';
+import { RiskModule } from '../risk/risk.module.js';
+import { SigningModule } from '../signing/signing.module.js';
 import { AdvanceArbitrageHandler, DetectOpportunityHandler } from './arbitrage.handlers.js';
 import { ArbitrageSagaService } from './arbitrage-saga.service.js';
 import { loadTradingConfig, TRADING_CONFIG } from './trading.config.js';
 
-@Global()
-@Module({
-  providers: [
-    { provide: TRADING_CONFIG, useFactory: () => loadTradingConfig() },
-    DetectOpportunityHandler,
-    AdvanceArbitrageHandler,
-    ArbitrageSagaService,
-  ],
-  exports: [ArbitrageSagaService, TRADING_CONFIG],
-})
-export class TradingModule {}
+@Module({})
+export class TradingModule {
+  /** `openSagas` provides OPEN_SAGAS (open-sagas.port.ts). */
+  static register(adapters: { openSagas: Provider }): DynamicModule {
+    return {
+      module: TradingModule,
+      imports: [MarketModule, RiskModule, ComplianceModule, SigningModule, ExecutionModule],
+      providers: [
+        { provide: TRADING_CONFIG, useFactory: () => loadTradingConfig() },
+        adapters.openSagas,
+        DetectOpportunityHandler,
+        AdvanceArbitrageHandler,
+        ArbitrageSagaService,
+      ],
+      exports: [ArbitrageSagaService],
+    };
+  }
+}

@@ -13,10 +13,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildEventRegistry } from '../../src/event-catalog.js';
 import type { RecordedEvent } from '../../src/ledger/envelope.js';
 import { PostgresEventStore } from '../../src/ledger/postgres/postgres-event-store.js';
-import { USDC } from '../../src/market/tokens.js';
+import { USDC } from '../../src/shared/tokens.js';
 import { createKeystore } from '../../src/signing/keystore/keystore-signer.js';
 import { SAGA_STREAM_PREFIX } from '../../src/trading/events.js';
-import { foldSaga } from '../../src/trading/saga-state.js';
+import { foldSaga } from '../../src/trading/saga.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { startSolanaRpcStandIn, type SolanaRpcStandIn } from '../stand-ins/solana-rpc-server.js';
 

@@ -39,14 +39,14 @@ describe('engine state snapshots', () => {
     expect(saved.rows).toHaveLength(1);
     expect(BigInt(saved.rows[0].position)).toBeGreaterThan(0n);
 
-    const older = (await db.sql.query<{ position: string; state: string }>(`SELECT position, state::text AS state FROM snapshots`)).rows[0];
+    const older = (await db.sql.query<{ position: string; state: string }>(`SELECT position, state::text AS state FROM snapshots WHERE name = 'engine-state'`)).rows[0];
 
     // More trading after the snapshot; then put the older snapshot back, so the next start must
     // fold the events that came after it on top of it.
     const second = await startApp(env);
     for (let i = 0; i < 15; i++) await second.app.get(ArbitrageSagaService).runNew(second.app.get<SimulatedMarket>(OPPORTUNITY_SOURCE).next());
     await second.close();
-    await db.sql.query(`UPDATE snapshots SET position = $1, state = $2::jsonb`, [older.position, older.state]);
+    await db.sql.query(`UPDATE snapshots SET position = $1, state = $2::jsonb WHERE name = 'engine-state'`, [older.position, older.state]);
 
     const fromSnapshot = await startApp(env);
     const restored = plain(fromSnapshot.app.get(EngineStateService).current());

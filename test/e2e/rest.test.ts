@@ -12,7 +12,7 @@ import { newEvent } from '../../src/ledger/event-types.js';
 import { ComplianceFlagRaised } from '../../src/compliance/events.js';
 import { flagStreamId } from '../../src/compliance/cases.js';
 import { riskLimitsToJson, defaultRiskLimits } from '../../src/risk/limits.js';
-import { RebuildTracker } from '../../src/operations/rebuild-projection.js';
+import { RebuildTracker } from '../../src/projections/rebuild-projection.js';
 import { ProjectionStore } from '../../src/projections/projection-store.js';
 import { findProjection } from '../../projections/index.js';
 import { OPERATIONS } from '../../src/api/http/openapi.js';

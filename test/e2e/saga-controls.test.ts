@@ -10,7 +10,7 @@ import type { SimulatedMarket } from '../../src/market/simulated/simulated-marke
 import { flagStreamId } from '../../src/compliance/cases.js';
 import { EngineStateService } from '../../src/risk/engine-state.service.js';
 import { ArbitrageSagaService } from '../../src/trading/arbitrage-saga.service.js';
-import type { SagaState } from '../../src/trading/saga-state.js';
+import type { FinishedSaga, SagaState } from '../../src/trading/saga.js';
 import { createKeystore } from '../../src/signing/keystore/keystore-signer.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { buildEventRegistry } from '../../src/event-catalog.js';
@@ -33,12 +33,14 @@ describe('saga controls', () => {
     await db.drop();
   });
 
-  async function runUntil(pred: (s: SagaState) => boolean, max = 60): Promise<SagaState[]> {
+  async function runUntil(pred: (s: FinishedSaga) => boolean, max = 60): Promise<FinishedSaga[]> {
     const saga = app!.app.get(ArbitrageSagaService);
     const market = app!.app.get<SimulatedMarket>(OPPORTUNITY_SOURCE);
-    const out: SagaState[] = [];
+    const out: FinishedSaga[] = [];
     for (let i = 0; i < max; i++) {
       const s = await saga.runNew(market.next());
+      expect(s.phase).toBe('finished'); // runNew drives a saga to its end
+      if (s.phase !== 'finished') continue;
       out.push(s);
       if (pred(s)) return out;
     }
@@ -100,8 +102,8 @@ describe('saga controls', () => {
     );
     expect(cause?.type).toBe('RiskAssessed');
     const after = await app.app.get(ArbitrageSagaService).runNew(app.app.get<SimulatedMarket>(OPPORTUNITY_SOURCE).next());
-    expect(after.outcome).toBe('rejected_by_risk');
-    expect(after.risk!.failedChecks).toContain('engine_state');
+    expect(after).toMatchObject({ phase: 'finished', outcome: 'rejected_by_risk' });
+    expect((after as FinishedSaga).risk?.failedChecks).toContain('engine_state');
   });
 
   it('pauses on start when failed fills had reached the threshold but the pause was never recorded', async () => {

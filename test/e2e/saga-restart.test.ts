@@ -12,13 +12,13 @@ import { SolanaVenue } from '../../src/execution/solana/solana-venue.js';
 import { EVENT_STORE, type EventStore } from '../../src/ledger/event-store.port.js';
 import { OPPORTUNITY_SOURCE } from '../../src/market/opportunity-source.port.js';
 import type { SimulatedMarket } from '../../src/market/simulated/simulated-market.js';
-import { USDC } from '../../src/market/tokens.js';
+import { USDC } from '../../src/shared/tokens.js';
 import { base58Decode } from '../../src/shared/base58.js';
 import { SIGNER, type Signer } from '../../src/signing/signer.port.js';
 import { ArbitrageSagaService } from '../../src/trading/arbitrage-saga.service.js';
 import { AdvanceArbitrage, DetectOpportunity } from '../../src/trading/commands.js';
 import { sagaStreamId } from '../../src/trading/events.js';
-import type { SagaState } from '../../src/trading/saga-state.js';
+import type { SagaState, SignedSaga } from '../../src/trading/saga.js';
 import { CommandBus } from '@nestjs/cqrs';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { startApp } from '../support/app.js';
@@ -49,10 +49,10 @@ describe('saga crash recovery with the Solana venue', () => {
   });
 
   /** Advances fresh opportunities step by step until `count` sagas stand signed (not yet sent). */
-  async function signedSagas(app: Awaited<ReturnType<typeof startApp>>, count: number): Promise<SagaState[]> {
+  async function signedSagas(app: Awaited<ReturnType<typeof startApp>>, count: number): Promise<SignedSaga[]> {
     const bus = app.app.get(CommandBus);
     const market = app.app.get<SimulatedMarket>(OPPORTUNITY_SOURCE);
-    const out: SagaState[] = [];
+    const out: SignedSaga[] = [];
     for (let tries = 0; out.length < count && tries < 80; tries++) {
       const c = market.next();
       let s = await bus.execute<DetectOpportunity, SagaState>(new DetectOpportunity(c));
@@ -74,7 +74,7 @@ describe('saga crash recovery with the Solana venue', () => {
     const [unsent, sentUnrecorded] = await signedSagas(first, 2);
     // The second saga's transaction reaches the chain, then the process dies before recording it.
     const venue = new SolanaVenue({ rpcUrl: rpc.url, priorityFeeMicroLamports: 1000n, computeUnitLimit: 200_000, pollIntervalMs: 20 });
-    const sent = await venue.submit(preparedFromPayload(sentUnrecorded.prepared!), base58Decode(sentUnrecorded.signed!.signature));
+    const sent = await venue.submit(preparedFromPayload(sentUnrecorded.prepared), base58Decode(sentUnrecorded.signed.signature));
     expect(sent.status).toBe('submitted');
     await first.close();
 

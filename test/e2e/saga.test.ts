@@ -10,7 +10,7 @@ import { OPPORTUNITY_SOURCE } from '../../src/market/opportunity-source.port.js'
 import type { SimulatedMarket } from '../../src/market/simulated/simulated-market.js';
 import { ArbitrageSagaService } from '../../src/trading/arbitrage-saga.service.js';
 import { sagaStreamId } from '../../src/trading/events.js';
-import type { SagaState } from '../../src/trading/saga-state.js';
+import type { FinishedSaga } from '../../src/trading/saga.js';
 import { startApp } from '../support/app.js';
 import { ProjectionsService } from '../../src/projections/projections.module.js';
 import { SQL_CLIENT } from '../../src/ledger/ledger.module.js';
@@ -21,14 +21,14 @@ describe('arbitrage saga on the embedded default', () => {
   let store: EventStore;
   let saga: ArbitrageSagaService;
   let market: SimulatedMarket;
-  const outcomes: SagaState[] = [];
+  const outcomes: FinishedSaga[] = []; // runNew drives each saga to its end: asserted below
 
   beforeAll(async () => {
     app = await startApp({ DATABASE_URL: undefined, ARBITER_DATA_DIR: mkdtempSync(join(tmpdir(), 'arbiter-saga-')), SIM_SEED: '7' });
     store = app.app.get(EVENT_STORE);
     saga = app.app.get(ArbitrageSagaService);
     market = app.app.get(OPPORTUNITY_SOURCE);
-    for (let i = 0; i < 40 && !outcomes.some((o) => o.outcome === 'filled'); i++) outcomes.push(await saga.runNew(market.next()));
+    for (let i = 0; i < 40 && !outcomes.some((o) => o.outcome === 'filled'); i++) outcomes.push((await saga.runNew(market.next())) as FinishedSaga);
   }, 120_000);
   afterAll(async () => {
     await app?.close();

@@ -9,7 +9,8 @@ import type { ArbiterConfig } from '../../config/config.js';
 import { EVENT_STORE, type EventStore } from '../../ledger/event-store.port.js';
 import { newEvent } from '../../ledger/event-types.js';
 import { SQL_CLIENT } from '../../ledger/ledger.module.js';
-import { ApiKeyIssued, apiKeyStreamId } from '../../operations/events.js';
+import { ApiKeyIssued, apiKeyStreamId } from './events.js';
+import { decideAndAppend } from '../../ledger/decide-and-append.js';
 import type { SqlClient } from '../../shared/sql/sql-client.js';
 import { issueApiKey } from './api-keys.js';
 
@@ -39,11 +40,13 @@ export async function ensureFirstRunAdminKey(
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   writeFileSync(file, `${key}\n`, { mode: 0o600 });
   chmodSync(file, 0o600); // mode applies only when the file is created
-  await store.append(
-    apiKeyStreamId(keyId),
-    [newEvent(ApiKeyIssued, { keyId, role: 'admin', label, actor: FIRST_RUN_ACTOR }, { correlationId: `first-run-${keyId}`, causationId: null, actor: FIRST_RUN_ACTOR, tenant: 'default' })],
-    'no_stream',
-  );
+  await decideAndAppend(store, {
+    streamId: apiKeyStreamId(keyId),
+    fold: () => null,
+    decide: () => [
+      newEvent(ApiKeyIssued, { keyId, role: 'admin', label, actor: FIRST_RUN_ACTOR }, { correlationId: `first-run-${keyId}`, causationId: null, actor: FIRST_RUN_ACTOR, tenant: 'default' }),
+    ],
+  });
   logger.log(`first run: issued an admin API key (id ${keyId}); it is in ${file} (readable by you only). Send it as 'Authorization: Bearer <key>'.`);
   return file;
 }

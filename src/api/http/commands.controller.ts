@@ -7,9 +7,9 @@ import type { FastifyRequest } from 'fastify';
 import { CloseComplianceFlag, ReviewComplianceFlag } from '../../compliance/commands/flag-commands.js';
 import type { CloseOutcome } from '../../compliance/events.js';
 import { UUID_RE } from '../../ledger/schema.js';
-import type { CommandReceipt } from '../../operations/command-support.js';
-import { ChangeRiskLimits, PauseEngine, ReduceEngine, ResumeEngine } from '../../risk/commands/engine-commands.js';
-import { validateRiskLimits } from '../../risk/limits.js';
+import type { CommandReceipt } from '../../ledger/decide-and-append.js';
+import { ChangeRiskLimits, PauseEngine, ReduceEngine, ResumeEngine, validateRiskLimits } from '../../risk/commands/engine-commands.js';
+
 import { Roles } from '../auth/decorators.js';
 import { FlagActionBody, InvalidBodyException, ReasonBody, readBody, RiskLimitsBody } from './body-schema.js';
 import { IdempotencyService } from './idempotency.js';

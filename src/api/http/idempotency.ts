@@ -9,7 +9,7 @@ import { BadRequestException, ConflictException, HttpException, Inject, Injectab
 import { createHash } from 'node:crypto';
 import { SQL_CLIENT } from '../../ledger/ledger.module.js';
 import type { SqlClient } from '../../shared/sql/sql-client.js';
-import { deterministicUuid, type CommandContext } from '../../operations/command-support.js';
+import { deterministicUuid, type CommandContext } from '../../ledger/decide-and-append.js';
 import type { ApiKeyPrincipal } from '../auth/api-keys.js';
 import { actorOf, principalOf } from '../auth/principal.js';
 import { ReplayedResponse, toErrorResponse } from './errors.js';

@@ -5,8 +5,8 @@ import type { FastifyRequest } from 'fastify';
 import { EVENT_STORE, type EventStore } from '../../ledger/event-store.port.js';
 import { newEvent } from '../../ledger/event-types.js';
 import { SQL_CLIENT } from '../../ledger/ledger.module.js';
-import { commandMetadata, decideAndAppend, type CommandReceipt } from '../../operations/command-support.js';
-import { ApiKeyIssued, ApiKeyRevoked, apiKeyStreamId } from '../../operations/events.js';
+import { commandMetadata, decideAndAppendOne, type CommandReceipt } from '../../ledger/decide-and-append.js';
+import { ApiKeyIssued, ApiKeyRevoked, apiKeyStreamId } from '../auth/events.js';
 import type { SqlClient } from '../../shared/sql/sql-client.js';
 import { issueApiKey, listApiKeys, revokeApiKey, type ApiKeyInfo, type Role } from '../auth/api-keys.js';
 import { Roles } from '../auth/decorators.js';
@@ -46,7 +46,7 @@ export class KeysController {
       async (ctx) => {
         const label = body.label.trim();
         const { key, keyId } = await issueApiKey(this.sql, body.role, label);
-        const event = await decideAndAppend(this.store, {
+        const event = await decideAndAppendOne(this.store, {
           streamId: apiKeyStreamId(keyId),
           eventId: ctx.eventId,
           fold: () => null,
@@ -65,7 +65,7 @@ export class KeysController {
       if (!/^[a-z0-9]{12}$/.test(id) || !(await revokeApiKey(this.sql, id))) {
         throw new NotFoundException(`there is no active API key with id "${id.slice(0, 40)}"`);
       }
-      const event = await decideAndAppend(this.store, {
+      const event = await decideAndAppendOne(this.store, {
         streamId: apiKeyStreamId(id),
         eventId: ctx.eventId,
         fold: () => null,

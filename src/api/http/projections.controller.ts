@@ -4,8 +4,8 @@ import { Controller, Get, Header, HttpCode, NotFoundException, Param, Post, Req,
 import { CommandBus } from '@nestjs/cqrs';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { allProjections, findProjection } from '../../../projections/index.js';
-import type { CommandReceipt } from '../../operations/command-support.js';
-import { RebuildProjection, RebuildTracker, type RebuildStatus } from '../../operations/rebuild-projection.js';
+import type { CommandReceipt } from '../../ledger/decide-and-append.js';
+import { RebuildProjection, RebuildTracker, type RebuildStatus } from '../../projections/rebuild-projection.js';
 import { Roles } from '../auth/decorators.js';
 import { ReasonBody, readBody } from './body-schema.js';
 import { IdempotencyService } from './idempotency.js';

@@ -7,7 +7,7 @@ import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { EVENT_STORE, type EventStore } from '../../ledger/event-store.port.js';
 import { newEvent } from '../../ledger/event-types.js';
 import type { RecordedEvent } from '../../ledger/envelope.js';
-import { commandMetadata, decideAndAppend, type CommandContext, type CommandReceipt } from '../../operations/command-support.js';
+import { commandMetadata, decideAndAppendOne, type CommandContext, type CommandReceipt } from '../../ledger/decide-and-append.js';
 import { closeFlag, evolveFlagCase, flagStreamId, reviewFlag, type FlagCase } from '../cases.js';
 import { ComplianceFlagClosed, ComplianceFlagReviewed, type CloseOutcome } from '../events.js';
 
@@ -30,7 +30,7 @@ export class ReviewComplianceFlagHandler implements ICommandHandler<ReviewCompli
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
   execute(cmd: ReviewComplianceFlag): Promise<CommandReceipt> {
-    return decideAndAppend(this.store, {
+    return decideAndAppendOne(this.store, {
       streamId: flagStreamId(cmd.flagId),
       eventId: cmd.ctx.eventId,
       fold: foldFlag,
@@ -47,7 +47,7 @@ export class CloseComplianceFlagHandler implements ICommandHandler<CloseComplian
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
   execute(cmd: CloseComplianceFlag): Promise<CommandReceipt> {
-    return decideAndAppend(this.store, {
+    return decideAndAppendOne(this.store, {
       streamId: flagStreamId(cmd.flagId),
       eventId: cmd.ctx.eventId,
       fold: foldFlag,

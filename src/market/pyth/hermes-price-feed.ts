@@ -6,7 +6,7 @@ import { HermesClient } from '@pythnetwork/hermes-client';
 import { codeForStatus, MarketDataError, snippet, transportError } from '../errors.js';
 import type { PriceFeed, PriceObservation, PriceStream } from '../price-feed.port.js';
 import { DEFAULT_RETRY, withRetries, type RetryPolicy } from '../retry.js';
-import { FEED_ID_RE, normaliseFeedId } from '../tokens.js';
+import { FEED_ID_RE, normaliseFeedId } from '../../shared/tokens.js';
 
 export const HERMES_PUBLIC_URL = 'https://hermes.pyth.network';
 

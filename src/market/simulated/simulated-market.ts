@@ -11,7 +11,7 @@ import { parseQuoteResponse, parseSwapResponse } from '../jupiter/quote-response
 import { offerEvery, routeOf, type OpportunityCandidate, type OpportunityRun, type OpportunitySource } from '../opportunity-source.port.js';
 import type { PriceFeed, PriceObservation, PriceStream } from '../price-feed.port.js';
 import type { JsonValue, Quote, QuoteRequest, QuoteSource, SwapTransaction, SwapTransactionSource } from '../quote-source.port.js';
-import { DEFAULT_PAIRS, FEED_ID_RE, normaliseFeedId, type TokenInfo, type TradingPair } from '../tokens.js';
+import { DEFAULT_PAIRS, FEED_ID_RE, normaliseFeedId, type TokenInfo, type TradingPair } from '../../shared/tokens.js';
 import { base58Encode as base58 } from '../../shared/base58.js';
 import { Prng } from './prng.js';
 

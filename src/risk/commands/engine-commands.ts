@@ -1,16 +1,19 @@
 // Operator commands on the `engine` stream: PauseEngine, ResumeEngine, ReduceEngine, ChangeRiskLimits. Each
 // handler folds the engine stream, decides with the pure functions of ../decisions.ts and
-// appends with the expected revision (see operations/command-support.ts).
+// appends with the expected revision (see ledger/decide-and-append.ts).
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { EVENT_STORE, type EventStore } from '../../ledger/event-store.port.js';
 import { newEvent } from '../../ledger/event-types.js';
 import type { RecordedEvent } from '../../ledger/envelope.js';
-import { commandMetadata, decideAndAppend, type CommandContext, type CommandReceipt } from '../../operations/command-support.js';
+import { commandMetadata, decideAndAppendOne, type CommandContext, type CommandReceipt } from '../../ledger/decide-and-append.js';
 import { changeRiskLimits, pauseEngine, reduceEngine, resumeEngine } from '../decisions.js';
 import { foldEngineState, type EngineState } from '../engine-state.js';
 import { ENGINE_STREAM_ID, EnginePaused, EngineReducing, EngineResumed, RiskLimitsChanged } from '../events.js';
 import { defaultRiskLimits, type RiskLimits } from '../limits.js';
+
+/** The command's input check, published so an edge can refuse a bad body before dispatching. */
+export { validateRiskLimits } from '../limits.js';
 
 /** The limits in force before any RiskLimitsChanged; injectable so tests and config can set them. */
 export const BASE_RISK_LIMITS = Symbol('BASE_RISK_LIMITS');
@@ -49,7 +52,7 @@ abstract class EngineCommandHandler {
   ) {}
 
   protected run(ctx: CommandContext, decide: (state: EngineState) => ReturnType<typeof newEvent> | Error): Promise<CommandReceipt> {
-    return decideAndAppend(this.store, {
+    return decideAndAppendOne(this.store, {
       streamId: ENGINE_STREAM_ID,
       eventId: ctx.eventId,
       fold: (events: RecordedEvent[]) => foldEngineState(events, this.baseLimits),

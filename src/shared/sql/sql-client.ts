@@ -28,3 +28,6 @@ export function toBigInt(v: unknown): bigint {
   if (typeof v === 'number' || typeof v === 'string') return BigInt(v);
   throw new TypeError(`expected an integer value, got ${typeof v}`);
 }
+
+/** Nest token of the application's SqlClient (PostgreSQL or the embedded PGlite). */
+export const SQL_CLIENT = Symbol('SQL_CLIENT');

@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MarketDataError } from '../../../src/market/errors.js';
 import type { PriceObservation } from '../../../src/market/price-feed.port.js';
 import { HermesPriceFeed } from '../../../src/market/pyth/hermes-price-feed.js';
-import { SOL, USDC } from '../../../src/market/tokens.js';
+import { SOL, USDC } from '../../../src/shared/tokens.js';
 import { startHermesStandIn, type HermesStandIn } from '../../stand-ins/hermes-server.js';
 
 const fastRetry = { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20 };

@@ -7,7 +7,7 @@ import { marketEvents, QuoteReceived, quoteReceivedPayload, toStorableJson } fro
 import { MarketDataError } from '../../../src/market/errors.js';
 import { JupiterQuoteSource } from '../../../src/market/jupiter/jupiter-quote-source.js';
 import { roundTripQuote } from '../../../src/market/quote-source.port.js';
-import { SOL, USDC } from '../../../src/market/tokens.js';
+import { SOL, USDC } from '../../../src/shared/tokens.js';
 import { startJupiterStandIn, type JupiterStandIn } from '../../stand-ins/jupiter-server.js';
 
 const fastRetry = { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20 };

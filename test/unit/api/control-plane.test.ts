@@ -13,7 +13,7 @@ import { ProjectionsController } from '../../../src/api/http/projections.control
 import { KeysController } from '../../../src/api/http/keys.controller.js';
 import { DocsController } from '../../../src/api/http/docs.controller.js';
 import { SystemController } from '../../../src/api/http/system.controller.js';
-import { ConcurrentCommandError, decideAndAppend, deterministicUuid } from '../../../src/operations/command-support.js';
+import { ConcurrentCommandError, decideAndAppendOne, deterministicUuid } from '../../../src/ledger/decide-and-append.js';
 import { WrongExpectedRevisionError } from '../../../src/ledger/errors.js';
 import type { EventStore } from '../../../src/ledger/event-store.port.js';
 import type { NewEvent, RecordedEvent } from '../../../src/ledger/envelope.js';
@@ -85,7 +85,7 @@ describe('auth helpers', () => {
   });
 });
 
-describe('decideAndAppend', () => {
+describe('decideAndAppendOne', () => {
   const recorded = (e: NewEvent, revision: bigint, position: bigint): RecordedEvent => ({ ...e, streamId: 's', revision, position, contentHash: '', prevHash: '', hash: '' });
   const ev = (id: string): NewEvent => ({ id, type: 'T', version: 1, payload: {}, recordedAt: '2026-01-01T00:00:00.000Z', metadata: { correlationId: 'c', causationId: null, actor: 'a', tenant: 'default' } });
 
@@ -110,7 +110,7 @@ describe('decideAndAppend', () => {
   it('reloads and decides again once when another writer got there first', async () => {
     const { store, log } = fakeStore({ conflicts: 1 });
     const seen: number[] = [];
-    const r = await decideAndAppend(store, { streamId: 's', fold: (es) => es.length, decide: (n) => (seen.push(n), ev(crypto.randomUUID())) });
+    const r = await decideAndAppendOne(store, { streamId: 's', fold: (es) => es.length, decide: (n) => (seen.push(n), ev(crypto.randomUUID())) });
     expect(seen).toEqual([0, 1]);
     expect(r.revision).toBe('1');
     expect(log).toHaveLength(2);
@@ -118,14 +118,14 @@ describe('decideAndAppend', () => {
 
   it('gives up with a 409-mapped error after a second conflict', async () => {
     const { store } = fakeStore({ conflicts: 2 });
-    await expect(decideAndAppend(store, { streamId: 's', fold: () => null, decide: () => ev(crypto.randomUUID()) })).rejects.toBeInstanceOf(ConcurrentCommandError);
+    await expect(decideAndAppendOne(store, { streamId: 's', fold: () => null, decide: () => ev(crypto.randomUUID()) })).rejects.toBeInstanceOf(ConcurrentCommandError);
   });
 
   it('returns the recorded event instead of deciding again when its id is already in the stream', async () => {
     const { store, log } = fakeStore({ conflicts: 0 });
     const id = deterministicUuid('x');
-    await decideAndAppend(store, { streamId: 's', eventId: id, fold: () => null, decide: () => ev(crypto.randomUUID()) });
-    const again = await decideAndAppend(store, { streamId: 's', eventId: id, fold: () => null, decide: () => new Error('would refuse: already done') });
+    await decideAndAppendOne(store, { streamId: 's', eventId: id, fold: () => null, decide: () => ev(crypto.randomUUID()) });
+    const again = await decideAndAppendOne(store, { streamId: 's', eventId: id, fold: () => null, decide: () => new Error('would refuse: already done') });
     expect(again.eventId).toBe(id);
     expect(log).toHaveLength(1);
   });

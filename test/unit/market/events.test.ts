@@ -4,7 +4,7 @@ import { EventTypeRegistry, newEvent } from '../../../src/ledger/event-types.js'
 import { storableJsonProblems } from '../../../src/ledger/schema.js';
 import { marketEvents, OpportunityDetected, QuoteReceived, toStorableJson } from '../../../src/market/events.js';
 import { plainDecimal } from '../../../src/market/jupiter/quote-response.js';
-import { SOL, USDC } from '../../../src/market/tokens.js';
+import { SOL, USDC } from '../../../src/shared/tokens.js';
 
 const meta = { correlationId: 'c', causationId: null, actor: 'engine', tenant: 'default' };
 const registry = new EventTypeRegistry(false).register(...marketEvents);

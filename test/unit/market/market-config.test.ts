@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/config/config.js';
 import { loadMarketConfig } from '../../../src/market/market.config.js';
-import { SOL, USDC } from '../../../src/market/tokens.js';
+import { SOL, USDC } from '../../../src/shared/tokens.js';
 
 describe('loadMarketConfig', () => {
   it('defaults to the seeded simulated market and the public endpoints', () => {

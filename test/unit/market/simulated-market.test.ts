@@ -9,7 +9,7 @@ import type { PriceObservation } from '../../../src/market/price-feed.port.js';
 import { roundTripQuote } from '../../../src/market/quote-source.port.js';
 import { Prng } from '../../../src/market/simulated/prng.js';
 import { SimulatedMarket } from '../../../src/market/simulated/simulated-market.js';
-import { SOL, USDC, USDT } from '../../../src/market/tokens.js';
+import { SOL, USDC, USDT } from '../../../src/shared/tokens.js';
 import { VersionedTransaction, Keypair } from '@solana/web3.js';
 
 const NOW = new Date('2026-11-25T10:00:00.000Z');

@@ -57,7 +57,7 @@ describe('read-model projections', () => {
          FROM executions ORDER BY first_position`,
     );
     expect(rows.map((r) => r.status)).toEqual([
-      'filled', 'rejected_by_risk', 'blocked_by_compliance', 'failed', 'expired', 'quote_failed', 'filled', 'filled', 'abandoned',
+      'filled', 'rejected_by_risk', 'blocked_by_compliance', 'fill_failed', 'expired', 'quote_failed', 'filled', 'filled', 'abandoned',
     ]);
     const filled = rows[0];
     expect(filled).toMatchObject({

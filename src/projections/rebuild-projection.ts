@@ -7,12 +7,11 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { EVENT_STORE, type EventStore } from '../ledger/event-store.port.js';
 import { newEvent } from '../ledger/event-types.js';
-import { SQL_CLIENT } from '../ledger/ledger.module.js';
-import type { SqlClient } from '../shared/sql/sql-client.js';
-import { rebuildProjection, type RebuildProgress, type RebuildResult } from '../projections/projection-runner.js';
-import type { ProjectionDefinition } from '../projections/projection.js';
+import { SQL_CLIENT, type SqlClient } from '../shared/sql/sql-client.js';
+import { rebuildProjection, type RebuildProgress, type RebuildResult } from './projection-runner.js';
+import type { ProjectionDefinition } from './projection.js';
 import { allProjections, findProjection } from '../../projections/index.js';
-import { commandMetadata, decideAndAppend, type CommandContext, type CommandReceipt } from './command-support.js';
+import { commandMetadata, decideAndAppendOne, type CommandContext, type CommandReceipt } from '../ledger/decide-and-append.js';
 import { ProjectionRebuildRequested, projectionStreamId } from './events.js';
 
 export class UnknownProjectionError extends Error {
@@ -177,7 +176,7 @@ export class RebuildProjectionHandler implements ICommandHandler<RebuildProjecti
     const release = this.tracker.reserve(def.name, cmd.ctx.actor, cmd.reason);
     let receipt: CommandReceipt;
     try {
-      receipt = await decideAndAppend(this.store, {
+      receipt = await decideAndAppendOne(this.store, {
         streamId: projectionStreamId(def.name),
         eventId: cmd.ctx.eventId,
         fold: () => null,

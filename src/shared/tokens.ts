@@ -1,4 +1,4 @@
-// Tokens the engine knows by default: real mainnet mint addresses, decimals and the Pyth feed
+// Foundation data: tokens the engine knows by default: real mainnet mint addresses, decimals and the Pyth feed
 // that prices each in USD. The simulated market and the live opportunity scanner both use them.
 
 export interface TokenInfo {
