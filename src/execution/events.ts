@@ -4,7 +4,7 @@
 import { VersionedTransaction } from '@solana/web3.js';
 import { defineEvent } from '../ledger/event-types.js';
 import { baseUnits, isoTime, obj, optional, str } from '../ledger/schema.js';
-import type { ConfirmOutcome, FillQuery, PreparedTransaction, SubmitOutcome, VenueName } from './venue.port.js';
+import { VENUE_NAMES, type ConfirmOutcome, type FillQuery, type PreparedTransaction, type SubmitOutcome, type VenueName } from './venue.port.js';
 
 const BASE58 = /^[1-9A-HJ-NP-Za-km-z]+$/;
 const signature = () => str({ min: 64, max: 88, pattern: BASE58 });
@@ -27,7 +27,7 @@ export const TransactionSubmitted = defineEvent<TransactionSubmittedPayload>({
   payload: obj({
     opportunityId: opportunityId(),
     signature: signature(),
-    venue: str({ oneOf: ['paper', 'solana'] }),
+    venue: str({ oneOf: VENUE_NAMES }),
     lastValidBlockHeight: baseUnits(),
     priorityFeeMicroLamports: baseUnits(),
     submittedAt: isoTime(),
@@ -137,7 +137,7 @@ export const TransactionPrepared = defineEvent<TransactionPreparedPayload>({
   version: 1,
   payload: obj({
     opportunityId: opportunityId(),
-    venue: str({ oneOf: ['paper', 'solana'] }),
+    venue: str({ oneOf: VENUE_NAMES }),
     inputMint: mint(),
     outputMint: mint(),
     inAmount: baseUnits(),

@@ -14,7 +14,7 @@
 import { PublicKey } from '@solana/web3.js';
 import { PaperVenue } from './paper/paper-venue.js';
 import { SolanaVenue } from './solana/solana-venue.js';
-import type { Venue, VenueName } from './venue.port.js';
+import { VENUE_NAMES, type Venue, type VenueName } from './venue.port.js';
 
 export class ExecutionConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -57,7 +57,7 @@ export function loadExecutionConfig(env: Env = process.env): ExecutionConfig {
   };
 
   const venue = (text('VENUE') ?? 'paper').toLowerCase();
-  if (venue !== 'paper' && venue !== 'solana') problems.push(`VENUE must be paper or solana (got "${venue}")`);
+  if (!(VENUE_NAMES as readonly string[]).includes(venue)) problems.push(`VENUE must be ${VENUE_NAMES.join(' or ')} (got "${venue}")`);
 
   const rpcUrl = text('SOLANA_RPC_URL');
   if (rpcUrl !== null) {

@@ -9,7 +9,9 @@
 
 export const VENUE = Symbol('VENUE');
 
-export type VenueName = 'paper' | 'solana';
+/** The registered venues: a new venue is its folder, its name here and its case in createVenue (execution.config.ts). */
+export const VENUE_NAMES = ['paper', 'solana'] as const;
+export type VenueName = (typeof VENUE_NAMES)[number];
 
 /** What to trade, as the trading saga decided it from a quote. Amounts are base units. */
 export interface TradeIntent {
