@@ -12,16 +12,27 @@ import {
 } from '../../../src/compliance/cases.js';
 import { ComplianceFlagClosed, ComplianceFlagReviewed, complianceEvents } from '../../../src/compliance/events.js';
 import { expectStorable, registryOf } from '../../support/registry.js';
+import { spec } from '../../support/decider.js';
 
 const FLAG = '3f1c2d9e-8a4b-5c6d-9e0f-112233445566';
 const registry = registryOf(...complianceEvents);
 const ev = (type: string, payload: unknown, recordedAt = '2026-03-02T12:00:00.000Z'): FlagEventLike => ({ type, payload, recordedAt });
 const raised = ev('ComplianceFlagRaised', { flagId: FLAG, opportunityId: 'opp-1', rule: 'large_transaction', severity: 'advisory', evidence: {} });
 
+type FlagCommand = { kind: 'ReviewFlag'; flagId?: string; actor: string; note: string } | { kind: 'CloseFlag'; actor: string; note: string; outcome?: 'dismissed' | 'reported' };
+
+/** The flag case as a decider (the shared given/when/then harness). */
+const flag = spec<FlagCase | null, FlagEventLike, FlagCommand, ReturnType<typeof reviewFlag | typeof closeFlag>>({
+  initial: () => null,
+  evolve: evolveFlagCase,
+  decide: (c, s) => (c.kind === 'ReviewFlag' ? reviewFlag(s, c) : closeFlag(s, c)),
+});
+
 function given(...events: FlagEventLike[]): FlagCase | null {
-  return events.reduce<FlagCase | null>(evolveFlagCase, null);
+  return flag.given(events).state();
 }
-const reviewed = () => given(raised, ev('ComplianceFlagReviewed', { flagId: FLAG, actor: 'operator:carol', note: 'checked venue' }, '2026-03-02T13:00:00.000Z'));
+const reviewedEvents = () => [raised, ev('ComplianceFlagReviewed', { flagId: FLAG, actor: 'operator:carol', note: 'checked venue' }, '2026-03-02T13:00:00.000Z')];
+const reviewed = () => given(...reviewedEvents());
 
 describe('flag case workflow', () => {
   it('given ComplianceFlagRaised, then the case is open', () => {
@@ -29,37 +40,34 @@ describe('flag case workflow', () => {
   });
 
   it('given an open flag, when reviewed, then ComplianceFlagReviewed with trimmed actor and note', () => {
-    const p = reviewFlag(given(raised), { actor: ' operator:carol ', note: ' checked venue ' });
-    expect(p).toEqual({ flagId: FLAG, actor: 'operator:carol', note: 'checked venue' });
+    const p = flag.given([raised]).when({ kind: 'ReviewFlag', actor: ' operator:carol ', note: ' checked venue ' }).then({ flagId: FLAG, actor: 'operator:carol', note: 'checked venue' });
     expectStorable(registry, ComplianceFlagReviewed, p as never);
     expect(reviewed()).toMatchObject({ status: 'reviewed', reviewedBy: 'operator:carol', reviewedAt: '2026-03-02T13:00:00.000Z', reviewNote: 'checked venue' });
   });
 
   it('given a reviewed flag, when closed with an outcome, then ComplianceFlagClosed', () => {
-    const p = closeFlag(reviewed(), { actor: 'operator:dan', note: 'legit market maker', outcome: 'dismissed' });
-    expect(p).toEqual({ flagId: FLAG, actor: 'operator:dan', note: 'legit market maker', outcome: 'dismissed' });
+    const p = flag
+      .given(reviewedEvents())
+      .when({ kind: 'CloseFlag', actor: 'operator:dan', note: 'legit market maker', outcome: 'dismissed' })
+      .then({ flagId: FLAG, actor: 'operator:dan', note: 'legit market maker', outcome: 'dismissed' });
     expectStorable(registry, ComplianceFlagClosed, p as never);
     const closed = evolveFlagCase(reviewed(), ev('ComplianceFlagClosed', p, '2026-03-02T14:00:00.000Z'));
     expect(closed).toMatchObject({ status: 'closed', closedBy: 'operator:dan', outcome: 'dismissed' });
   });
 
   it('given a reviewed flag, when closed without an outcome, then the payload has none', () => {
-    const p = closeFlag(reviewed(), { actor: 'operator:dan', note: 'n' });
-    expect(p).toEqual({ flagId: FLAG, actor: 'operator:dan', note: 'n' });
+    const p = flag.given(reviewedEvents()).when({ kind: 'CloseFlag', actor: 'operator:dan', note: 'n' }).then({ flagId: FLAG, actor: 'operator:dan', note: 'n' });
     expectStorable(registry, ComplianceFlagClosed, p as never);
   });
 
   it('given an open flag, when closed, then it is refused: review it first', () => {
-    const e = closeFlag(given(raised), { actor: 'operator:dan', note: 'n' });
-    expect(e).toBeInstanceOf(InvalidTransitionError);
+    const e = flag.given([raised]).when({ kind: 'CloseFlag', actor: 'operator:dan', note: 'n' }).thenError(InvalidTransitionError);
     expect(e).toMatchObject({ from: 'open', to: 'closed' });
-    expect((e as Error).message).toBe(`flag ${FLAG} is still open: review it before closing it`);
+    expect(e.message).toBe(`flag ${FLAG} is still open: review it before closing it`);
   });
 
   it('given a reviewed flag, when reviewed again, then it is refused naming the first reviewer', () => {
-    const e = reviewFlag(reviewed(), { actor: 'x', note: 'n' });
-    expect(e).toBeInstanceOf(InvalidTransitionError);
-    expect((e as Error).message).toContain('already reviewed by operator:carol');
+    flag.given(reviewedEvents()).when({ kind: 'ReviewFlag', actor: 'x', note: 'n' }).thenError(InvalidTransitionError, /already reviewed by operator:carol/);
   });
 
   it('given a closed flag, when reviewed or closed, then both are refused', () => {
@@ -69,9 +77,8 @@ describe('flag case workflow', () => {
   });
 
   it('given no such flag, then FlagNotFoundError', () => {
-    const e = reviewFlag(null, { flagId: FLAG, actor: 'x', note: 'n' });
-    expect(e).toBeInstanceOf(FlagNotFoundError);
-    expect((e as Error).message).toBe(`compliance flag ${FLAG} does not exist`);
+    const e = flag.given([]).when({ kind: 'ReviewFlag', flagId: FLAG, actor: 'x', note: 'n' }).thenError(FlagNotFoundError);
+    expect(e.message).toBe(`compliance flag ${FLAG} does not exist`);
   });
 
   it('requires an actor and a note, and a known outcome', () => {

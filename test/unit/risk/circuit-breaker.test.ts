@@ -2,22 +2,24 @@ import { describe, expect, it } from 'vitest';
 import { riskAssessedPayload } from '../../../src/risk/checks.js';
 import { circuitBreaker, circuitBreakerPausePayload } from '../../../src/risk/circuit-breaker.js';
 import { EnginePaused, RiskAssessed } from '../../../src/risk/events.js';
-import { NOW, event, fresh, given, input, limits } from './fixtures.js';
+import { NOW, engineDecider, event, fresh, given, input, limits } from './fixtures.js';
 import { expectStorable, registryOf } from '../../support/registry.js';
 
 const failed = (id: string) => event('FillFailed', { opportunityId: id, reason: 'slippage exceeded' });
 
 describe('circuit breaker: consecutive failed fills (threshold 3)', () => {
   it('given two failures, when a third fill fails, then it trips with the count and the last reason', () => {
-    const trip = circuitBreaker(given([failed('a'), failed('b')]), failed('c'));
-    expect(trip).toEqual({
-      cause: 'consecutive_failed_fills',
-      detail: { consecutiveFailedFills: 3, threshold: 3, lastEventType: 'FillFailed', opportunityId: 'c', lastReason: 'slippage exceeded' },
-    });
+    engineDecider()
+      .given([failed('a'), failed('b')])
+      .when(failed('c'))
+      .then({
+        cause: 'consecutive_failed_fills',
+        detail: { consecutiveFailedFills: 3, threshold: 3, lastEventType: 'FillFailed', opportunityId: 'c', lastReason: 'slippage exceeded' },
+      });
   });
 
   it('given one failure, when a second fails, then it does not trip', () => {
-    expect(circuitBreaker(given([failed('a')]), failed('b'))).toBeNull();
+    engineDecider().given([failed('a')]).when(failed('b')).then(null);
   });
 
   it('counts an expired transaction as a failed fill', () => {

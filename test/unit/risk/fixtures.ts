@@ -1,7 +1,9 @@
 // Shared givens for the risk unit tests: explicit limits, a trade input that passes every check,
 // and event builders shaped like what the store returns.
 import { WRAPPED_SOL_MINT, type RiskCheckInput } from '../../../src/risk/checks.js';
-import { initialEngineState, foldEngineState, type EngineEventLike, type EngineState } from '../../../src/risk/engine-state.js';
+import { evolve, initialEngineState, type EngineEventLike, type EngineState } from '../../../src/risk/engine-state.js';
+import { circuitBreaker } from '../../../src/risk/circuit-breaker.js';
+import { spec } from '../../support/decider.js';
 import type { RiskLimits } from '../../../src/risk/limits.js';
 
 export const SOL = WRAPPED_SOL_MINT;
@@ -79,8 +81,11 @@ export function approved(
   );
 }
 
+/** The engine state and its circuit breaker as a decider: given events, when an event is folded live, then a trip or none. */
+export const engineDecider = (l: RiskLimits = limits()) => spec({ initial: () => initialEngineState(l), evolve, decide: (e: EngineEventLike, s: EngineState) => circuitBreaker(s, e) });
+
 export function given(events: EngineEventLike[], l: RiskLimits = limits()): EngineState {
-  return foldEngineState(events, l);
+  return engineDecider(l).given(events).state();
 }
 
 export const fresh = (l: RiskLimits = limits()): EngineState => initialEngineState(l);
