@@ -129,8 +129,13 @@ export class AdvanceArbitrageHandler implements ICommandHandler<AdvanceArbitrage
       // Risk and compliance read and change the shared trading state: one at a time, and the next
       // one must see this one (order rate, exposure in flight, velocity).
       return await AdvanceArbitrageHandler.shared.run(async () => {
-        const { state, position } = await take();
-        await Promise.all([this.engine.caughtUp(position), step === 'compliance' ? this.screening.caughtUp(position) : undefined]);
+        const { state, position, receipts } = await take();
+        // Wait only for a decision the views fold (an abandonment is none of theirs).
+        const wrote = new Set(receipts.map((r) => r.type));
+        await Promise.all([
+          wrote.has('RiskAssessed') || wrote.has('ComplianceScreened') ? this.engine.caughtUp(position) : undefined,
+          wrote.has('ComplianceScreened') ? this.screening.caughtUp(position) : undefined,
+        ]);
         return state;
       });
     } finally {
