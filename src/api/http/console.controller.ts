@@ -2,8 +2,8 @@
 // files hold no data, so the routes are public; every call the console makes presents the key
 // its user logs in with. Only files under the console folder are served (no path escapes it);
 // unknown paths get index.html so a reload of any console address works.
-import { Controller, Get, Header, NotFoundException, Param, Res } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import { Controller, Get, Header, NotFoundException, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,11 +37,13 @@ export class ConsoleController {
     return reply.redirect('/console/', 302);
   }
 
-  @Get('*path')
+  // Fastify's wildcard (find-my-way): the rest of the path is params['*'].
+  @Get('*')
   @Header('x-content-type-options', 'nosniff')
-  file(@Param('path') path: string | string[], @Res() reply: FastifyReply) {
+  file(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    const path = (req.params as Record<string, string | undefined>)['*'] ?? '';
     if (!this.dir) throw new NotFoundException('the console is not built: run `npm run build` (it writes dist/console)');
-    const rel = normalize((Array.isArray(path) ? path.join('/') : path ?? '').replace(/^\/+/, ''));
+    const rel = normalize(path.replace(/^\/+/, ''));
     let file = resolve(this.dir, rel);
     if (file !== this.dir && !file.startsWith(this.dir + sep)) throw new NotFoundException('no such file');
     const asset = rel.startsWith('assets' + sep) || rel.startsWith('assets/');
