@@ -11,6 +11,16 @@ export interface Loaded<T> {
   reload: () => void;
 }
 
+/**
+ * A reload that runs a few times over the next seconds: a live event arrives as soon as it is
+ * recorded, and the read model a query reads may fold it in a moment later.
+ */
+export function useSoon(reload: () => void): () => void {
+  return useCallback(() => {
+    for (const ms of [150, 800, 2000, 5000]) setTimeout(reload, ms);
+  }, [reload]);
+}
+
 export function useLoad<T>(load: () => Promise<T>, deps: unknown[] = []): Loaded<T> {
   const [data, setData] = useState<T | null>(null);
   const [error, setError] = useState<Error | null>(null);

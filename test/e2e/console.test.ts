@@ -182,7 +182,7 @@ describe('operator console in Chromium', () => {
     await reasoned('rebuild-button-executions', 'console test: rebuild', 'Confirm: Rebuild executions');
     await expect.poll(() => page.getByTestId('rebuild-executions').textContent(), { timeout: 60_000 }).toBe('completed 100 %');
     expect(await page.locator('tr[data-projection="executions"] progress').getAttribute('value')).toBe('100');
-    await page.getByLabel('Stream').fill('engine');
+    await page.getByLabel('Stream', { exact: true }).fill('engine');
     await page.getByRole('button', { name: 'Show' }).click();
     await expect.poll(() => page.getByTestId('history').locator('tbody tr').count()).toBeGreaterThanOrEqual(2);
     await shot('audit');
@@ -213,6 +213,9 @@ describe('operator console in Chromium', () => {
     expect(await page.evaluate('document.documentElement.dataset.theme')).toBe('dark');
     const overflow = (await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth')) as number;
     expect(overflow).toBeLessThanOrEqual(0);
+    await page.reload(); // the key (session storage) and the theme (local storage) survive a reload
+    await page.getByTestId('engine-mode').waitFor();
+    expect(await page.evaluate('document.documentElement.dataset.theme')).toBe('dark');
     await page.keyboard.press('Tab');
     expect(await page.evaluate('document.activeElement?.textContent')).toBe('Skip to content');
     await shot('engine-phone-dark');

@@ -3,13 +3,14 @@
 import { useEffect, useState } from 'preact/hooks';
 import { gql, rest, subscribe } from '../api';
 import { FlagChangedDocument, FlagsDocument, ReportDocument, type ReportKind, type ReportFormat } from '../generated/graphql';
-import { Problem, Section, ago, short, useLoad } from '../ui';
+import { Problem, Section, ago, short, useLoad, useSoon } from '../ui';
 import type { Session } from '../main';
 
 export function CompliancePage({ session }: { session: Session }) {
   const [status, setStatus] = useState('open');
   const flags = useLoad(() => gql(FlagsDocument, { status: status || null }), [status]);
-  useEffect(() => subscribe(FlagChangedDocument, {}, () => flags.reload()), []);
+  const soon = useSoon(flags.reload);
+  useEffect(() => subscribe(FlagChangedDocument, {}, soon), []);
   const canAct = session.allows.includes('compliance');
   const items = [...(flags.data?.complianceFlags.items ?? [])].sort(
     (a, b) => (a.severity === b.severity ? Date.parse(a.raisedAt ?? '') - Date.parse(b.raisedAt ?? '') : a.severity === 'blocking' ? -1 : 1),
@@ -49,7 +50,7 @@ export function CompliancePage({ session }: { session: Session }) {
               </details>
               {f.reviewNote && <p>Review: {f.reviewNote} ({f.reviewedBy})</p>}
               {f.closeNote && <p>Closed: {f.closeNote} ({f.closedBy})</p>}
-              {canAct && f.status !== 'closed' && <FlagAction flagId={f.flagId} status={f.status} onDone={flags.reload} />}
+              {canAct && f.status !== 'closed' && <FlagAction flagId={f.flagId} status={f.status} onDone={soon} />}
             </li>
           ))}
         </ul>

@@ -4,23 +4,29 @@
 import { useEffect, useState } from 'preact/hooks';
 import { gql, rest, restRoutes, subscribe } from '../api';
 import { EngineChangedDocument, EngineDocument } from '../generated/graphql';
-import { Problem, ReasonedAction, Section, ago, time, useLoad } from '../ui';
+import { Problem, ReasonedAction, Section, ago, time, useLoad, useSoon } from '../ui';
+import type { EngineChangedSubscription } from '../generated/graphql';
 import type { Features, Session } from '../main';
 
 export function EnginePage({ session, features }: { session: Session; features: Features }) {
   const engine = useLoad(() => gql(EngineDocument, {}));
   const [flatten, setFlatten] = useState(false);
-  const [live, setLive] = useState<string | null>(null);
+  const [live, setLive] = useState<EngineChangedSubscription['engineChanged'] | null>(null);
+  const soon = useSoon(engine.reload);
   useEffect(() => void restRoutes().then((r) => setFlatten(r.has('POST /engine/flatten'))), []);
   useEffect(
     () =>
       subscribe(EngineChangedDocument, {}, (d) => {
-        setLive(`${d.engineChanged.type} by ${d.engineChanged.actor ?? '?'}`);
-        engine.reload();
+        // The event is newer than the read model: show its mode at once, then refetch.
+        setLive((prev) => (d.engineChanged.mode ? d.engineChanged : prev ? { ...prev, type: d.engineChanged.type } : null));
+        soon();
       }),
     [],
   );
-  const e = engine.data?.engine;
+  const stored = engine.data?.engine;
+  const e = stored && live && live.mode && BigInt(live.position) > BigInt(stored.history.items[0]?.position ?? '0')
+    ? { ...stored, mode: live.mode, since: null as string | null, actor: live.actor, reason: live.reason, cause: null as string | null }
+    : stored;
   const canOperate = session.allows.includes('operator');
   const canRisk = session.allows.includes('risk');
   const limits = engine.data?.riskLimitsInForce as Record<string, unknown> | undefined;
@@ -45,15 +51,15 @@ export function EnginePage({ session, features }: { session: Session; features: 
               <dt>Cause</dt>
               <dd>{e.cause ?? '—'}</dd>
             </dl>
-            {live && <p class="muted">Live: {live}</p>}
+            {live && <p class="muted">Live: {live.type} by {live.actor ?? '?'}</p>}
           </div>
         )}
         {canOperate ? (
           <div class="actions" data-testid="engine-actions">
-            {e?.mode !== 'PAUSED' && <ReasonedAction label="Pause" danger testId="pause" run={command('/engine/pause')} onDone={engine.reload} />}
-            {e?.mode !== 'ACTIVE' && <ReasonedAction label="Resume" testId="resume" run={command('/engine/resume')} onDone={engine.reload} />}
-            {e?.mode === 'ACTIVE' && <ReasonedAction label="Reduce" testId="reduce" run={command('/engine/reduce')} onDone={engine.reload} />}
-            {flatten && <ReasonedAction label="Flatten" danger testId="flatten" run={command('/engine/flatten')} onDone={engine.reload} />}
+            {e?.mode !== 'PAUSED' && <ReasonedAction label="Pause" danger testId="pause" run={command('/engine/pause')} onDone={soon} />}
+            {e?.mode !== 'ACTIVE' && <ReasonedAction label="Resume" testId="resume" run={command('/engine/resume')} onDone={soon} />}
+            {e?.mode === 'ACTIVE' && <ReasonedAction label="Reduce" testId="reduce" run={command('/engine/reduce')} onDone={soon} />}
+            {flatten && <ReasonedAction label="Flatten" danger testId="flatten" run={command('/engine/flatten')} onDone={soon} />}
           </div>
         ) : (
           <p class="notice forbidden">Your key has the {session.role} role: pausing, resuming and reducing need an operator (or admin) key.</p>
@@ -77,10 +83,11 @@ export function EnginePage({ session, features }: { session: Session; features: 
 
       <Section title={`Risk limits (version ${e?.limitsVersion ?? 0})`}>
         {limits && <LimitsTable limits={limits} />}
-        {canRisk && limits ? <LimitsEditor limits={limits} onDone={engine.reload} /> : <p class="muted">Changing limits needs a risk (or admin) key.</p>}
+        {canRisk && limits ? <LimitsEditor limits={limits} onDone={soon} /> : <p class="muted">Changing limits needs a risk (or admin) key.</p>}
       </Section>
 
       <Section title="Recent changes">
+        <div class="table-wrap">
         <table>
           <thead>
             <tr>
@@ -103,6 +110,7 @@ export function EnginePage({ session, features }: { session: Session; features: 
             ))}
           </tbody>
         </table>
+        </div>
       </Section>
     </div>
   );

@@ -16,6 +16,7 @@ export function TradesPage() {
   const [fresh, setFresh] = useState<string[]>([]);
   const list = useLoad(() => gql(ExecutionsDocument, { status: status || null, token: token.trim() || null, first: 50 }), [status, token]);
   const timer = useRef<number | null>(null);
+  const timer2 = useRef<number | null>(null);
   const [liveError, setLiveError] = useState<Error | null>(null);
   useEffect(
     () =>
@@ -28,6 +29,8 @@ export function TradesPage() {
           setFresh((f) => (f.includes(ev.opportunityId) ? f : [ev.opportunityId, ...f].slice(0, 50)));
           if (timer.current) clearTimeout(timer.current);
           timer.current = window.setTimeout(() => list.reload(), 400);
+          if (timer2.current) clearTimeout(timer2.current);
+          timer2.current = window.setTimeout(() => list.reload(), 2500);
         },
         setLiveError,
       ),
