@@ -20,6 +20,7 @@ import { OPPORTUNITY_SOURCE } from '../../src/market/opportunity-source.port.js'
 import type { SimulatedMarket } from '../../src/market/simulated/simulated-market.js';
 import { ProjectionsService } from '../../src/projections/projections.module.js';
 import { ArbitrageSagaService } from '../../src/trading/arbitrage-saga.service.js';
+import type { FinishedSaga } from '../../src/trading/saga.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { startApp } from '../support/app.js';
 import { authHeaders } from '../support/auth.js';
@@ -121,7 +122,7 @@ describe('operator console in Chromium', () => {
     page.on('framenavigated', (f) => f === page.mainFrame() && navigations.push(f.url()));
     let filled: string | null = null;
     for (let i = 0; i < 40 && !filled; i++) {
-      const state = await saga.runNew(market.next());
+      const state = (await saga.runNew(market.next())) as FinishedSaga; // runNew drives a saga to its end
       if (state.outcome === 'filled') filled = state.opportunityId;
     }
     expect(filled).not.toBeNull();

@@ -6,7 +6,7 @@ import { ExecutionsDocument, SagaProgressDocument, TrailDocument, type Execution
 import { Problem, Section, pair, short, time, useLoad } from '../ui';
 
 type Row = ExecutionsQuery['executions']['items'][number];
-const STATUSES = ['', 'detected', 'quoted', 'approved', 'rejected_by_risk', 'screened', 'blocked_by_compliance', 'signed', 'submitted', 'filled', 'failed', 'expired', 'abandoned', 'quote_failed'];
+const STATUSES = ['', 'detected', 'quoted', 'approved', 'rejected_by_risk', 'screened', 'blocked_by_compliance', 'signed', 'submitted', 'filled', 'fill_failed', 'expired', 'abandoned', 'quote_failed'];
 
 export function TradesPage() {
   const [status, setStatus] = useState('');
