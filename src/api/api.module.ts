@@ -7,6 +7,7 @@ import { ProjectionsModule } from '../projections/projections.module.js';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
 import { FirstRunAdminKey } from './auth/first-run.js';
 import { CommandsController } from './http/commands.controller.js';
+import { ConsoleController } from './http/console.controller.js';
 import { DocsController } from './http/docs.controller.js';
 import { ApiExceptionFilter } from './http/errors.js';
 import { HttpHooks } from './http/http-hooks.js';
@@ -16,7 +17,7 @@ import { ProjectionsController } from './http/projections.controller.js';
 
 @Module({
   imports: [ProjectionsModule],
-  controllers: [CommandsController, ProjectionsController, KeysController, DocsController],
+  controllers: [CommandsController, ProjectionsController, KeysController, DocsController, ConsoleController],
   providers: [
     { provide: APP_GUARD, useClass: ApiKeyGuard },
     { provide: APP_FILTER, useClass: ApiExceptionFilter },

@@ -1,6 +1,7 @@
 // GraphQL (code-first, mercurius on Fastify) at /graphql: the ledger, the read models and the
 // regulatory reports. Every operation is bounded before it runs: a depth limit (mercurius
 // `queryDepth`) and a cost limit (complexity.ts, a validation rule with list multipliers).
+// Subscriptions run over WebSocket on the same path.
 import { Module } from '@nestjs/common';
 import { GraphQLModule } from '@nestjs/graphql';
 import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
@@ -9,6 +10,9 @@ import { LedgerResolver } from './ledger.resolver.js';
 import { EngineStatusResolver, ReadModelsResolver } from './read-models.resolver.js';
 import { ReportsResolver } from './reports.resolver.js';
 import { ProjectionsModule } from '../../projections/projections.module.js';
+import { ConsoleResolver } from './console.resolver.js';
+import { LiveFeed } from './live-feed.js';
+import { SubscriptionsResolver } from './subscriptions.resolver.js';
 
 @Module({
   imports: [
@@ -21,8 +25,10 @@ import { ProjectionsModule } from '../../projections/projections.module.js';
       path: '/graphql',
       queryDepth: MAX_QUERY_DEPTH,
       validationRules: [complexityLimitRule(MAX_QUERY_COMPLEXITY)],
+      // WebSocket subscriptions (subscriptions.resolver.ts); the key rides in connection_init.
+      subscription: { keepAlive: 15_000 },
     }),
   ],
-  providers: [LedgerResolver, ReadModelsResolver, EngineStatusResolver, ReportsResolver],
+  providers: [LedgerResolver, ReadModelsResolver, EngineStatusResolver, ReportsResolver, ConsoleResolver, SubscriptionsResolver, LiveFeed],
 })
 export class GraphqlApiModule {}

@@ -32,7 +32,7 @@ class LedgerEventType {
 }
 
 @ObjectType('ProjectionStatus')
-class ProjectionStatusType {
+export class ProjectionStatusType {
   @Field() name!: string;
   @Field(() => Int) generation!: number;
   @Field() checkpoint!: string;
