@@ -14,7 +14,8 @@ const COMMITMENT = 'confirmed' satisfies Commitment & Finality;
 
 export interface SolanaMemoAnchorOptions {
   rpcUrl: string;
-  signer: Signer;
+  /** Pays and signs anchors; not needed to check them. */
+  signer?: Signer;
   /** Per-request timeout (default 10 s). */
   rpcTimeoutMs?: number;
   /** How long to wait for confirmation (default 60 s) and how often to ask (default 400 ms). */
@@ -36,7 +37,9 @@ export class SolanaMemoAnchor implements SealAnchorPort {
   }
 
   async anchor(memo: string): Promise<SealAnchor> {
-    const payer = new PublicKey(await this.opts.signer.publicKey());
+    const signer = this.opts.signer;
+    if (!signer) throw new Error('this Solana anchor has no signer: it can check anchors, not write them');
+    const payer = new PublicKey(await signer.publicKey());
     const { blockhash, lastValidBlockHeight } = await this.connection.getLatestBlockhash(COMMITMENT);
     const tx = new Transaction({ feePayer: payer, blockhash, lastValidBlockHeight }).add(
       new TransactionInstruction({
@@ -45,7 +48,7 @@ export class SolanaMemoAnchor implements SealAnchorPort {
         data: Buffer.from(memo, 'utf8'),
       }),
     );
-    const signature = await this.opts.signer.sign(tx.serializeMessage());
+    const signature = await signer.sign(tx.serializeMessage());
     tx.addSignature(payer, Buffer.from(signature));
     const sig = base58Encode(signature);
     await this.connection.sendRawTransaction(tx.serialize(), { skipPreflight: false, preflightCommitment: COMMITMENT, maxRetries: 0 });
