@@ -29,6 +29,8 @@ const USAGE = `Usage:
       exit 1 naming what does not match. --digest FILE (from \`arbiter digest\`): prove the
       log still extends that seal, and name what after the last seal is unsealed.
       --seal-key: accept only seals signed by this public key (base58).
+  arbiter migrate
+      Apply pending migrations (as the database owner, in a least-privilege setup) and exit.
   arbiter digest
       Print the latest seal (a signed global chain head) as JSON, for an auditor to keep.
   arbiter rebuild PROJECTION
@@ -84,6 +86,12 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
         return await verify(store, parsed, io, env);
       case 'digest':
         return await digest(store, io);
+      case 'migrate': {
+        // Opening the database applied whatever was pending (openSqlClient).
+        const { rows } = await sql.query<{ name: string }>('SELECT name FROM schema_migrations ORDER BY name');
+        io.out(`migrations: ${rows.length} applied, latest ${rows[rows.length - 1]?.name ?? 'none'}\n`);
+        return 0;
+      }
       case 'rebuild':
         return await rebuild(store, sql, parsed.projection, io);
       case 'keys-issue':
@@ -110,6 +118,7 @@ type Parsed =
   | { kind: 'replay'; stream: string | null; untilTime: string | null; untilPosition: bigint | null; json: boolean }
   | { kind: 'verify'; stream: string | null; digest: SealDigest | null; digestFile: string | null; sealKey: string | null }
   | { kind: 'digest' }
+  | { kind: 'migrate' }
   | { kind: 'rebuild'; projection: string }
   | { kind: 'keys-issue'; role: Role; label: string }
   | { kind: 'keys-list' }
@@ -165,6 +174,10 @@ function prepare(command: string | undefined, rest: string[]): Parsed {
         }
       }
       return { kind: 'verify', stream, digest, digestFile, sealKey };
+    }
+    case 'migrate': {
+      if (rest.length) throw new UsageError('migrate takes no arguments');
+      return { kind: 'migrate' };
     }
     case 'digest': {
       const a = parseArgs(rest, { values: [], booleans: [] });
