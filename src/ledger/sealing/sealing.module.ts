@@ -76,7 +76,13 @@ export class SealingService implements OnApplicationBootstrap, OnApplicationShut
       useFactory: async (config: SealConfig, trading: Signer): Promise<Signer | null> => {
         if (!config.enabled) return null;
         const logger = new Logger('Sealing');
-        const { signer } = await createSigner(sealSignerEnv(process.env), {
+        const env = sealSignerEnv(process.env);
+        // The development seal keystore keeps its generated passphrase beside it, so scrypt's
+        // cost protects nothing there: a cheaper one keeps start-up fast. A keystore created
+        // from SEAL_KEYSTORE_PASSPHRASE gets the full cost.
+        const development = !env.KEYSTORE_PATH?.trim() && !env.KEYSTORE_PASSPHRASE;
+        const { signer } = await createSigner(env, {
+          keystoreOptions: development ? { scryptN: 2 ** 14 } : undefined,
           log: (n) => (n.startsWith('warning:') ? logger.warn(`seal key: ${n}`) : logger.log(`seal key: ${n}`)),
         });
         const [a, b] = await Promise.all([signer.publicKeyBase58(), trading.publicKeyBase58()]);
