@@ -10,7 +10,7 @@ import type { NewEvent } from '../src/ledger/envelope.js';
 import { EventTypeRegistry } from '../src/ledger/event-types.js';
 import { contentHash } from '../src/ledger/hash-chain.js';
 import { PostgresEventStore } from '../src/ledger/postgres/postgres-event-store.js';
-import { LedgerSealer } from '../src/ledger/sealing/sealer.js';
+import { LedgerSealer } from '../src/audit/sealer.js';
 import { verifyLog } from '../src/ledger/verify.js';
 import { createKeystore, KeystoreSigner } from '../src/signing/keystore/keystore-signer.js';
 import { migrate, migrationsDir } from '../src/shared/sql/migrator.js';

@@ -7,7 +7,7 @@ import { AppModule } from './app.module.js';
 import { ConfigError, loadConfig, type ArbiterConfig } from './config/config.js';
 import { loadComplianceConfig } from './compliance/compliance.config.js';
 import { loadExecutionConfig } from './execution/execution.config.js';
-import { loadSealConfig } from './ledger/sealing/seal-config.js';
+import { loadSealConfig } from './audit/seal.config.js';
 import { loadMarketConfig } from './market/market.config.js';
 import { defaultRiskLimits } from './risk/limits.js';
 import { loadTradingConfig } from './trading/trading.config.js';

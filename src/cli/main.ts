@@ -8,7 +8,7 @@ import type { EventStore } from '../ledger/event-store.port.js';
 import { openEventStore, openSqlClient } from '../ledger/ledger.module.js';
 import { MAX_FAILURES, verifyLog, type VerifyResult } from '../ledger/verify.js';
 import { parseDigest, SEAL_STREAM, sealSignatureProblem, toDigest, type LedgerSealedPayload, type SealDigest } from '../ledger/sealing/seal.js';
-import { SolanaMemoAnchor } from '../ledger/sealing/solana/solana-memo-anchor.js';
+import { SolanaMemoAnchor } from '../audit/solana/solana-memo-anchor.js';
 import { readFileSync } from 'node:fs';
 import { rebuildProjection, type RebuildProgress } from '../projections/projection-runner.js';
 import type { SqlClient } from '../shared/sql/sql-client.js';

@@ -11,7 +11,7 @@ import { EVENT_STORE, type EventStore } from '../../src/ledger/event-store.port.
 import { newEvent } from '../../src/ledger/event-types.js';
 import { SEAL_STREAM, type LedgerSealedPayload } from '../../src/ledger/sealing/seal.js';
 import { verifyLog } from '../../src/ledger/verify.js';
-import { ApiKeyRevoked, apiKeyStreamId } from '../../src/operations/events.js';
+import { ApiKeyRevoked, apiKeyStreamId } from '../../src/api/auth/events.js';
 import { SIGNER, type Signer } from '../../src/signing/signer.port.js';
 import { createKeystore } from '../../src/signing/keystore/keystore-signer.js';
 import { startApp } from '../support/app.js';

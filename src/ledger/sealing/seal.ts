@@ -9,10 +9,13 @@ import { verify as cryptoVerify } from 'node:crypto';
 import { defineEvent } from '../event-types.js';
 import { obj, optional, str, isoTime } from '../schema.js';
 import { base58Decode } from '../../shared/base58.js';
-import { ed25519Spki } from '../../signing/signer.port.js';
 
 /** The stream seals are appended to. */
 export const SEAL_STREAM = 'ledger-seals';
+
+/** SPKI DER prefix of an Ed25519 public key (RFC 8410), so node:crypto can verify with a raw key. */
+const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+const ed25519Spki = (raw: Uint8Array) => Buffer.concat([ED25519_SPKI_PREFIX, raw]);
 
 const BASE58 = /^[1-9A-HJ-NP-Za-km-z]+$/;
 const HEX64 = /^[0-9a-f]{64}$/;

@@ -4,9 +4,9 @@
 import { PublicKey } from '@solana/web3.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresEventStore } from '../../../src/ledger/postgres/postgres-event-store.js';
-import { LedgerSealer, sealDue } from '../../../src/ledger/sealing/sealer.js';
+import { LedgerSealer, sealDue } from '../../../src/audit/sealer.js';
 import { SEAL_STREAM, sealMemo, sealSignatureProblem } from '../../../src/ledger/sealing/seal.js';
-import { SolanaMemoAnchor } from '../../../src/ledger/sealing/solana/solana-memo-anchor.js';
+import { SolanaMemoAnchor } from '../../../src/audit/solana/solana-memo-anchor.js';
 import { verifyLog } from '../../../src/ledger/verify.js';
 import type { KeystoreSigner } from '../../../src/signing/keystore/keystore-signer.js';
 import { freshDatabase, type TestDatabase } from '../../support/db.js';

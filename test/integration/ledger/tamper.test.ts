@@ -4,7 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PostgresEventStore } from '../../../src/ledger/postgres/postgres-event-store.js';
 import { verifyLog, type VerifyResult } from '../../../src/ledger/verify.js';
-import { LedgerSealer } from '../../../src/ledger/sealing/sealer.js';
+import { LedgerSealer } from '../../../src/audit/sealer.js';
 import { toDigest, type LedgerSealedPayload } from '../../../src/ledger/sealing/seal.js';
 import { freshDatabase, type TestDatabase } from '../../support/db.js';
 import { ev, testRegistry } from '../../support/events.js';

@@ -1,14 +1,13 @@
-// Runs the sealer inside the app (see sealer.ts): opens the seal key at start (a wrong key stops
+// The audit context: runs the sealer inside the app (see sealer.ts): opens the seal key at start (a wrong key stops
 // the app before it trades, and a seal key equal to the trading key is refused), then looks every
 // SEAL_CHECK_MS and seals when due. SEALING=off leaves it out.
 import { Inject, Injectable, Logger, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { KmsSigner } from '../../signing/aws-kms/kms-signer.js';
-import { createSigner } from '../../signing/signer.factory.js';
-import { SigningModule } from '../../signing/signing.module.js';
-import { SIGNER, SignerConfigError, type Signer } from '../../signing/signer.port.js';
-import { EVENT_STORE, type EventStore } from '../event-store.port.js';
+import { createSigner } from '../signing/signer.factory.js';
+import { SigningModule } from '../signing/signing.module.js';
+import { SIGNER, SignerConfigError, type Signer } from '../signing/signer.port.js';
+import { EVENT_STORE, type EventStore } from '../ledger/event-store.port.js';
 import { SEAL_ANCHOR, type SealAnchorPort } from './anchor.port.js';
-import { loadSealConfig, sealSignerEnv, type SealConfig } from './seal-config.js';
+import { loadSealConfig, sealSignerEnv, type SealConfig } from './seal.config.js';
 import { LedgerSealer } from './sealer.js';
 import { SolanaMemoAnchor } from './solana/solana-memo-anchor.js';
 
@@ -61,7 +60,7 @@ export class SealingService implements OnApplicationBootstrap, OnApplicationShut
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await this.running;
-    if (this.signer instanceof KmsSigner) this.signer.destroy();
+    (this.signer as { destroy?: () => void } | null)?.destroy?.();
   }
 }
 
@@ -87,7 +86,7 @@ export class SealingService implements OnApplicationBootstrap, OnApplicationShut
         });
         const [a, b] = await Promise.all([signer.publicKeyBase58(), trading.publicKeyBase58()]);
         if (a === b || signer.keyId === trading.keyId) {
-          if (signer instanceof KmsSigner) signer.destroy();
+          (signer as { destroy?: () => void }).destroy?.();
           throw new SignerConfigError(
             'INVALID_CONFIG',
             'the seal key is the trading key: give seals a key of their own (SEAL_KEYSTORE_PATH or SEAL_KMS_KEY_ID), so whoever can trade cannot also vouch for the log',
@@ -105,4 +104,4 @@ export class SealingService implements OnApplicationBootstrap, OnApplicationShut
     SealingService,
   ],
 })
-export class SealingModule {}
+export class AuditModule {}

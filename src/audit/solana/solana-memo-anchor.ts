@@ -4,10 +4,10 @@
 // lamports a seal). Once confirmed, the memo sits in the chain's history where a database
 // writer cannot change it; `check` reads it back by signature.
 import { Connection, PublicKey, Transaction, TransactionInstruction, type Commitment, type Finality } from '@solana/web3.js';
-import type { Signer } from '../../../signing/signer.port.js';
-import { base58Encode } from '../../../shared/base58.js';
+import type { Signer } from '../../signing/signer.port.js';
+import { base58Encode } from '../../shared/base58.js';
 import type { SealAnchorPort } from '../anchor.port.js';
-import type { SealAnchor } from '../seal.js';
+import type { SealAnchor } from '../../ledger/sealing/seal.js';
 
 export const MEMO_PROGRAM_ID = new PublicKey('MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr');
 const COMMITMENT = 'confirmed' satisfies Commitment & Finality;

@@ -10,7 +10,7 @@
 //   SEAL_ANCHOR_RPC_URL     Solana RPC for anchors (default SOLANA_RPC_URL)
 // Without SEAL_KEYSTORE_* a development seal keystore is created under <data dir>/seal.
 import { join, resolve } from 'node:path';
-import { ConfigError, integer } from '../../config/config.js';
+import { ConfigError, integer } from '../config/config.js';
 
 type Env = Record<string, string | undefined>;
 

@@ -2,7 +2,7 @@
 // controls the database cannot reach it. The offline default is no anchor (seals are still
 // signed and kept in the log; `arbiter digest` lets an auditor keep one by hand). The Solana
 // adapter writes the seal as a memo transaction (solana/solana-memo-anchor.ts).
-import type { SealAnchor } from './seal.js';
+import type { SealAnchor } from '../ledger/sealing/seal.js';
 
 export const SEAL_ANCHOR = Symbol('SEAL_ANCHOR');
 

@@ -2,12 +2,12 @@
 // head (position, hash) with the seal key and appends that as `LedgerSealed` (optionally after
 // anchoring it outside the database). It never seals when nothing was appended since the last
 // seal: the last seal is then the head of the log. Framework-free; sealing.module.ts runs it.
-import type { EventStore } from '../event-store.port.js';
-import { newEvent } from '../event-types.js';
-import { base58Encode } from '../../shared/base58.js';
-import type { Signer } from '../../signing/signer.port.js';
+import type { EventStore } from '../ledger/event-store.port.js';
+import { newEvent } from '../ledger/event-types.js';
+import { base58Encode } from '../shared/base58.js';
+import type { Signer } from '../signing/signer.port.js';
 import type { SealAnchorPort } from './anchor.port.js';
-import { LedgerSealed, SEAL_STREAM, sealMemo, sealMessage, type LedgerSealedPayload, type SealAnchor } from './seal.js';
+import { LedgerSealed, SEAL_STREAM, sealMemo, sealMessage, type LedgerSealedPayload, type SealAnchor } from '../ledger/sealing/seal.js';
 
 export interface SealPolicy {
   /** Seal once this many events were appended since the last seal. */
