@@ -5,7 +5,7 @@
 // and every event also chains to the previous event of the whole log (migrations/007):
 //   logHash     = sha256(prevLogHash + "|" + position + "|" + hash)     (64 zeros before the first)
 // so one (position, logHash) pair commits to the entire log up to that position, in order; a
-// signed seal of it (src/ledger/sealing) makes removal, reordering or rewriting before it provable.
+// signed seal of it (src/audit, the event in src/ledger/sealing) makes removal, reordering or rewriting before it provable.
 // The PostgreSQL adapter computes both steps in SQL with the same formulas, so `verify` can
 // recompute them from nothing but the stored rows.
 import { createHash } from 'node:crypto';
