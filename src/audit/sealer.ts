@@ -1,7 +1,7 @@
 // The sealer: every N events or T seconds, whichever comes first, it signs the global chain's
 // head (position, hash) with the seal key and appends that as `LedgerSealed` (optionally after
 // anchoring it outside the database). It never seals when nothing was appended since the last
-// seal: the last seal is then the head of the log. Framework-free; sealing.module.ts runs it.
+// seal: the last seal is then the head of the log. Framework-free; audit.module.ts runs it.
 import type { EventStore } from '../ledger/event-store.port.js';
 import { newEvent } from '../ledger/event-types.js';
 import { base58Encode } from '../shared/base58.js';
