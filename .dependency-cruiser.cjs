@@ -40,6 +40,15 @@ module.exports = {
       to: { path: `^src/${DOMAIN}/`, pathNot: [PUBLISHED, '^src/[^/]+/[a-z-]+[.]module[.]ts$'] },
     },
     {
+      name: 'audit-through-published-surfaces',
+      comment:
+        'The audit context seals the ledger through the Signer port. It opens its own seal key with the signing ' +
+        'context\'s factory (signer.factory.ts, from SEAL_* settings) and imports SigningModule only to refuse the trading key.',
+      severity: 'error',
+      from: { path: '^src/audit/' },
+      to: { path: `^src/${DOMAIN}/`, pathNot: [PUBLISHED, '^src/signing/(signer[.]factory|signing[.]module)[.]ts$'] },
+    },
+    {
       name: 'nothing-imports-trading',
       comment:
         'Only the composition root wires the saga. Its events and its outcome words (outcomes.ts) are published: the ' +

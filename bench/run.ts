@@ -12,12 +12,13 @@ import { PgSqlClient } from '../src/shared/sql/pg-client.js';
 import { auditIndex } from '../projections/audit-index.js';
 import { graphqlBench } from './graphql.js';
 import { sagaBench } from './saga.js';
+import { sealBench } from './seal.js';
 
 const SERVER = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length) ?? 'all';
-if (!['all', 'ledger', 'saga', 'graphql'].includes(only)) {
-  console.error(`--only must be ledger, saga or graphql (got "${only}")`);
+if (!['all', 'ledger', 'saga', 'graphql', 'seal'].includes(only)) {
+  console.error(`--only must be ledger, saga, graphql or seal (got "${only}")`);
   process.exit(2);
 }
 const STREAMS = quick ? 200 : 2000;
@@ -109,6 +110,11 @@ async function main() {
       console.log(`\n| saga step (${concurrency} at once) | count | p50 ms | p99 ms |\n|---|---:|---:|---:|`);
       for (const r of sagaRows) console.log(`| ${r.join(' | ')} |`);
     }
+  }
+  if (only === 'all' || only === 'seal') {
+    const sealRows = await sealBench(withDatabase, quick);
+    console.log('\n| tamper evidence | cost |\n|---|---:|');
+    for (const r of sealRows) console.log(`| ${r.join(' | ')} |`);
   }
   if (only === 'all' || only === 'graphql') {
     const events = quick ? 100_000 : 1_000_000;

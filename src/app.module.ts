@@ -5,6 +5,7 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { ConfigModule } from './config/config.module.js';
 import { eventCatalog } from './event-catalog.js';
 import { LedgerModule } from './ledger/ledger.module.js';
+import { AuditModule } from './audit/audit.module.js';
 import { ProjectionsModule } from './projections/projections.module.js';
 import { ExecutionsOpenSagaIndex } from './projections/open-sagas.js';
 import { GraphqlApiModule } from './api/graphql/graphql-api.module.js';
@@ -27,6 +28,7 @@ import { TradingModule } from './trading/trading.module.js';
     TradingModule.register({
       openSagas: { provide: OPEN_SAGAS, inject: [SQL_CLIENT], useFactory: (sql: SqlClient) => new ExecutionsOpenSagaIndex(sql) },
     }),
+    AuditModule,
     GraphqlApiModule,
     ApiModule,
   ],

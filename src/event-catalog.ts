@@ -7,6 +7,7 @@ import { marketEvents } from './market/events.js';
 import { apiKeyEvents } from './api/auth/events.js';
 import { projectionEvents } from './projections/events.js';
 import { riskEvents } from './risk/events.js';
+import { sealingEvents } from './ledger/sealing/seal.js';
 import { signingEvents } from './signing/events.js';
 import { tradingEvents } from './trading/events.js';
 
@@ -19,6 +20,7 @@ export const eventCatalog: EventTypeDefinition<any>[] = [
   ...tradingEvents,
   ...projectionEvents,
   ...apiKeyEvents,
+  ...sealingEvents,
 ];
 
 export function buildEventRegistry(): EventTypeRegistry {

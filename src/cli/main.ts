@@ -1,12 +1,15 @@
 #!/usr/bin/env node
 // The `arbiter` command line: replay (an auditor's view of history as of a point in time),
-// verify (hash chains), rebuild (a projection, with progress). Bad arguments exit 2 with usage.
+// verify (hash chains, heads, seals), digest (the latest seal, for an auditor), rebuild (a projection, with progress). Bad arguments exit 2 with usage.
 import { loadConfig, ConfigError } from '../config/config.js';
 import { buildEventRegistry } from '../event-catalog.js';
 import { toJsonEvent, type RecordedEvent } from '../ledger/envelope.js';
 import type { EventStore } from '../ledger/event-store.port.js';
 import { openEventStore, openSqlClient } from '../ledger/ledger.module.js';
-import { verifyLog } from '../ledger/verify.js';
+import { MAX_FAILURES, verifyLog, type VerifyResult } from '../ledger/verify.js';
+import { parseDigest, SEAL_STREAM, sealSignatureProblem, toDigest, type LedgerSealedPayload, type SealDigest } from '../ledger/sealing/seal.js';
+import { SolanaMemoAnchor } from '../audit/solana/solana-memo-anchor.js';
+import { readFileSync } from 'node:fs';
 import { rebuildProjection, type RebuildProgress } from '../projections/projection-runner.js';
 import type { SqlClient } from '../shared/sql/sql-client.js';
 import { allProjections, findProjection } from '../../projections/index.js';
@@ -21,8 +24,15 @@ import { decideAndAppend } from '../ledger/decide-and-append.js';
 const USAGE = `Usage:
   arbiter replay (--stream ID | --all) [--until ISO-TIME | --until-position N] [--json]
       Print history as it stood at a point in time (default: now).
-  arbiter verify [--stream ID]
-      Recompute the hash chains; exit 1 naming the first event that does not match.
+  arbiter verify [--stream ID | --digest FILE] [--seal-key PUBKEY]
+      Recompute both hash chains and check positions, stream and log heads and every seal;
+      exit 1 naming what does not match. --digest FILE (from \`arbiter digest\`): prove the
+      log still extends that seal, and name what after the last seal is unsealed.
+      --seal-key: accept only seals signed by this public key (base58).
+  arbiter migrate
+      Apply pending migrations (as the database owner, in a least-privilege setup) and exit.
+  arbiter digest
+      Print the latest seal (a signed global chain head) as JSON, for an auditor to keep.
   arbiter rebuild PROJECTION
       Rebuild one projection from position 0 into fresh tables, then switch over.
       Projections: ${allProjections.map((p) => p.name).join(', ')}
@@ -73,7 +83,15 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
       case 'replay':
         return await replay(store, parsed, io);
       case 'verify':
-        return await verify(store, parsed.stream, io);
+        return await verify(store, parsed, io, env);
+      case 'digest':
+        return await digest(store, io);
+      case 'migrate': {
+        // Opening the database applied whatever was pending (openSqlClient).
+        const { rows } = await sql.query<{ name: string }>('SELECT name FROM schema_migrations ORDER BY name');
+        io.out(`migrations: ${rows.length} applied, latest ${rows[rows.length - 1]?.name ?? 'none'}\n`);
+        return 0;
+      }
       case 'rebuild':
         return await rebuild(store, sql, parsed.projection, io);
       case 'keys-issue':
@@ -98,7 +116,9 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
 type Parsed =
   | { kind: 'help' }
   | { kind: 'replay'; stream: string | null; untilTime: string | null; untilPosition: bigint | null; json: boolean }
-  | { kind: 'verify'; stream: string | null }
+  | { kind: 'verify'; stream: string | null; digest: SealDigest | null; digestFile: string | null; sealKey: string | null }
+  | { kind: 'digest' }
+  | { kind: 'migrate' }
   | { kind: 'rebuild'; projection: string }
   | { kind: 'keys-issue'; role: Role; label: string }
   | { kind: 'keys-list' }
@@ -132,9 +152,37 @@ function prepare(command: string | undefined, rest: string[]): Parsed {
       };
     }
     case 'verify': {
-      const a = parseArgs(rest, { values: ['stream'], booleans: [] });
+      const a = parseArgs(rest, { values: ['stream', 'digest', 'seal-key'], booleans: [] });
       if (a.positionals.length) throw new UsageError(`verify takes no positional arguments (got "${a.positionals[0]}")`);
-      return { kind: 'verify', stream: (a.flags.get('stream') as string | undefined) ?? null };
+      const stream = (a.flags.get('stream') as string | undefined) ?? null;
+      const digestFile = (a.flags.get('digest') as string | undefined) ?? null;
+      const sealKey = (a.flags.get('seal-key') as string | undefined) ?? null;
+      if (stream && digestFile) throw new UsageError('--digest checks the whole log: give it without --stream');
+      if (sealKey && !/^[1-9A-HJ-NP-Za-km-z]{32,44}$/.test(sealKey)) throw new UsageError(`--seal-key must be a base58 Ed25519 public key (got "${sealKey}")`);
+      let digest: SealDigest | null = null;
+      if (digestFile) {
+        let text: string;
+        try {
+          text = readFileSync(digestFile, 'utf8');
+        } catch (err) {
+          throw new UsageError(`--digest: cannot read ${digestFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+        }
+        try {
+          digest = parseDigest(text);
+        } catch (err) {
+          throw new UsageError(`--digest ${digestFile}: ${(err as Error).message}`);
+        }
+      }
+      return { kind: 'verify', stream, digest, digestFile, sealKey };
+    }
+    case 'migrate': {
+      if (rest.length) throw new UsageError('migrate takes no arguments');
+      return { kind: 'migrate' };
+    }
+    case 'digest': {
+      const a = parseArgs(rest, { values: [], booleans: [] });
+      if (a.positionals.length) throw new UsageError(`digest takes no arguments (got "${a.positionals[0]}")`);
+      return { kind: 'digest' };
     }
     case 'rebuild': {
       const a = parseArgs(rest, { values: [], booleans: [] });
@@ -212,10 +260,12 @@ async function replay(store: EventStore, p: Extract<Parsed, { kind: 'replay' }>,
   return 0;
 }
 
-async function verify(store: EventStore, stream: string | null, io: CliIo): Promise<number> {
+async function verify(store: EventStore, p: Extract<Parsed, { kind: 'verify' }>, io: CliIo, env: NodeJS.ProcessEnv): Promise<number> {
   let lastShown = 0;
   const result = await verifyLog(store, {
-    streamId: stream ?? undefined,
+    streamId: p.stream ?? undefined,
+    digest: p.digest ?? undefined,
+    trustedSealKeys: p.sealKey ? [p.sealKey] : undefined,
     onProgress: (checked) => {
       if (io.isTty && Date.now() - lastShown > 200) {
         lastShown = Date.now();
@@ -224,15 +274,81 @@ async function verify(store: EventStore, stream: string | null, io: CliIo): Prom
     },
   });
   if (io.isTty) io.err('\r\x1b[K');
-  if (result.ok) {
+  // A digest's anchor is checked on chain when an RPC is configured for it.
+  let anchorProblem: string | null = null;
+  const anchor = p.digest?.seal.anchor;
+  const rpcUrl = env.SEAL_ANCHOR_RPC_URL?.trim() || env.SOLANA_RPC_URL?.trim();
+  if (result.ok && anchor && rpcUrl) {
+    anchorProblem = await new SolanaMemoAnchor({ rpcUrl }).check(anchor).catch((err: Error) => `cannot check the anchor: ${err.message}`);
+  }
+  if (result.ok && !anchorProblem) {
     io.out(`OK: ${result.eventsChecked} events in ${result.streamsChecked} streams, every hash chain intact\n`);
+    io.out(`checked: ${result.checks.join(', ')}\n`);
+    if (!p.stream) io.out(sealReport(result));
+    if (p.digest) {
+      io.out(
+        `digest: the log still extends the seal of position ${p.digest.seal.position} (seal event ${p.digest.sealEventPosition}, ` +
+          `signed by ${p.digest.seal.publicKey})${anchor ? (rpcUrl ? `; its Solana anchor ${anchor.transaction} carries it` : `; anchor ${anchor.transaction} not checked (set SEAL_ANCHOR_RPC_URL)`) : ''}\n`,
+      );
+    }
     return 0;
   }
+  if (anchorProblem) {
+    io.out(`TAMPERED: the digest's anchor does not hold: ${anchorProblem}\n`);
+    return 1;
+  }
   const f = result.failure!;
-  io.out(
-    `TAMPERED: first bad event is ${f.eventId} (stream ${f.streamId}, revision ${f.revision}, position ${f.position}): ${f.reason}\n`,
-  );
+  if (f.eventId) {
+    io.out(`TAMPERED: first bad event is ${f.eventId} (stream ${f.streamId}, revision ${f.revision}, position ${f.position}): ${f.reason}\n`);
+  } else {
+    io.out(`TAMPERED: ${f.reason}\n`);
+  }
+  if (result.failures.length > 1) {
+    io.out(`${result.failures.length} findings${result.failures.length >= MAX_FAILURES ? ' (the first ' + MAX_FAILURES + ')' : ''}:\n`);
+    for (const x of result.failures) io.out(`  - ${x.kind}${x.position !== null ? ` at position ${x.position}` : ''}: ${x.reason}\n`);
+  }
   return 1;
+}
+
+function sealReport(r: VerifyResult): string {
+  const lines: string[] = [];
+  if (r.lastSeal) {
+    const s = r.lastSeal.payload;
+    lines.push(
+      `seals: ${r.sealsChecked} verified; the last (event ${r.lastSeal.eventPosition}, ${s.sealedAt}) covers position ${s.position}, ` +
+        `chain ${s.hash.slice(0, 12)}…, signed by ${s.publicKey} (key ${s.keyId})${s.anchor ? `, anchored in Solana transaction ${s.anchor.transaction}` : ''}`,
+    );
+  } else {
+    lines.push('seals: none yet: nothing in this log is sealed (a forger who recomputes every hash would pass)');
+  }
+  const u = r.unsealed;
+  if (u && u.events > 0) {
+    lines.push(
+      `unsealed: ${u.events} event(s) after the last seal, positions ${u.fromPosition}–${u.toPosition}, in ${u.streams.map((x) => `"${x}"`).join(', ')}` +
+        `${u.streams.length >= 20 ? ' …' : ''}: verify proves these only as far as the database can be trusted`,
+    );
+  } else {
+    lines.push('unsealed: nothing');
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Prints the latest seal as a digest an auditor keeps (`verify --digest FILE` later). */
+async function digest(store: EventStore, io: CliIo): Promise<number> {
+  const [e] = await store.readStream(SEAL_STREAM, { direction: 'backward', maxCount: 1, raw: true });
+  if (!e) {
+    io.err('arbiter: no seal yet: the running app seals every SEAL_EVERY_EVENTS events or SEAL_EVERY_SECONDS seconds (SEALING=on)\n');
+    return 1;
+  }
+  const payload = e.payload as LedgerSealedPayload;
+  const why = sealSignatureProblem(payload);
+  if (why) {
+    io.err(`arbiter: the latest seal (event ${e.position}) is not genuine: ${why}\n`);
+    return 1;
+  }
+  io.out(`${JSON.stringify(toDigest(e.position, e.id, payload), null, 2)}\n`);
+  io.err(`seal of position ${payload.position} (event ${e.position}, ${payload.sealedAt}), signed by ${payload.publicKey}: keep this outside the database\n`);
+  return 0;
 }
 
 export function formatProgress(p: RebuildProgress, width = 30): string {

@@ -45,12 +45,13 @@ import type { EventTypeRegistry } from '../event-types.js';
 import {
   checkAppend,
   type EventStore,
+  type LogHead,
   type ReadAllOptions,
   type ReadStreamOptions,
   type SubscribeOptions,
   type Subscription,
 } from '../event-store.port.js';
-import { chainHash, contentHash, GENESIS_HASH } from '../hash-chain.js';
+import { chainHash, contentHash, GENESIS_HASH, logChainHash } from '../hash-chain.js';
 
 export interface EventStoreDbOptions {
   /**
@@ -106,6 +107,13 @@ export class EventStoreDbEventStore implements EventStore {
   private readonly maxAttempts: number;
   private readonly resubscribeDelayMs: number;
   private readonly subscriptions = new Set<Subscription>();
+  /** The global chain as far as this process has computed it (position -1n: nothing yet). */
+  private chained: LogHead = { position: -1n, hash: GENESIS_HASH };
+  /**
+   * EventStoreDB keeps no Arbiter bookkeeping: positions are byte offsets (not dense) and a
+   * stream's head is the stream itself. verify checks the chains and the seals only.
+   */
+  readonly bookkeeping = null;
 
   constructor(
     private readonly client: EventStoreDBClient,
@@ -280,6 +288,26 @@ export class EventStoreDbEventStore implements EventStore {
       if (page.count < pageSize || cursor === null || cursor === before) return 0n;
       from = { commit: cursor, prepare: cursor };
     }
+  }
+
+  /**
+   * The global chain is not stored on EventStoreDB (appends to different streams do not
+   * serialise, so no writer knows the previous global event): it is computed here over $all,
+   * whose order is the log order, and extended from where this process last computed it.
+   */
+  async logHead(): Promise<LogHead> {
+    let { position, hash } = this.chained;
+    for (;;) {
+      const page = await this.readAll({ after: position < 0n ? 0n : position, maxCount: 1000, raw: true });
+      const fresh = page.filter((e) => e.position > position);
+      if (!fresh.length) break;
+      for (const e of fresh) {
+        hash = logChainHash(hash, e.position, e.hash);
+        position = e.position;
+      }
+    }
+    this.chained = { position, hash };
+    return { position: position < 0n ? 0n : position, hash };
   }
 
   subscribeToAll(options: SubscribeOptions): Subscription {
