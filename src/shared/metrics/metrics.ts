@@ -176,6 +176,32 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  // Notifications
+  readonly webhookDeliveryAttemptsTotal = new Counter({
+    name: 'arbiter_webhook_delivery_attempts_total',
+    help: 'Webhook delivery attempts by outcome (delivered, failed, dead_lettered)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly webhookRequestDurationSeconds = new Histogram({
+    name: 'arbiter_webhook_request_duration_seconds',
+    help: 'Time a webhook receiver took to answer one delivery request (or to time out)',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly webhookDeliveryDelaySeconds = new Histogram({
+    name: 'arbiter_webhook_delivery_delay_seconds',
+    help: 'Time from an event being recorded to its webhook delivery being accepted by the receiver',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600],
+    registers: [this.registry],
+  });
+  readonly webhookSubscriptionFailing = new Gauge({
+    name: 'arbiter_webhook_subscription_failing',
+    help: '1 while a webhook subscription has a dead-lettered delivery its receiver has not yet accepted, else 0',
+    labelNames: ['subscription'] as const,
+    registers: [this.registry],
+  });
+
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     if (opts.defaultMetrics ?? true) {
       collectDefaultMetrics({ register: this.registry });
