@@ -6,6 +6,7 @@ import { EventTypeRegistry, type EventTypeDefinition } from './ledger/event-type
 import { marketEvents } from './market/events.js';
 import { apiKeyEvents } from './api/auth/events.js';
 import { projectionEvents } from './projections/events.js';
+import { notificationsEvents } from './notifications/events.js';
 import { riskEvents } from './risk/events.js';
 import { signingEvents } from './signing/events.js';
 import { tradingEvents } from './trading/events.js';
@@ -19,6 +20,7 @@ export const eventCatalog: EventTypeDefinition<any>[] = [
   ...tradingEvents,
   ...projectionEvents,
   ...apiKeyEvents,
+  ...notificationsEvents,
 ];
 
 export function buildEventRegistry(): EventTypeRegistry {

@@ -8,6 +8,7 @@ import { ConfigError, loadConfig, type ArbiterConfig } from './config/config.js'
 import { loadComplianceConfig } from './compliance/compliance.config.js';
 import { loadExecutionConfig } from './execution/execution.config.js';
 import { loadMarketConfig } from './market/market.config.js';
+import { loadNotificationsConfig } from './notifications/notifications.config.js';
 import { defaultRiskLimits } from './risk/limits.js';
 import { loadTradingConfig } from './trading/trading.config.js';
 
@@ -33,6 +34,7 @@ function checkConfiguration(): ArbiterConfig {
   check(() => loadComplianceConfig());
   check(() => loadExecutionConfig());
   check(() => loadTradingConfig());
+  check(() => loadNotificationsConfig());
   if (problems.length || !config) {
     process.stderr.write(`${new ConfigError([...new Set(problems)]).message}\nSee README.md (Configuration) for every setting.\n`);
     process.exit(2);

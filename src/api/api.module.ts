@@ -13,10 +13,12 @@ import { HttpHooks } from './http/http-hooks.js';
 import { IdempotencyService } from './http/idempotency.js';
 import { KeysController } from './http/keys.controller.js';
 import { ProjectionsController } from './http/projections.controller.js';
+import { WebhooksController } from './http/webhooks.controller.js';
+import { NotificationsModule } from '../notifications/notifications.module.js';
 
 @Module({
-  imports: [ProjectionsModule],
-  controllers: [CommandsController, ProjectionsController, KeysController, DocsController],
+  imports: [ProjectionsModule, NotificationsModule],
+  controllers: [CommandsController, ProjectionsController, KeysController, DocsController, WebhooksController],
   providers: [
     { provide: APP_GUARD, useClass: ApiKeyGuard },
     { provide: APP_FILTER, useClass: ApiExceptionFilter },

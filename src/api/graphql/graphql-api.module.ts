@@ -9,10 +9,13 @@ import { LedgerResolver } from './ledger.resolver.js';
 import { EngineStatusResolver, ReadModelsResolver } from './read-models.resolver.js';
 import { ReportsResolver } from './reports.resolver.js';
 import { ProjectionsModule } from '../../projections/projections.module.js';
+import { WebhooksResolver } from './webhooks.resolver.js';
+import { NotificationsModule } from '../../notifications/notifications.module.js';
 
 @Module({
   imports: [
     ProjectionsModule,
+    NotificationsModule,
     GraphQLModule.forRoot<MercuriusDriverConfig>({
       driver: MercuriusDriver,
       autoSchemaFile: true,
@@ -23,6 +26,6 @@ import { ProjectionsModule } from '../../projections/projections.module.js';
       validationRules: [complexityLimitRule(MAX_QUERY_COMPLEXITY)],
     }),
   ],
-  providers: [LedgerResolver, ReadModelsResolver, EngineStatusResolver, ReportsResolver],
+  providers: [LedgerResolver, ReadModelsResolver, EngineStatusResolver, ReportsResolver, WebhooksResolver],
 })
 export class GraphqlApiModule {}
