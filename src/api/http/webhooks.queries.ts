@@ -79,8 +79,8 @@ export async function listDeliveries(
   const { rows } = await sql.query<Record<string, any>>(
     `SELECT position::text, subscription_id, event_id, event_type, event_position::text, attempt, outcome, http_status, error, duration_ms, attempted_at, next_attempt_at
        FROM webhook_deliveries
-      WHERE subscription_id = $1 AND ($2::text IS NULL OR outcome = $2) AND position > COALESCE($3::bigint, 0)
-      ORDER BY position
+      WHERE subscription_id = $1 AND ($2::text IS NULL OR outcome = $2) AND webhook_deliveries.position > COALESCE($3::bigint, 0)
+      ORDER BY webhook_deliveries.position
       LIMIT $4`,
     [f.subscriptionId, f.outcome, f.after, f.limit],
   );
