@@ -164,6 +164,8 @@ export class WebhookDeliveryService implements OnApplicationBootstrap, OnApplica
   readonly logger = new Logger('Webhooks');
   private readonly subscriptions = new Map<string, { state: SubscriptionState; position: bigint }>();
   private readonly workers = new Map<string, DeliveryWorker>();
+  /** Secrets never change in place (rotation is revoke + create), so one read per subscription. */
+  private readonly secrets = new Map<string, string>();
   private follow: Subscription | null = null;
   private startedWork: Promise<void> | null = null;
 
@@ -255,7 +257,11 @@ export class WebhookDeliveryService implements OnApplicationBootstrap, OnApplica
     let httpStatus: number | null = null;
     let error: string | null = null;
     const problems = urlProblems(spec.url, this.config.allowedHosts);
-    const secret = await getSecret(this.sql, spec.subscriptionId);
+    let secret = this.secrets.get(spec.subscriptionId) ?? null;
+    if (!secret) {
+      secret = await getSecret(this.sql, spec.subscriptionId);
+      if (secret) this.secrets.set(spec.subscriptionId, secret);
+    }
     if (problems.length) error = problems.join('; ');
     else if (!secret) error = 'the subscription has no signing secret';
     else {

@@ -116,5 +116,5 @@ describe('app killed with SIGKILL mid-delivery', () => {
     const attempts = (await store.readStream(deliveryStreamId(sub))).map((e) => e.payload as WebhookDeliveryAttemptedPayload);
     const delivered = attempts.filter((a) => a.outcome === 'delivered').map((a) => a.eventId);
     expect([...new Set(delivered)]).toEqual(ids);
-  }, 240_000);
+  }, 420_000);
 });
