@@ -30,7 +30,7 @@ import {
 } from './events.js';
 import { NOTIFICATIONS_CONFIG, type NotificationsConfig } from './notifications.config.js';
 import { getSecret } from './secrets.js';
-import { evolveSubscription, urlProblems, wants, type SubscriptionState } from './subscription.js';
+import { evolveSubscription, urlProblems, wants, type SubscriptionState } from './decisions.js';
 
 const DELIVERY_ACTOR = 'notifications:webhooks';
 /** Events read into a worker's buffer at a time. */

@@ -2,6 +2,7 @@
 // regulatory reports. Every operation is bounded before it runs: a depth limit (mercurius
 // `queryDepth`) and a cost limit (complexity.ts, a validation rule with list multipliers).
 import { Module } from '@nestjs/common';
+import { loadNotificationsConfig, NOTIFICATIONS_CONFIG } from '../../notifications/notifications.config.js';
 import { GraphQLModule } from '@nestjs/graphql';
 import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
 import { complexityLimitRule, MAX_QUERY_COMPLEXITY, MAX_QUERY_DEPTH } from './complexity.js';
@@ -10,12 +11,10 @@ import { EngineStatusResolver, ReadModelsResolver } from './read-models.resolver
 import { ReportsResolver } from './reports.resolver.js';
 import { ProjectionsModule } from '../../projections/projections.module.js';
 import { WebhooksResolver } from './webhooks.resolver.js';
-import { NotificationsModule } from '../../notifications/notifications.module.js';
 
 @Module({
   imports: [
     ProjectionsModule,
-    NotificationsModule,
     GraphQLModule.forRoot<MercuriusDriverConfig>({
       driver: MercuriusDriver,
       autoSchemaFile: true,
@@ -26,6 +25,6 @@ import { NotificationsModule } from '../../notifications/notifications.module.js
       validationRules: [complexityLimitRule(MAX_QUERY_COMPLEXITY)],
     }),
   ],
-  providers: [LedgerResolver, ReadModelsResolver, EngineStatusResolver, ReportsResolver, WebhooksResolver],
+  providers: [{ provide: NOTIFICATIONS_CONFIG, useFactory: () => loadNotificationsConfig() }, LedgerResolver, ReadModelsResolver, EngineStatusResolver, ReportsResolver, WebhooksResolver],
 })
 export class GraphqlApiModule {}

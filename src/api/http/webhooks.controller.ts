@@ -10,7 +10,7 @@ import { UUID_RE } from '../../ledger/schema.js';
 import { ChangeWebhookSubscription, CreateWebhookSubscription, RevokeWebhookSubscription, type CreatedSubscription } from '../../notifications/commands/subscription-commands.js';
 import type { MinSeverity, NotifiableEventType } from '../../notifications/events.js';
 import { effectiveAllowList, NOTIFICATIONS_CONFIG, type NotificationsConfig } from '../../notifications/notifications.config.js';
-import { urlProblems, type SubscriptionSpec } from '../../notifications/subscription.js';
+import { urlProblems, type SubscriptionSpec } from '../../notifications/decisions.js';
 import type { CommandReceipt } from '../../ledger/decide-and-append.js';
 import type { SqlClient } from '../../shared/sql/sql-client.js';
 import { Roles } from '../auth/decorators.js';

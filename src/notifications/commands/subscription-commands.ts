@@ -12,7 +12,7 @@ import { commandMetadata, decideAndAppendOne, deterministicUuid, type CommandCon
 import type { SqlClient } from '../../shared/sql/sql-client.js';
 import { subscriptionStreamId } from '../events.js';
 import { fingerprintOf, newSecret, putInitialSecret } from '../secrets.js';
-import { decideChange, decideCreate, decideRevoke, foldSubscription, type SubscriptionSpec } from '../subscription.js';
+import { decideChange, decideCreate, decideRevoke, foldSubscription, type SubscriptionSpec } from '../decisions.js';
 
 export interface CreatedSubscription {
   subscriptionId: string;

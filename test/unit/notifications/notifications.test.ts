@@ -6,7 +6,7 @@ import { createHmac } from 'node:crypto';
 import type { RecordedEvent } from '../../../src/ledger/envelope.js';
 import { attemptOutcome, backoffMs, cursorFrom, deliveryBody, deliveryHeaders, isFailing, sign, verifySignature, type RetryPolicy } from '../../../src/notifications/delivery.js';
 import { loadNotificationsConfig, effectiveAllowList } from '../../../src/notifications/notifications.config.js';
-import { decideChange, decideCreate, decideRevoke, foldSubscription, hostAllowed, SubscriptionRefused, urlProblems, wants } from '../../../src/notifications/subscription.js';
+import { decideChange, decideCreate, decideRevoke, foldSubscription, hostAllowed, SubscriptionRefused, urlProblems, wants } from '../../../src/notifications/decisions.js';
 
 const meta = { correlationId: 'c', causationId: null, actor: 'apikey:x:y', tenant: 'default' };
 const policy: RetryPolicy = { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 1000 };

@@ -1,4 +1,4 @@
-// Webhook subscriptions as a decider: the state is a fold of the subscription's own stream; the
+// The published decisions of webhook subscriptions: a decider: the state is a fold of the subscription's own stream; the
 // create/change/revoke decisions are pure (the command handlers in ./commands do the I/O), and
 // so are the outbound URL check and the event filter the delivery worker applies.
 import type { EventMetadata, NewEvent, RecordedEvent } from '../ledger/envelope.js';
