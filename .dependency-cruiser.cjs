@@ -3,7 +3,7 @@
 // commands, its ports (*.port.ts), its published decisions (decisions.ts), its typed errors and
 // its settings (*.config.ts); everything else in its folder is its own. A new crossing is a
 // decision: add it here, next to its reason.
-const DOMAIN = '(market|risk|compliance|signing|execution)';
+const DOMAIN = '(market|risk|compliance|signing|execution|notifications)';
 const PUBLISHED = '^src/[^/]+/(events|decisions|commands|errors|[a-z-]+[.]port|[a-z-]+[.]config)[.]ts$|^src/[^/]+/commands/';
 const ROOT = '^src/(app[.]module|main|event-catalog)[.]ts$';
 

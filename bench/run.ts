@@ -13,12 +13,13 @@ import { auditIndex } from '../projections/audit-index.js';
 import { graphqlBench } from './graphql.js';
 import { sagaBench } from './saga.js';
 import { sealBench } from './seal.js';
+import { webhooksBench } from './webhooks.js';
 
 const SERVER = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length) ?? 'all';
-if (!['all', 'ledger', 'saga', 'graphql', 'seal'].includes(only)) {
-  console.error(`--only must be ledger, saga, graphql or seal (got "${only}")`);
+if (!['all', 'ledger', 'saga', 'graphql', 'seal', 'webhooks'].includes(only)) {
+  console.error(`--only must be ledger, saga, graphql, seal or webhooks (got "${only}")`);
   process.exit(2);
 }
 const STREAMS = quick ? 200 : 2000;
@@ -115,6 +116,13 @@ async function main() {
     const sealRows = await sealBench(withDatabase, quick);
     console.log('\n| tamper evidence | cost |\n|---|---:|');
     for (const r of sealRows) console.log(`| ${r.join(' | ')} |`);
+  }
+  if (only === 'all' || only === 'webhooks') {
+    for (const subscriptions of [1, 4]) {
+      const w = await withDatabase((url) => webhooksBench(url, { backlog: quick ? 200 : 1000, subscriptions, live: quick ? 50 : 200 }));
+      console.log(`\n| webhooks (${subscriptions} subscription${subscriptions > 1 ? 's' : ''}) | deliveries | seconds / p50 | deliveries/s / p99 |\n|---|---:|---:|---:|`);
+      for (const r of w) console.log(`| ${r.join(' | ')} |`);
+    }
   }
   if (only === 'all' || only === 'graphql') {
     const events = quick ? 100_000 : 1_000_000;

@@ -12,6 +12,7 @@ import { GraphqlApiModule } from './api/graphql/graphql-api.module.js';
 import { SystemController } from './api/http/system.controller.js';
 import { ApiModule } from './api/api.module.js';
 import { ComplianceModule } from './compliance/compliance.module.js';
+import { NotificationsModule } from './notifications/notifications.module.js';
 import { RiskModule } from './risk/risk.module.js';
 import { SQL_CLIENT, type SqlClient } from './shared/sql/sql-client.js';
 import { OPEN_SAGAS } from './trading/open-sagas.port.js';
@@ -29,6 +30,7 @@ import { TradingModule } from './trading/trading.module.js';
       openSagas: { provide: OPEN_SAGAS, inject: [SQL_CLIENT], useFactory: (sql: SqlClient) => new ExecutionsOpenSagaIndex(sql) },
     }),
     AuditModule,
+    NotificationsModule,
     GraphqlApiModule,
     ApiModule,
   ],

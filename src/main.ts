@@ -9,6 +9,7 @@ import { loadComplianceConfig } from './compliance/compliance.config.js';
 import { loadExecutionConfig } from './execution/execution.config.js';
 import { loadSealConfig } from './audit/seal.config.js';
 import { loadMarketConfig } from './market/market.config.js';
+import { loadNotificationsConfig } from './notifications/notifications.config.js';
 import { defaultRiskLimits } from './risk/limits.js';
 import { loadTradingConfig } from './trading/trading.config.js';
 
@@ -35,6 +36,7 @@ function checkConfiguration(): ArbiterConfig {
   check(() => loadExecutionConfig());
   check(() => loadTradingConfig());
   check(() => loadSealConfig());
+  check(() => loadNotificationsConfig());
   if (problems.length || !config) {
     process.stderr.write(`${new ConfigError([...new Set(problems)]).message}\nSee README.md (Configuration) for every setting.\n`);
     process.exit(2);

@@ -2,6 +2,7 @@
 // the contexts that own them), API key authentication for everything (REST and GraphQL) with roles, idempotency, the error shape,
 // request metrics, the OpenAPI document, and the first-run admin key on the embedded database.
 import { Module } from '@nestjs/common';
+import { loadNotificationsConfig, NOTIFICATIONS_CONFIG } from '../notifications/notifications.config.js';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { ProjectionsModule } from '../projections/projections.module.js';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
@@ -14,11 +15,14 @@ import { HttpHooks } from './http/http-hooks.js';
 import { IdempotencyService } from './http/idempotency.js';
 import { KeysController } from './http/keys.controller.js';
 import { ProjectionsController } from './http/projections.controller.js';
+import { WebhooksController } from './http/webhooks.controller.js';
 
 @Module({
   imports: [ProjectionsModule],
-  controllers: [CommandsController, ProjectionsController, KeysController, DocsController, ConsoleController],
+  controllers: [CommandsController, ProjectionsController, KeysController, DocsController, ConsoleController, WebhooksController],
   providers: [
+    // The webhook URL checks need the notifications settings (its published config loader).
+    { provide: NOTIFICATIONS_CONFIG, useFactory: () => loadNotificationsConfig() },
     { provide: APP_GUARD, useClass: ApiKeyGuard },
     { provide: APP_FILTER, useClass: ApiExceptionFilter },
     HttpHooks,

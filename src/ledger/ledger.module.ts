@@ -42,7 +42,7 @@ export async function openEventStore(
   return new PostgresEventStore(sql, registry, {
     onAppend: metrics
       ? (seconds, events) => {
-          metrics.eventStoreAppendSeconds.observe(seconds);
+          metrics.eventStoreAppendDurationSeconds.observe(seconds);
           metrics.eventsAppendedTotal.inc(events);
         }
       : undefined,

@@ -2,6 +2,8 @@
 // Hermes + Jupiter + the pair scanner when MARKET=live. One SimulatedMarket instance backs every
 // port in simulated mode, so quotes agree with the prices and the opportunities.
 import { Module, type Provider } from '@nestjs/common';
+import { Metrics } from '../shared/metrics/metrics.js';
+import type { MarketDataError } from './errors.js';
 import { JupiterQuoteSource } from './jupiter/jupiter-quote-source.js';
 import { loadMarketConfig, MARKET_CONFIG, type MarketConfig } from './market.config.js';
 import { OPPORTUNITY_SOURCE, type OpportunitySource } from './opportunity-source.port.js';
@@ -23,7 +25,7 @@ export interface MarketAdapters {
   simulated: SimulatedMarket | null;
 }
 
-export function createMarketAdapters(config: MarketConfig): MarketAdapters {
+export function createMarketAdapters(config: MarketConfig, metrics?: Metrics): MarketAdapters {
   if (config.mode === 'simulated') {
     const sim = new SimulatedMarket({
       seed: config.simSeed,
@@ -34,14 +36,16 @@ export function createMarketAdapters(config: MarketConfig): MarketAdapters {
     return { priceFeed: sim, quoteSource: sim, swapTransactions: sim, opportunities: sim, simulated: sim };
   }
   const retry = { maxAttempts: config.httpRetries + 1, baseDelayMs: 250, maxDelayMs: 4_000 };
+  const onRetry = (e: MarketDataError) => metrics?.marketDataRetriesTotal.inc({ source: e.source, code: e.code });
   const jupiter = new JupiterQuoteSource({
     basePath: config.jupiterUrl,
     ...(config.jupiterApiKey ? { apiKey: config.jupiterApiKey } : {}),
     timeoutMs: config.httpTimeoutMs,
     retry,
+    onRetry,
   });
   return {
-    priceFeed: new HermesPriceFeed({ endpoint: config.hermesUrl, timeoutMs: config.httpTimeoutMs, retry }),
+    priceFeed: new HermesPriceFeed({ endpoint: config.hermesUrl, timeoutMs: config.httpTimeoutMs, retry, onRetry }),
     quoteSource: jupiter,
     swapTransactions: jupiter,
     opportunities: new ScanningOpportunitySource({ pairs: config.pairs, scansPerMinute: config.scansPerMinute, slippageBps: config.slippageBps }),
@@ -51,7 +55,7 @@ export function createMarketAdapters(config: MarketConfig): MarketAdapters {
 
 export const marketProviders: Provider[] = [
   { provide: MARKET_CONFIG, useFactory: () => loadMarketConfig() },
-  { provide: MARKET_ADAPTERS, inject: [MARKET_CONFIG], useFactory: (c: MarketConfig) => createMarketAdapters(c) },
+  { provide: MARKET_ADAPTERS, inject: [MARKET_CONFIG, { token: Metrics, optional: true }], useFactory: (c: MarketConfig, m?: Metrics) => createMarketAdapters(c, m) },
   { provide: PRICE_FEED, inject: [MARKET_ADAPTERS], useFactory: (a: MarketAdapters) => a.priceFeed },
   { provide: QUOTE_SOURCE, inject: [MARKET_ADAPTERS], useFactory: (a: MarketAdapters) => a.quoteSource },
   { provide: SWAP_TRANSACTION_SOURCE, inject: [MARKET_ADAPTERS], useFactory: (a: MarketAdapters) => a.swapTransactions },

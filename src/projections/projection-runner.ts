@@ -127,7 +127,13 @@ export class ProjectionRunner {
     private readonly store: EventStore,
     private readonly sql: SqlClient,
     readonly definitions: ProjectionDefinition[],
-    private readonly opts: { batchSize?: number; pollMs?: number; onBatch?: (name: string, events: number) => void } = {},
+    private readonly opts: {
+      batchSize?: number;
+      pollMs?: number;
+      onBatch?: (name: string, events: number) => void;
+      /** A batch failed (nothing committed); it is retried after pollMs. */
+      onError?: (name: string, err: Error) => void;
+    } = {},
   ) {
     this.projections = new ProjectionStore(sql);
   }
@@ -209,6 +215,7 @@ export class ProjectionRunner {
         s.lastError = null;
       } catch (err) {
         s.lastError = (err as Error).message;
+        this.opts.onError?.(def.name, err as Error);
         caughtUp = true; // back off, then retry the same batch: nothing was committed
       }
       if (caughtUp && !this.stopped) await this.sleep(pollMs);

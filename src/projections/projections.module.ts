@@ -20,6 +20,7 @@ export class ProjectionsService implements OnApplicationBootstrap, OnApplication
   ) {
     this.runner = new ProjectionRunner(store, sql, allProjections, {
       onBatch: (name, n) => metrics.projectionEventsAppliedTotal.inc({ projection: name }, n),
+      onError: (name) => metrics.projectionErrorsTotal.inc({ projection: name }),
     });
   }
 

@@ -7,6 +7,7 @@ import { SCREENING, type Screening } from '../compliance/screening.port.js';
 import { EVENT_STORE, type EventStore } from '../ledger/event-store.port.js';
 import { OPPORTUNITY_SOURCE, type OpportunityCandidate, type OpportunityRun, type OpportunitySource } from '../market/opportunity-source.port.js';
 import { ENGINE_STATE, type EngineStateView } from '../risk/engine-state.port.js';
+import { Metrics } from '../shared/metrics/metrics.js';
 import { AdvanceArbitrage, DetectOpportunity } from './commands.js';
 import { SAGA_STREAM_PREFIX } from './events.js';
 import { OPEN_SAGAS, type OpenSagaIndex } from './open-sagas.port.js';
@@ -32,6 +33,7 @@ export class ArbitrageSagaService implements OnApplicationBootstrap, OnApplicati
     @Inject(ENGINE_STATE) private readonly engine: EngineStateView,
     @Inject(SCREENING) private readonly screening: Screening,
     @Inject(OPEN_SAGAS) private readonly openSagas: OpenSagaIndex,
+    private readonly metrics: Metrics,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -90,8 +92,10 @@ export class ArbitrageSagaService implements OnApplicationBootstrap, OnApplicati
         if (s.phase === 'finished' || this.stopping) return s;
       } catch (err) {
         failures++;
+        this.metrics.sagaStepFailuresTotal.inc();
         this.logger.warn(`${opportunityId}: step failed (${failures}/${STEP_RETRIES}): ${(err as Error).message}`);
         if (failures >= STEP_RETRIES || this.stopping) throw err;
+        this.metrics.sagaStepRetriesTotal.inc();
         await new Promise((r) => setTimeout(r, 200 * 2 ** failures));
       }
     }

@@ -57,9 +57,9 @@ describe('application over HTTP', () => {
     expect(r.body.data.history[0].payload.signerKind).toBe('keystore');
 
     const metrics = await (await fetch(`${app.url}/metrics`)).text();
-    expect(metrics).toMatch(/event_store_events_appended_total 2/);
-    expect(metrics).toMatch(/event_store_append_seconds_count 1/);
-    expect(metrics).toMatch(/projection_lag_events\{projection="audit_index"\} \d+/);
+    expect(metrics).toMatch(/arbiter_event_store_events_appended_total 2/);
+    expect(metrics).toMatch(/arbiter_event_store_append_duration_seconds_count 1/);
+    expect(metrics).toMatch(/arbiter_projection_lag_events\{projection="audit_index"\} \d+/);
   });
 
   it('says what was wrong with a bad GraphQL query', async () => {

@@ -79,7 +79,7 @@ export type VerifyQueryVariables = Exact<{
 }>;
 
 
-export type VerifyQuery = { verifyLedger: { ok: boolean, eventsChecked: number, streamsChecked: number, milliseconds: number, failure: { streamId: string, revision: string, position: string, eventId: string, reason: string } | null } };
+export type VerifyQuery = { verifyLedger: { ok: boolean, eventsChecked: number, streamsChecked: number, milliseconds: number, failure: { kind: string, streamId: string | null, revision: string | null, position: string | null, eventId: string | null, reason: string } | null } };
 
 export type ProjectionsQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -125,7 +125,7 @@ export const AnalyticsDocument = "query Analytics {\n  pnlDaily(first: 60) {\n  
 export const FlagsDocument = "query Flags($status: String) {\n  complianceFlags(status: $status, first: 100) {\n    items {\n      flagId\n      opportunityId\n      rule\n      severity\n      status\n      raisedAt\n      reviewedBy\n      reviewNote\n      closedBy\n      closeNote\n      outcome\n      evidence\n    }\n  }\n}" as TypedDocument<FlagsQuery, FlagsQueryVariables>;
 export const ReportDocument = "query Report($kind: ReportKind!, $from: DateTime!, $to: DateTime!, $format: ReportFormat) {\n  report(kind: $kind, from: $from, to: $to, format: $format) {\n    rowCount\n    columns\n    content\n    contentType\n  }\n}" as TypedDocument<ReportQuery, ReportQueryVariables>;
 export const StreamHistoryDocument = "query StreamHistory($streamId: String!, $until: DateTime) {\n  history(streamId: $streamId, until: $until) {\n    id\n    type\n    version\n    revision\n    position\n    recordedAt\n    metadata {\n      actor\n      correlationId\n    }\n    payload\n    hash\n  }\n}" as TypedDocument<StreamHistoryQuery, StreamHistoryQueryVariables>;
-export const VerifyDocument = "query Verify($streamId: String) {\n  verifyLedger(streamId: $streamId) {\n    ok\n    eventsChecked\n    streamsChecked\n    milliseconds\n    failure {\n      streamId\n      revision\n      position\n      eventId\n      reason\n    }\n  }\n}" as TypedDocument<VerifyQuery, VerifyQueryVariables>;
+export const VerifyDocument = "query Verify($streamId: String) {\n  verifyLedger(streamId: $streamId) {\n    ok\n    eventsChecked\n    streamsChecked\n    milliseconds\n    failure {\n      kind\n      streamId\n      revision\n      position\n      eventId\n      reason\n    }\n  }\n}" as TypedDocument<VerifyQuery, VerifyQueryVariables>;
 export const ProjectionsDocument = "query Projections {\n  projections {\n    name\n    generation\n    checkpoint\n    head\n    lag\n    lastError\n  }\n}" as TypedDocument<ProjectionsQuery, ProjectionsQueryVariables>;
 export const EngineChangedDocument = "subscription EngineChanged {\n  engineChanged {\n    type\n    mode\n    actor\n    reason\n    position\n  }\n}" as TypedDocument<EngineChangedSubscription, EngineChangedSubscriptionVariables>;
 export const SagaProgressDocument = "subscription SagaProgress {\n  sagaProgress {\n    opportunityId\n    type\n    position\n    recordedAt\n  }\n}" as TypedDocument<SagaProgressSubscription, SagaProgressSubscriptionVariables>;

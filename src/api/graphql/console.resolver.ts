@@ -23,10 +23,11 @@ export class PrincipalType {
 
 @ObjectType('VerifyFailure')
 export class VerifyFailureType {
-  @Field() streamId!: string;
-  @Field() revision!: string;
-  @Field() position!: string;
-  @Field() eventId!: string;
+  @Field({ description: 'event, gap, global-chain, log-head, missing-tail, missing-stream, stream-head, no-such-stream, seal or digest' }) kind!: string;
+  @Field(() => String, { nullable: true }) streamId!: string | null;
+  @Field(() => String, { nullable: true }) revision!: string | null;
+  @Field(() => String, { nullable: true }) position!: string | null;
+  @Field(() => String, { nullable: true }) eventId!: string | null;
   @Field() reason!: string;
 }
 
@@ -72,7 +73,7 @@ export class ConsoleResolver {
       eventsChecked: r.eventsChecked,
       streamsChecked: r.streamsChecked,
       failure: r.failure
-        ? { ...r.failure, revision: r.failure.revision.toString(), position: r.failure.position.toString() }
+        ? { ...r.failure, revision: r.failure.revision?.toString() ?? null, position: r.failure.position?.toString() ?? null }
         : null,
       milliseconds: Math.round(performance.now() - started),
     };

@@ -3,6 +3,7 @@
 // `queryDepth`) and a cost limit (complexity.ts, a validation rule with list multipliers).
 // Subscriptions run over WebSocket on the same path.
 import { Module } from '@nestjs/common';
+import { loadNotificationsConfig, NOTIFICATIONS_CONFIG } from '../../notifications/notifications.config.js';
 import { GraphQLModule } from '@nestjs/graphql';
 import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
 import { complexityLimitRule, MAX_QUERY_COMPLEXITY, MAX_QUERY_DEPTH } from './complexity.js';
@@ -13,6 +14,7 @@ import { ProjectionsModule } from '../../projections/projections.module.js';
 import { ConsoleResolver } from './console.resolver.js';
 import { LiveFeed } from './live-feed.js';
 import { SubscriptionsResolver } from './subscriptions.resolver.js';
+import { WebhooksResolver } from './webhooks.resolver.js';
 
 @Module({
   imports: [
@@ -29,6 +31,6 @@ import { SubscriptionsResolver } from './subscriptions.resolver.js';
       subscription: { keepAlive: 15_000 },
     }),
   ],
-  providers: [LedgerResolver, ReadModelsResolver, EngineStatusResolver, ReportsResolver, ConsoleResolver, SubscriptionsResolver, LiveFeed],
+  providers: [{ provide: NOTIFICATIONS_CONFIG, useFactory: () => loadNotificationsConfig() }, LedgerResolver, ReadModelsResolver, EngineStatusResolver, ReportsResolver, WebhooksResolver, ConsoleResolver, SubscriptionsResolver, LiveFeed],
 })
 export class GraphqlApiModule {}

@@ -64,7 +64,7 @@ export class HttpHooks {
       route.errorHandler ??= errorHandler;
     });
     fastify.addHook('onResponse', async (req: FastifyRequest, reply: FastifyReply) => {
-      this.metrics.apiRequestSeconds.observe(
+      this.metrics.httpRequestDurationSeconds.observe(
         { method: req.method, route: routeLabel(req), status: String(reply.statusCode) },
         reply.elapsedTime / 1000,
       );

@@ -9,6 +9,7 @@ import { BadRequestException, ConflictException, HttpException, Inject, Injectab
 import { createHash } from 'node:crypto';
 import { SQL_CLIENT } from '../../ledger/ledger.module.js';
 import type { SqlClient } from '../../shared/sql/sql-client.js';
+import { Metrics } from '../../shared/metrics/metrics.js';
 import { deterministicUuid, type CommandContext } from '../../ledger/decide-and-append.js';
 import type { ApiKeyPrincipal } from '../auth/api-keys.js';
 import { actorOf, principalOf } from '../auth/principal.js';
@@ -48,7 +49,10 @@ export const IDEMPOTENCY_RETENTION_DAYS = 7;
 export class IdempotencyService implements OnApplicationBootstrap, OnApplicationShutdown {
   private pruner: NodeJS.Timeout | null = null;
 
-  constructor(@Inject(SQL_CLIENT) private readonly sql: SqlClient) {}
+  constructor(
+    @Inject(SQL_CLIENT) private readonly sql: SqlClient,
+    private readonly metrics: Metrics,
+  ) {}
 
   /**
    * Keeps a week of replayable answers. Past that a retry is still safe: its event id is derived
@@ -104,7 +108,7 @@ export class IdempotencyService implements OnApplicationBootstrap, OnApplication
 
     // Not claimed: replay the recorded answer, or (the first request failed with a 5xx and let
     // the key go) try to claim it again.
-    while (!(await this.claim(principal.keyId, key, fingerprint))) await this.replay(principal.keyId, key, fingerprint);
+    while (!(await this.claim(principal.keyId, key, fingerprint))) await this.replay(principal.keyId, key, fingerprint, op.route);
     try {
       const result = await exec(ctx, principal);
       await this.finish(principal.keyId, key, op.successStatus, op.recordAs ? op.recordAs(result) : result);
@@ -135,7 +139,7 @@ export class IdempotencyService implements OnApplicationBootstrap, OnApplication
   }
 
   /** Throws the recorded answer (or a 422/409); returns when the key is free again. */
-  private async replay(keyId: string, key: string, fingerprint: string): Promise<void> {
+  private async replay(keyId: string, key: string, fingerprint: string, route: string): Promise<void> {
     const deadline = Date.now() + WAIT_FOR_DUPLICATE_MS;
     for (;;) {
       const { rows } = await this.sql.query<Row>(
@@ -150,6 +154,7 @@ export class IdempotencyService implements OnApplicationBootstrap, OnApplication
         );
       }
       if (row?.status === 'done') {
+        this.metrics.idempotentReplaysTotal.inc({ route });
         throw new ReplayedResponse(row.response_status ?? 200, row.response_body);
       }
       if (!row) return;
