@@ -924,7 +924,8 @@ function toServiceError(err: unknown): Partial<grpc.StatusObject> {
 function failStream(call: grpc.ServerWritableStream<any, unknown> | grpc.ServerDuplexStream<any, unknown>, err: unknown): void {
   if (call.cancelled || call.destroyed) return;
   const status = toServiceError(err);
-  call.destroy(Object.assign(new Error(status.details), status));
+  // grpc-js turns an 'error' on a server stream into the call's status and trailers.
+  call.emit('error', Object.assign(new Error(status.details), status));
 }
 
 async function write(call: grpc.ServerWritableStream<any, unknown> | grpc.ServerDuplexStream<any, unknown>, msg: unknown): Promise<void> {

@@ -63,6 +63,12 @@ export interface EventStoreDbOptions {
   maxAppendAttempts?: number;
   /** First pause before a dropped subscription reconnects (doubles up to 5 s). */
   resubscribeDelayMs?: number;
+  /**
+   * Extra tries of an append that failed because the server was unreachable or the answer was
+   * lost (first pause 100 ms, doubling). Safe: each try re-reads the stream and finds the ids of
+   * a write that did land, which then comes back as a duplicate instead of being written twice.
+   */
+  unavailableRetries?: number;
 }
 
 /** The part of a client record the adapter reads (JSON and binary events alike). */
@@ -105,6 +111,7 @@ export class EventStoreDbEventStore implements EventStore {
   private readonly window: number;
   private readonly maxAttempts: number;
   private readonly resubscribeDelayMs: number;
+  private readonly unavailableRetries: number;
   private readonly subscriptions = new Set<Subscription>();
 
   constructor(
@@ -117,6 +124,7 @@ export class EventStoreDbEventStore implements EventStore {
     this.window = Math.max(0, Math.floor(options.idempotencyWindow ?? DEFAULT_WINDOW));
     this.maxAttempts = Math.max(1, Math.floor(options.maxAppendAttempts ?? DEFAULT_ATTEMPTS));
     this.resubscribeDelayMs = Math.max(1, options.resubscribeDelayMs ?? 250);
+    this.unavailableRetries = Math.max(0, Math.floor(options.unavailableRetries ?? 3));
   }
 
   /**
@@ -142,6 +150,19 @@ export class EventStoreDbEventStore implements EventStore {
 
   async append(streamId: string, events: NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
     const checked = checkAppend(this.registry, streamId, events, expected);
+    for (let retry = 0; ; retry++) {
+      try {
+        return await this.appendChecked(streamId, checked, expected);
+      } catch (err) {
+        // The write may or may not have landed; the next try reads the stream first and reports
+        // one that did as a duplicate (the ids decide), so nothing is written twice.
+        if (!(err instanceof EventStoreUnavailableError) || retry >= this.unavailableRetries) throw err;
+        await sleep(100 * 2 ** retry);
+      }
+    }
+  }
+
+  private async appendChecked(streamId: string, checked: NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
     const contents = checked.map((e) => contentHash({ ...e, streamId }));
     let lastRev = -1n;
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
