@@ -120,3 +120,25 @@ describe('EventStoreDB adapter on the EventStoreDB protocol stand-in, under faul
     expect(sub.position).toBe(seen[seen.length - 1].position);
   });
 });
+
+describe('EventStoreDB adapter on a 3-node EventStoreDB protocol stand-in (gossip)', () => {
+  it('finds the leader through esdb+discover:// and follows a re-election when the leader goes away', async () => {
+    const server = await startEventStoreDbStandIn({ nodes: 3 });
+    const store = await EventStoreDbEventStore.connect(server.discoverUrl(2), testRegistry());
+    try {
+      const s = `gossip-${randomUUID().slice(0, 8)}`;
+      await store.append(s, [ev()], 'no_stream');
+      expect(server.nodes[2].calls.get('Gossip')).toBeGreaterThanOrEqual(1);
+      expect(server.nodes[0].calls.get('BatchAppend')).toBe(1);
+      await server.stopNode(0);
+      server.electLeader(1);
+      const r = await store.append(s, [ev()], 0n);
+      expect(r).toMatchObject({ nextRevision: 1n, duplicate: false });
+      expect(server.nodes[1].calls.get('BatchAppend')).toBe(1);
+      expect((await store.readStream(s)).map((e) => e.revision)).toEqual([0n, 1n]);
+    } finally {
+      await store.close();
+      await server.close();
+    }
+  });
+});
