@@ -212,5 +212,5 @@ describe('the engine on the EventStoreDB protocol stand-in (read models in Postg
     expect(await runCli(['replay', '--all', '--until', cutoff, '--json'], cliEnv, replayed), replayed.stderr).toBe(0);
     const lines = replayed.stdout.trim().split('\n').map((l) => JSON.parse(l) as { id: string; recordedAt: string });
     expect(lines.map((l) => l.id)).toEqual(logged.filter((e) => e.recordedAt <= cutoff).map((e) => e.id));
-  }, 240_000);
+  }, 420_000);
 });
