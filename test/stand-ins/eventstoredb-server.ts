@@ -304,10 +304,11 @@ export class EventStoreDbStandIn {
     const s = this.streams.get(streamId);
     const current = this.currentOf(s);
     if (expected.kind === 'any' || expected.kind === 'exists') {
-      // Bounded cache, order ignored: the first id decides whether this is a retry at all.
+      // Bounded cache, order ignored: the first id decides whether this is a retry at all; a
+      // later id missing after a first hit is "corrupted idempotency" (answered as a wrong
+      // expected version).
       const hits = ids.map((id) => this.idCache.get(id));
       if (hits[0] === undefined || hits[0].streamId !== streamId) {
-        if (hits.some((h) => h && h.streamId === streamId)) return { kind: 'wrong', current }; // CorruptedIdempotency
         if (expected.kind === 'exists' && current < 0n) return { kind: 'wrong', current };
         return { kind: 'ok', current };
       }
