@@ -30,7 +30,7 @@ export interface ContractOptions {
 
 export function eventStoreContract(name: string, open: () => Promise<ContractTarget>, opts: ContractOptions = {}) {
   describe(`event store contract: ${name}`, () => {
-    const it = (caseName: string, fn: () => Promise<void>) => (opts.register ? opts.register(caseName, fn) : vitestIt(caseName, fn));
+    const it = (caseName: string, fn: () => Promise<void>) => (opts.register ? opts.register(caseName, fn) : vitestIt(caseName, fn, 120_000)); // room for a loaded CI machine
     let target: ContractTarget;
     let store: EventStore;
     beforeAll(async () => {

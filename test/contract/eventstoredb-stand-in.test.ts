@@ -170,11 +170,9 @@ describe('EventStoreDB protocol stand-in', () => {
     const sub = client.subscribeToAll({
       filter: eventTypeFilter({ prefixes: ['Wanted'], maxSearchWindow: 2, checkpointInterval: 1, checkpointReached: (_s, pos) => void checkpoints.push(pos.commit) }),
     });
-    let caughtUp = false;
-    sub.on('caughtUp', () => (caughtUp = true));
+    const caughtUp = new Promise<boolean>((r) => sub.once('caughtUp', () => r(true)));
     const got = firstEvents(sub, 2);
-    await new Promise((r) => setTimeout(r, 100));
-    expect(caughtUp).toBe(true);
+    expect(await caughtUp).toBe(true);
     await client.appendToStream('s-f', [e('Wanted')]);
     const events = await got;
     expect(events.map((x) => x.event!.type)).toEqual(['Wanted', 'Wanted']);
