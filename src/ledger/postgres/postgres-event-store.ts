@@ -8,6 +8,7 @@ import type { EventTypeRegistry } from '../event-types.js';
 import { checkAppend, type EventStore, type ReadAllOptions, type ReadStreamOptions, type SubscribeOptions, type Subscription } from '../event-store.port.js';
 import { contentHash } from '../hash-chain.js';
 import { toBigInt, type SqlClient } from '../../shared/sql/sql-client.js';
+import { isConnectionError } from '../../shared/sql/availability.js';
 
 interface PendingAppend {
   request: { stream: string; expected: string; events: unknown[] };
@@ -315,8 +316,7 @@ function settle(p: PendingAppend, o: AppendOutcome): void {
 }
 
 function mapError(err: unknown): unknown {
-  const code = (err as { code?: string })?.code;
-  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === '57P01' || code === '08006' || code === '08001') {
+  if (isConnectionError(err)) {
     return new EventStoreUnavailableError(`PostgreSQL event store unavailable: ${(err as Error).message}`, { cause: err });
   }
   return err;
