@@ -5,9 +5,9 @@
 import type { AppendResult, ExpectedRevision, NewEvent, ReadAllFilter, RecordedEvent } from '../envelope.js';
 import { EventStoreUnavailableError, IdempotencyConflictError, WrongExpectedRevisionError } from '../errors.js';
 import type { EventTypeRegistry } from '../event-types.js';
-import { checkAppend, type EventStore, type ReadAllOptions, type ReadStreamOptions, type SubscribeOptions, type Subscription } from '../event-store.port.js';
+import { checkAppend, type EventStore, type LogReader, type ReadAllOptions, type ReadStreamOptions, type SubscribeOptions, type Subscription } from '../event-store.port.js';
 import { contentHash } from '../hash-chain.js';
-import { toBigInt, type SqlClient } from '../../shared/sql/sql-client.js';
+import { toBigInt, type SqlClient, type SqlExecutor } from '../../shared/sql/sql-client.js';
 import { isConnectionError } from '../../shared/sql/availability.js';
 
 interface PendingAppend {
@@ -276,6 +276,20 @@ export class PostgresEventStore implements EventStore {
         await done;
       },
     };
+  }
+
+  readerWithin(sql: SqlClient, tx: SqlExecutor): LogReader | null {
+    if (sql !== this.sql) return null;
+    const through: SqlClient = {
+      kind: sql.kind,
+      availability: sql.availability,
+      query: (text, params) => tx.query(text, params),
+      exec: (script) => tx.exec(script),
+      transaction: () => Promise.reject(new Error('a reader within a transaction cannot open another one')),
+      listen: () => Promise.reject(new Error('a reader within a transaction cannot LISTEN')),
+      close: async () => undefined,
+    };
+    return new PostgresEventStore(through, this.registry);
   }
 
   async close(): Promise<void> {
