@@ -70,7 +70,7 @@ describe('rebuilds on the embedded default', () => {
     app.stdout!.on('data', (d) => (output += d));
     app.stderr!.on('data', (d) => (output += d));
     app.on('exit', (code, signal) => (exited = { code, signal }));
-    await until('the app answers /ready', async () => (await fetch(`${url}/ready`)).status === 200, 120_000);
+    await until('the app answers /ready', async () => (await fetch(`${url}/ready`)).status === 200, 300_000);
     const key = readFileSync(join(dataDir, 'admin-api-key'), 'utf8').trim();
     const auth = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
     const count = async () => {
@@ -108,5 +108,5 @@ describe('rebuilds on the embedded default', () => {
     app.kill('SIGTERM');
     await until('the process ends after SIGTERM', async () => exited, 40_000);
     expect(output).not.toMatch(/did not finish within/); // it ended gracefully, not by the deadline
-  }, 240_000);
+  }, 480_000);
 });
