@@ -44,12 +44,28 @@ function checkConfiguration(): ArbiterConfig {
   return config;
 }
 
+/**
+ * A graceful stop (drain, flush, close) that hangs must not keep the process alive: once a
+ * SIGTERM or SIGINT arrives, the process exits within SHUTDOWN_TIMEOUT_MS whatever still runs.
+ */
+function exitWithin(timeoutMs: number): void {
+  const arm = (signal: NodeJS.Signals) => {
+    setTimeout(() => {
+      process.stderr.write(`arbiter: graceful shutdown after ${signal} did not finish within ${timeoutMs} ms (SHUTDOWN_TIMEOUT_MS); exiting\n`);
+      process.exit(1);
+    }, timeoutMs).unref();
+  };
+  process.once('SIGTERM', arm);
+  process.once('SIGINT', arm);
+}
+
 async function bootstrap() {
   const config = checkConfiguration();
   const app = await NestFactory.create<NestFastifyApplication>(AppModule, new FastifyAdapter({ bodyLimit: 256 * 1024 }), {
     logger: config.logLevel === 'debug' ? ['error', 'warn', 'log', 'debug'] : config.logLevel === 'info' ? ['error', 'warn', 'log'] : config.logLevel === 'warn' ? ['error', 'warn'] : ['error'],
   });
   app.enableShutdownHooks();
+  exitWithin(config.shutdownTimeoutMs);
   await app.listen(config.port, config.host);
   const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}`;
   new Logger('Arbiter').log(`listening on ${url} — GraphQL ${url}/graphql (GraphiQL ${url}/graphiql), metrics ${url}/metrics`);

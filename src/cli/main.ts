@@ -10,7 +10,7 @@ import { MAX_FAILURES, verifyLog, type VerifyResult } from '../ledger/verify.js'
 import { parseDigest, SEAL_STREAM, sealSignatureProblem, toDigest, type LedgerSealedPayload, type SealDigest } from '../ledger/sealing/seal.js';
 import { SolanaMemoAnchor } from '../audit/solana/solana-memo-anchor.js';
 import { readFileSync } from 'node:fs';
-import { rebuildProjection, type RebuildProgress } from '../projections/projection-runner.js';
+import { rebuildProjection, RebuildInterruptedError, type RebuildProgress } from '../projections/projection-runner.js';
 import type { SqlClient } from '../shared/sql/sql-client.js';
 import { allProjections, findProjection } from '../../projections/index.js';
 import { parseArgs, UsageError } from './args.js';
@@ -364,17 +364,34 @@ export function formatProgress(p: RebuildProgress, width = 30): string {
 async function rebuild(store: EventStore, sql: SqlClient, name: string, io: CliIo): Promise<number> {
   const def = findProjection(name)!;
   let lastLine = 0;
-  const result = await rebuildProjection(store, sql, def, {
-    onProgress: (p) => {
-      const now = Date.now();
-      if (io.isTty) io.err(`\r${formatProgress(p)}\x1b[K`);
-      else if (now - lastLine > 1000) {
-        lastLine = now;
-        io.err(`${formatProgress(p)}\n`);
-      }
-    },
-  });
+  // Ctrl-C or SIGTERM stops between batches and keeps the generation: the next rebuild resumes it.
+  const halt = new AbortController();
+  const stop = () => halt.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  let result: Awaited<ReturnType<typeof rebuildProjection>>;
+  try {
+    result = await rebuildProjection(store, sql, def, {
+      signal: halt.signal,
+      onProgress: (p) => {
+        const now = Date.now();
+        if (io.isTty) io.err(`\r${formatProgress(p)}\x1b[K`);
+        else if (now - lastLine > 1000) {
+          lastLine = now;
+          io.err(`${formatProgress(p)}\n`);
+        }
+      },
+    });
+  } catch (err) {
+    if (!(err instanceof RebuildInterruptedError)) throw err;
+    io.err(`${io.isTty ? '\n' : ''}arbiter: ${err.message}\n`);
+    return 130;
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
   if (io.isTty) io.err('\n');
+  if (result.resumedFrom !== null) io.err(`resumed generation ${result.generation} of an interrupted rebuild from position ${result.resumedFrom}\n`);
   io.out(
     `rebuilt ${name}: generation ${result.generation}, ${result.eventsApplied} events in ${result.seconds.toFixed(2)} s ` +
       `(${Math.round(result.eventsApplied / Math.max(result.seconds, 1e-9))} ev/s), digest ${result.digest}\n`,

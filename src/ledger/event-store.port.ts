@@ -2,6 +2,7 @@
 // ./eventstoredb. One contract suite (test/contract) holds every adapter to the same behaviour.
 import type { AppendResult, ExpectedRevision, NewEvent, ReadAllFilter, RecordedEvent } from './envelope.js';
 import type { EventTypeRegistry } from './event-types.js';
+import type { SqlClient, SqlExecutor } from '../shared/sql/sql-client.js';
 import { InvalidEventError } from './errors.js';
 import { UUID_RE } from './schema.js';
 
@@ -91,8 +92,18 @@ export interface EventStore {
   logHead(): Promise<LogHead>;
   /** The store's own bookkeeping for verify, or null when it keeps none. */
   readonly bookkeeping: StoreBookkeeping | null;
+  /**
+   * When this store keeps its events in the database of `sql`: a reader of the log through `tx`,
+   * a transaction open on that database. Code that reads the log inside its own transaction must
+   * use it: on PGlite (one connection) a read outside the open transaction waits for it forever.
+   * Null (or absent) for a store elsewhere (EventStoreDB).
+   */
+  readerWithin?(sql: SqlClient, tx: SqlExecutor): LogReader | null;
   close(): Promise<void>;
 }
+
+/** What reading the global log needs. */
+export type LogReader = Pick<EventStore, 'readAll' | 'headPosition'>;
 
 const STREAM_ID = /^[A-Za-z0-9][A-Za-z0-9_.:@$-]{0,199}$/;
 

@@ -9,6 +9,7 @@ import {
   checkAppend,
   type EventStore,
   type LogHead,
+  type LogReader,
   type ReadAllOptions,
   type ReadStreamOptions,
   type StoreBookkeeping,
@@ -17,7 +18,8 @@ import {
   type Subscription,
 } from '../event-store.port.js';
 import { contentHash, GENESIS_HASH } from '../hash-chain.js';
-import { toBigInt, type SqlClient } from '../../shared/sql/sql-client.js';
+import { toBigInt, type SqlClient, type SqlExecutor } from '../../shared/sql/sql-client.js';
+import { isConnectionError } from '../../shared/sql/availability.js';
 
 interface PendingAppend {
   request: { stream: string; expected: string; events: unknown[] };
@@ -324,6 +326,20 @@ export class PostgresEventStore implements EventStore {
     };
   }
 
+  readerWithin(sql: SqlClient, tx: SqlExecutor): LogReader | null {
+    if (sql !== this.sql) return null;
+    const through: SqlClient = {
+      kind: sql.kind,
+      availability: sql.availability,
+      query: (text, params) => tx.query(text, params),
+      exec: (script) => tx.exec(script),
+      transaction: () => Promise.reject(new Error('a reader within a transaction cannot open another one')),
+      listen: () => Promise.reject(new Error('a reader within a transaction cannot LISTEN')),
+      close: async () => undefined,
+    };
+    return new PostgresEventStore(through, this.registry);
+  }
+
   async close(): Promise<void> {
     // The SqlClient is shared with read models; its owner closes it.
   }
@@ -373,8 +389,7 @@ function settle(p: PendingAppend, o: AppendOutcome): void {
 }
 
 function mapError(err: unknown): unknown {
-  const code = (err as { code?: string })?.code;
-  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === '57P01' || code === '08006' || code === '08001') {
+  if (isConnectionError(err)) {
     return new EventStoreUnavailableError(`PostgreSQL event store unavailable: ${(err as Error).message}`, { cause: err });
   }
   return err;

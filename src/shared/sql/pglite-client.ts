@@ -2,10 +2,12 @@
 // PGlite runs one backend, so its own queue serialises queries and transactions.
 import { PGlite, types } from '@electric-sql/pglite';
 import { mkdirSync } from 'node:fs';
+import { ALWAYS_AVAILABLE } from './availability.js';
 import type { QueryResult, SqlClient, SqlExecutor } from './sql-client.js';
 
 export class PgliteSqlClient implements SqlClient {
   readonly kind = 'pglite' as const;
+  readonly availability = ALWAYS_AVAILABLE;
 
   private constructor(readonly db: PGlite) {}
 
