@@ -1,10 +1,19 @@
 // GraphQL (code-first, mercurius on Fastify) at /graphql: the ledger, the read models and the
-// regulatory reports. Every operation is bounded before it runs: a depth limit (mercurius
-// `queryDepth`) and a cost limit (complexity.ts, a validation rule with list multipliers).
-import { Module } from '@nestjs/common';
+// regulatory reports. Every operation is bounded before it runs: a document gate (query-limits.ts:
+// size, tokens, depth, aliases, fragment spreads, expanded fields, introspection roots) ahead of
+// mercurius, then a depth limit (mercurius `queryDepth`) and a cost limit (complexity.ts) in
+// validation; while it runs, a time budget; when it answers, a size cap (graphql-edges.ts).
+// Internal errors reach the client without their raw text. GraphiQL is served by the app itself
+// (graphiql.controller.ts), so mercurius' CDN-loading page is off.
+import { Logger, Module } from '@nestjs/common';
 import { GraphQLModule } from '@nestjs/graphql';
 import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
+import mercurius from 'mercurius';
+import { loadApiConfig } from '../api.config.js';
+import { API_CONFIG } from '../api.tokens.js';
 import { complexityLimitRule, MAX_QUERY_COMPLEXITY, MAX_QUERY_DEPTH } from './complexity.js';
+import { GraphiqlController } from './graphiql.controller.js';
+import { GraphqlEdges, safeErrorFormatter } from './graphql-edges.js';
 import { LedgerResolver } from './ledger.resolver.js';
 import { EngineStatusResolver, ReadModelsResolver } from './read-models.resolver.js';
 import { ReportsResolver } from './reports.resolver.js';
@@ -13,16 +22,27 @@ import { ProjectionsModule } from '../../projections/projections.module.js';
 @Module({
   imports: [
     ProjectionsModule,
-    GraphQLModule.forRoot<MercuriusDriverConfig>({
+    GraphQLModule.forRootAsync<MercuriusDriverConfig>({
       driver: MercuriusDriver,
-      autoSchemaFile: true,
-      sortSchema: true,
-      graphiql: true,
-      path: '/graphql',
-      queryDepth: MAX_QUERY_DEPTH,
-      validationRules: [complexityLimitRule(MAX_QUERY_COMPLEXITY)],
+      useFactory: () => ({
+        autoSchemaFile: true,
+        sortSchema: true,
+        graphiql: false,
+        path: '/graphql',
+        queryDepth: MAX_QUERY_DEPTH,
+        validationRules: [complexityLimitRule(MAX_QUERY_COMPLEXITY)],
+        errorFormatter: safeErrorFormatter(mercurius.defaultErrorFormatter as never, new Logger('GraphQL')) as never,
+      }),
     }),
   ],
-  providers: [LedgerResolver, ReadModelsResolver, EngineStatusResolver, ReportsResolver],
+  controllers: [GraphiqlController],
+  providers: [
+    { provide: API_CONFIG, useFactory: () => loadApiConfig() },
+    GraphqlEdges,
+    LedgerResolver,
+    ReadModelsResolver,
+    EngineStatusResolver,
+    ReportsResolver,
+  ],
 })
 export class GraphqlApiModule {}
