@@ -16,6 +16,12 @@ const KEY_RE = /^arb_([a-z0-9]{12})_([A-Za-z0-9_-]{32,64})$/;
 
 export const hashKey = (key: string) => createHash('sha256').update(key, 'utf8').digest('hex');
 
+/** The key id of a presented key when it has the shape of one (never any part of the secret), else null. */
+export function keyIdOf(presented: string): string | null {
+  const m = KEY_RE.exec(presented);
+  return m ? m[1] : null;
+}
+
 /** Whether a key of role `have` may do what needs `need`: viewer is read-only; admin may do everything. */
 export function roleAllows(have: Role, need: Role): boolean {
   if (have === 'admin') return true;
