@@ -10,7 +10,7 @@ import { issueApiKey } from '../../src/api/auth/api-keys.js';
 import { buildEventRegistry } from '../../src/event-catalog.js';
 import { newEvent } from '../../src/ledger/event-types.js';
 import { PostgresEventStore } from '../../src/ledger/postgres/postgres-event-store.js';
-import { ProjectionRebuildRequested, projectionStreamId } from '../../src/operations/events.js';
+import { ProjectionRebuildRequested, projectionStreamId } from '../../src/projections/events.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { startServerChild, whileInFlight, type ServerChild } from '../support/server-child.js';
 

@@ -3,6 +3,7 @@
 // supported (type, properties, required, additionalProperties: false, minLength, maxLength,
 // pattern, enum, minimum, maximum, oneOf of types for integer-or-digit-string values).
 import { BadRequestException, UnsupportedMediaTypeException } from '@nestjs/common';
+import { unstorableReason } from '../../shared/text/storable.js';
 
 export interface JsonSchema {
   type?: 'object' | 'string' | 'integer' | 'boolean';
@@ -142,7 +143,13 @@ export function schemaProblems(schema: JsonSchema, value: unknown, path: string,
       for (const k of schema.required ?? []) if (o[k] === undefined) problems.push(`${path ? `${path}.` : ''}${k} is required`);
       for (const [k, v] of Object.entries(o)) {
         const field = path ? `${path}.${k}` : k;
-        if (!(k in props)) {
+        const badName = unstorableReason(k);
+        if (badName) {
+          problems.push(`a field name under ${name} ${badName}`);
+          continue;
+        }
+        // Own properties only: `toString`, `constructor` and the like are not fields of ours.
+        if (!Object.hasOwn(props, k)) {
           if (schema.additionalProperties === false) problems.push(`${field} is not a known field (known: ${Object.keys(props).join(', ')})`);
           continue;
         }
@@ -153,6 +160,11 @@ export function schemaProblems(schema: JsonSchema, value: unknown, path: string,
     case 'string': {
       if (typeof value !== 'string') {
         problems.push(`${name} must be a string (got ${typeName(value)})`);
+        return problems;
+      }
+      const unstorable = unstorableReason(value);
+      if (unstorable) {
+        problems.push(`${name} ${unstorable}`);
         return problems;
       }
       if (schema.enum && !schema.enum.includes(value)) problems.push(`${name} must be one of ${schema.enum.join(', ')}`);
