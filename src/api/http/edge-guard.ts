@@ -68,15 +68,16 @@ export class EdgeGuard implements OnApplicationShutdown {
       const route = routeLabel(req);
       if (UNLIMITED_ROUTES.has(route)) return;
       if (route === '/metrics') {
+        const limitedNow = await this.limited(fastify, req, reply, `addr:${req.ip}`, this.config.rateLimitAnonymousPerMinute);
         if (this.config.metricsToken && !bearerMatches(req.headers.authorization, this.config.metricsToken)) {
-          this.authFailed(req, 'bad_metrics_token', 'a request for /metrics without the METRICS_TOKEN bearer token');
-          if (await this.limited(fastify, req, reply, `addr:${req.ip}`, this.config.rateLimitAnonymousPerMinute)) return reply;
+          this.authFailed(req, 'bad_metrics_token', 'a request for /metrics without the METRICS_TOKEN bearer token', !limitedNow);
+          if (limitedNow) return reply;
           return reply
             .code(401)
             .header('www-authenticate', 'Bearer')
             .send({ statusCode: 401, error: 'Unauthorized', message: "/metrics needs 'Authorization: Bearer <METRICS_TOKEN>'", correlationId: correlationIdOf(req) });
         }
-        if (await this.limited(fastify, req, reply, `addr:${req.ip}`, this.config.rateLimitAnonymousPerMinute)) return reply;
+        if (limitedNow) return reply;
         return;
       }
       const presented = presentedKey(req.headers);
