@@ -13,6 +13,7 @@ import { metricsExposureWarning } from '../../src/api/api.config.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { gql, startApp } from '../support/app.js';
 import { authHeaders } from '../support/auth.js';
+import { startServerChild } from '../support/server-child.js';
 
 const METRICS_TOKEN = 'metrics-token-0123456789abcdef';
 const dataDir = () => mkdtempSync(join(tmpdir(), 'arbiter-edges-'));
@@ -161,4 +162,26 @@ describe('edges: limits shared through Redis, idempotency records bounded', () =
     expect((await send('/engine/pause', 'bound-0')).status).toBeLessThan(500);
     expect(await events()).toBe(before);
   });
+});
+
+describe('edges: the start-up warning for an open /metrics', () => {
+  it('is logged when the server binds a public address without METRICS_TOKEN, not with one', async () => {
+    const db = await freshDatabase();
+    try {
+      // LOG_LEVEL info: the warning comes before the "listening on" line, so that line means it was written.
+      const started = async (s: Awaited<ReturnType<typeof startServerChild>>) => {
+        for (let i = 0; i < 100 && !s.output().includes('listening on'); i++) await new Promise((r) => setTimeout(r, 100));
+        await s.stop();
+        expect(s.output()).toContain('listening on');
+      };
+      const open = await startServerChild({ DATABASE_URL: db.url, HOST: '0.0.0.0', METRICS_TOKEN: '', ARBITER_DATA_DIR: dataDir(), LOG_LEVEL: 'info' });
+      await started(open);
+      expect(open.output()).toMatch(/\/metrics is open to anyone who can reach 0\.0\.0\.0 .*set METRICS_TOKEN/);
+      const closed = await startServerChild({ DATABASE_URL: db.url, HOST: '0.0.0.0', METRICS_TOKEN, ARBITER_DATA_DIR: dataDir(), LOG_LEVEL: 'info' });
+      await started(closed);
+      expect(closed.output()).not.toMatch(/\/metrics is open/);
+    } finally {
+      await db.drop();
+    }
+  }, 180_000);
 });

@@ -4,6 +4,9 @@
 // document gate (size, tokens, aliases, fragment spreads, expanded fields, introspection roots),
 // the time budget, the response-size cap, storable strings, internal errors without raw database
 // text, and GraphiQL served without a CDN.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueApiKey } from '../../src/api/auth/api-keys.js';
@@ -35,6 +38,7 @@ describe('GraphQL bounded before execution', () => {
     await store.append(projectionStreamId('big_history'), events, 'no_stream');
     server = await startServerChild({
       DATABASE_URL: db.url,
+      ARBITER_DATA_DIR: mkdtempSync(join(tmpdir(), 'arbiter-gql-limits-')),
       GRAPHQL_TIME_BUDGET_MS: String(BUDGET_MS),
       GRAPHQL_MAX_RESPONSE_BYTES: String(MAX_RESPONSE_BYTES),
       RATE_LIMIT_PER_KEY_PER_MINUTE: '0',
