@@ -43,7 +43,7 @@ describe('GraphQL bounded before execution', () => {
       GRAPHQL_MAX_RESPONSE_BYTES: String(MAX_RESPONSE_BYTES),
       RATE_LIMIT_PER_KEY_PER_MINUTE: '0',
     });
-  }, 120_000);
+  }, 240_000);
   afterAll(async () => {
     await server?.stop();
     await db?.drop();

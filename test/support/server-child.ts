@@ -37,7 +37,7 @@ export async function startServerChild(env: Record<string, string>): Promise<Ser
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 180_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${out}`);
     try {
@@ -45,7 +45,7 @@ export async function startServerChild(env: Record<string, string>): Promise<Ser
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) throw new Error(`server did not answer /health within 60 s:\n${out}`);
+    if (Date.now() > deadline) throw new Error(`server did not answer /health within 180 s:\n${out}`);
     await new Promise((r) => setTimeout(r, 200));
   }
   return {
