@@ -183,5 +183,5 @@ describe('edges: the start-up warning for an open /metrics', () => {
     } finally {
       await db.drop();
     }
-  }, 180_000);
+  }, 420_000); // two real server starts: slow on a loaded machine
 });

@@ -111,9 +111,9 @@ describe('arbiter CLI edges', () => {
       cwd: root,
       env: { ...process.env, DATABASE_URL: db.url, ARBITER_CLI: '1' },
       encoding: 'utf8',
-      timeout: 120_000,
+      timeout: 170_000,
     });
     expect(r.stderr).not.toMatch(/arbiter:/);
     expect(Number(r.stdout.trim())).toBe(EVENTS);
-  });
+  }, 180_000);
 });
