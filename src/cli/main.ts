@@ -13,12 +13,17 @@ import { readFileSync } from 'node:fs';
 import { rebuildProjection, RebuildInterruptedError, type RebuildProgress } from '../projections/projection-runner.js';
 import type { SqlClient } from '../shared/sql/sql-client.js';
 import { allProjections, findProjection } from '../../projections/index.js';
-import { parseArgs, UsageError } from './args.js';
+import { parseArgs, parseIsoTime, UsageError } from './args.js';
 import { Logger } from '@nestjs/common';
 import { userInfo } from 'node:os';
-import { issueApiKey, listApiKeys, revokeApiKey, ROLES, type Role } from '../api/auth/api-keys.js';
+import { issueRecordedApiKey, labelProblem, listApiKeys, revokeApiKey, ROLES, type Role } from '../api/auth/api-keys.js';
+import { unstorableReason } from '../shared/text/storable.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import { redact, type ArbiterConfig } from '../config/config.js';
 import { newEvent } from '../ledger/event-types.js';
-import { ApiKeyIssued, ApiKeyRevoked, apiKeyStreamId } from '../api/auth/events.js';
+import { ApiKeyRevoked, apiKeyStreamId } from '../api/auth/events.js';
 import { decideAndAppend } from '../ledger/decide-and-append.js';
 
 const USAGE = `Usage:
@@ -77,6 +82,13 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
   try {
     const config = loadConfig(env);
     Logger.overrideLogger(false);
+    if (parsed.kind !== 'keys-issue') {
+      const missing = config.eventStoreUrl ? null : await missingLedger(config);
+      if (missing) {
+        io.err(`arbiter: ${missing}\n`);
+        return 2;
+      }
+    }
     sql = await openSqlClient(config);
     store = await openEventStore(config, sql, buildEventRegistry());
     switch (parsed.kind) {
@@ -139,14 +151,13 @@ function prepare(command: string | undefined, rest: string[]): Parsed {
       const until = (a.flags.get('until') as string | undefined) ?? null;
       const untilPos = (a.flags.get('until-position') as string | undefined) ?? null;
       if (until && untilPos) throw new UsageError('give --until or --until-position, not both');
-      if (until && (Number.isNaN(Date.parse(until)) || !/^\d{4}-\d{2}-\d{2}/.test(until))) {
-        throw new UsageError(`--until must be an ISO-8601 time such as 2026-11-25T12:00:00Z (got "${until}")`);
-      }
+      const untilTime = until ? parseIsoTime(until, '--until') : null;
+      if (stream) storable(stream, '--stream');
       if (untilPos && !/^\d+$/.test(untilPos)) throw new UsageError(`--until-position must be a non-negative integer (got "${untilPos}")`);
       return {
         kind: 'replay',
         stream,
-        untilTime: until ? new Date(until).toISOString() : null,
+        untilTime,
         untilPosition: untilPos ? BigInt(untilPos) : null,
         json: a.flags.has('json'),
       };
@@ -155,6 +166,7 @@ function prepare(command: string | undefined, rest: string[]): Parsed {
       const a = parseArgs(rest, { values: ['stream', 'digest', 'seal-key'], booleans: [] });
       if (a.positionals.length) throw new UsageError(`verify takes no positional arguments (got "${a.positionals[0]}")`);
       const stream = (a.flags.get('stream') as string | undefined) ?? null;
+      if (stream) storable(stream, '--stream');
       const digestFile = (a.flags.get('digest') as string | undefined) ?? null;
       const sealKey = (a.flags.get('seal-key') as string | undefined) ?? null;
       if (stream && digestFile) throw new UsageError('--digest checks the whole log: give it without --stream');
@@ -199,7 +211,9 @@ function prepare(command: string | undefined, rest: string[]): Parsed {
         const role = a.flags.get('role') as string | undefined;
         const label = (a.flags.get('label') as string | undefined)?.trim();
         if (!role || !ROLES.includes(role as Role)) throw new UsageError(`keys issue needs --role, one of ${ROLES.join(', ')}`);
-        if (!label || label.length > 200) throw new UsageError('keys issue needs --label (1–200 characters) saying whose key it is');
+        if (!label) throw new UsageError('keys issue needs --label (1–100 printable ASCII characters) saying whose key it is');
+        const problem = labelProblem(label);
+        if (problem) throw new UsageError(`--label ${problem}`);
         if (a.positionals.length) throw new UsageError(`keys issue takes no positional arguments (got "${a.positionals[0]}")`);
         return { kind: 'keys-issue', role: role as Role, label };
       }
@@ -209,12 +223,39 @@ function prepare(command: string | undefined, rest: string[]): Parsed {
       }
       if (sub === 'revoke') {
         if (args.length !== 1 || args[0].startsWith('--')) throw new UsageError('keys revoke needs exactly one key id');
+        storable(args[0], 'the key id');
         return { kind: 'keys-revoke', keyId: args[0] };
       }
       throw new UsageError(`keys needs a subcommand: issue, list or revoke (got "${sub ?? ''}")`);
     }
     default:
       throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+/** Arguments end up in queries: refuse what PostgreSQL cannot store, naming the argument. */
+function storable(value: string, name: string): void {
+  const why = unstorableReason(value);
+  if (why) throw new UsageError(`${name} ${why}`);
+}
+
+/**
+ * Where the ledger the CLI was asked to read should be, when it is not there (null when it is).
+ * Only `keys issue` may create one; every other command reads, and must not silently make an
+ * empty database (and then report it intact).
+ */
+export async function missingLedger(config: ArbiterConfig): Promise<string | null> {
+  if (!config.databaseUrl) {
+    const dir = join(config.dataDir, 'pglite');
+    return existsSync(join(dir, 'PG_VERSION')) ? null : `no ledger at ${dir} (set ARBITER_DATA_DIR to the data directory of the server, or DATABASE_URL)`;
+  }
+  const client = new pg.Client({ connectionString: config.databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ t: string | null }>(`SELECT to_regclass('events')::text AS t`);
+    return rows[0].t ? null : `no ledger in the database at ${redact(config.databaseUrl)} (it has no events table; check DATABASE_URL)`;
+  } finally {
+    await client.end().catch(() => undefined);
   }
 }
 
@@ -427,24 +468,39 @@ async function keys(
     io.out(`revoked ${p.keyId}\n`);
     return 0;
   }
-  const { key, keyId } = await issueApiKey(sql, p.role, p.label);
-  await decideAndAppend(store, {
-    streamId: apiKeyStreamId(keyId),
-    fold: () => null,
-    decide: () => [newEvent(ApiKeyIssued, { keyId, role: p.role, label: p.label, actor }, meta(keyId))],
-  });
+  const { key, keyId } = await issueRecordedApiKey(sql, store, { role: p.role, label: p.label, actor, metadata: meta(`issue-${Date.now()}`) });
   io.out(`${key}\n`);
   io.err(`issued ${p.role} key ${keyId} for "${p.label}": it is shown only this once (the server keeps its SHA-256)\n`);
   return 0;
 }
 
+/**
+ * Exits once stdout and stderr have handed everything to the OS. Writes to a pipe are
+ * asynchronous: process.exit() right after them drops what is still queued (`replay | wc -l`
+ * would count short). A reader that went away (EPIPE, `| head`) ends the wait too.
+ */
+export function exitAfterFlush(code: number): void {
+  process.exitCode = code;
+  let pending = 2;
+  for (const stream of [process.stdout, process.stderr]) {
+    let done = false;
+    const one = () => {
+      if (done) return;
+      done = true;
+      if (--pending === 0) process.exit(code);
+    };
+    stream.once('error', one);
+    stream.write('', one);
+  }
+}
+
 const invokedDirectly = !!process.argv[1] && /cli[\\/]main\.js$|[\\/]arbiter$/.test(process.argv[1]);
 if (invokedDirectly || process.env.ARBITER_CLI === '1') {
   runCli(process.argv.slice(2)).then(
-    (code) => process.exit(code),
+    (code) => exitAfterFlush(code),
     (err) => {
       process.stderr.write(`arbiter: ${(err as Error).message}\n`);
-      process.exit(1);
+      exitAfterFlush(1);
     },
   );
 }

@@ -1,12 +1,21 @@
 // GraphQL (code-first, mercurius on Fastify) at /graphql: the ledger, the read models and the
-// regulatory reports. Every operation is bounded before it runs: a depth limit (mercurius
-// `queryDepth`) and a cost limit (complexity.ts, a validation rule with list multipliers).
-// Subscriptions run over WebSocket on the same path.
-import { Module } from '@nestjs/common';
+// regulatory reports. Every operation is bounded before it runs: a document gate (query-limits.ts:
+// size, tokens, depth, aliases, fragment spreads, expanded fields, introspection roots) ahead of
+// mercurius, then a depth limit (mercurius `queryDepth`) and a cost limit (complexity.ts) in
+// validation; while it runs, a time budget; when it answers, a size cap (graphql-edges.ts).
+// Internal errors reach the client without their raw text. GraphiQL is served by the app itself
+// (graphiql.controller.ts), so mercurius' CDN-loading page is off. Subscriptions run over
+// WebSocket on the same path.
+import { Logger, Module } from '@nestjs/common';
 import { loadNotificationsConfig, NOTIFICATIONS_CONFIG } from '../../notifications/notifications.config.js';
 import { GraphQLModule } from '@nestjs/graphql';
 import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
+import mercurius from 'mercurius';
+import { loadApiConfig } from '../api.config.js';
+import { API_CONFIG } from '../api.tokens.js';
 import { complexityLimitRule, MAX_QUERY_COMPLEXITY, MAX_QUERY_DEPTH } from './complexity.js';
+import { GraphiqlController } from './graphiql.controller.js';
+import { GraphqlEdges, safeErrorFormatter } from './graphql-edges.js';
 import { LedgerResolver } from './ledger.resolver.js';
 import { EngineStatusResolver, ReadModelsResolver } from './read-models.resolver.js';
 import { ReportsResolver } from './reports.resolver.js';
@@ -19,18 +28,34 @@ import { WebhooksResolver } from './webhooks.resolver.js';
 @Module({
   imports: [
     ProjectionsModule,
-    GraphQLModule.forRoot<MercuriusDriverConfig>({
+    GraphQLModule.forRootAsync<MercuriusDriverConfig>({
       driver: MercuriusDriver,
-      autoSchemaFile: true,
-      sortSchema: true,
-      graphiql: true,
-      path: '/graphql',
-      queryDepth: MAX_QUERY_DEPTH,
-      validationRules: [complexityLimitRule(MAX_QUERY_COMPLEXITY)],
-      // WebSocket subscriptions (subscriptions.resolver.ts); the key rides in connection_init.
-      subscription: { keepAlive: 15_000 },
+      useFactory: () => ({
+        autoSchemaFile: true,
+        sortSchema: true,
+        graphiql: false,
+        path: '/graphql',
+        queryDepth: MAX_QUERY_DEPTH,
+        validationRules: [complexityLimitRule(MAX_QUERY_COMPLEXITY)],
+        // WebSocket subscriptions (subscriptions.resolver.ts); the key rides in connection_init.
+        subscription: { keepAlive: 15_000 },
+        errorFormatter: safeErrorFormatter(mercurius.defaultErrorFormatter as never, new Logger('GraphQL')) as never,
+      }),
     }),
   ],
-  providers: [{ provide: NOTIFICATIONS_CONFIG, useFactory: () => loadNotificationsConfig() }, LedgerResolver, ReadModelsResolver, EngineStatusResolver, ReportsResolver, WebhooksResolver, ConsoleResolver, SubscriptionsResolver, LiveFeed],
+  controllers: [GraphiqlController],
+  providers: [
+    { provide: API_CONFIG, useFactory: () => loadApiConfig() },
+    GraphqlEdges,
+    LedgerResolver,
+    ReadModelsResolver,
+    EngineStatusResolver,
+    ReportsResolver,
+    { provide: NOTIFICATIONS_CONFIG, useFactory: () => loadNotificationsConfig() },
+    WebhooksResolver,
+    ConsoleResolver,
+    SubscriptionsResolver,
+    LiveFeed,
+  ],
 })
 export class GraphqlApiModule {}

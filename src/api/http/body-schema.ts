@@ -5,6 +5,7 @@
 // items, minItems, maxItems and uniqueItems).
 import { BadRequestException, UnsupportedMediaTypeException } from '@nestjs/common';
 import { NOTIFIABLE_EVENT_TYPES } from '../../notifications/events.js';
+import { unstorableReason } from '../../shared/text/storable.js';
 
 export interface JsonSchema {
   type?: 'object' | 'string' | 'integer' | 'boolean' | 'array';
@@ -180,7 +181,13 @@ export function schemaProblems(schema: JsonSchema, value: unknown, path: string,
       for (const k of schema.required ?? []) if (o[k] === undefined) problems.push(`${path ? `${path}.` : ''}${k} is required`);
       for (const [k, v] of Object.entries(o)) {
         const field = path ? `${path}.${k}` : k;
-        if (!(k in props)) {
+        const badName = unstorableReason(k);
+        if (badName) {
+          problems.push(`a field name under ${name} ${badName}`);
+          continue;
+        }
+        // Own properties only: `toString`, `constructor` and the like are not fields of ours.
+        if (!Object.hasOwn(props, k)) {
           if (schema.additionalProperties === false) problems.push(`${field} is not a known field (known: ${Object.keys(props).join(', ')})`);
           continue;
         }
@@ -191,6 +198,11 @@ export function schemaProblems(schema: JsonSchema, value: unknown, path: string,
     case 'string': {
       if (typeof value !== 'string') {
         problems.push(`${name} must be a string (got ${typeName(value)})`);
+        return problems;
+      }
+      const unstorable = unstorableReason(value);
+      if (unstorable) {
+        problems.push(`${name} ${unstorable}`);
         return problems;
       }
       if (schema.enum && !schema.enum.includes(value)) problems.push(`${name} must be one of ${schema.enum.join(', ')}`);

@@ -81,6 +81,19 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly authFailuresTotal = new Counter({
+    name: 'arbiter_auth_failures_total',
+    help: 'Requests that presented an API key that was malformed, unknown or revoked',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly rateLimitedTotal = new Counter({
+    name: 'arbiter_rate_limited_requests_total',
+    help: 'Requests refused with 429 by the rate limit, by who was limited (API key or address)',
+    labelNames: ['limit'] as const,
+    registers: [this.registry],
+  });
+
   // Trading
   readonly sagasStartedTotal = new Counter({
     name: 'arbiter_sagas_started_total',
