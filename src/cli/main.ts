@@ -82,7 +82,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
   try {
     const config = loadConfig(env);
     Logger.overrideLogger(false);
-    if (parsed.kind !== 'keys-issue') {
+    if (parsed.kind !== 'keys-issue' && parsed.kind !== 'migrate') { // these two may create the ledger
       const missing = config.eventStoreUrl ? null : await missingLedger(config);
       if (missing) {
         io.err(`arbiter: ${missing}\n`);
@@ -241,7 +241,7 @@ function storable(value: string, name: string): void {
 
 /**
  * Where the ledger the CLI was asked to read should be, when it is not there (null when it is).
- * Only `keys issue` may create one; every other command reads, and must not silently make an
+ * Only `keys issue` and `migrate` may create one; every other command reads, and must not silently make an
  * empty database (and then report it intact).
  */
 export async function missingLedger(config: ArbiterConfig): Promise<string | null> {

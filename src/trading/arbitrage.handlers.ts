@@ -104,7 +104,7 @@ export class AdvanceArbitrageHandler implements ICommandHandler<AdvanceArbitrage
     private readonly metrics: Metrics,
   ) {}
 
-  async execute({ opportunityId, resumed }: AdvanceArbitrage): Promise<SagaState> {
+  async execute({ opportunityId, resumed, signal }: AdvanceArbitrage): Promise<SagaState> {
     const streamId = sagaStreamId(opportunityId);
     const read = await this.store.readStream(streamId);
     const s = foldSaga(opportunityId, read);
@@ -119,7 +119,7 @@ export class AdvanceArbitrageHandler implements ICommandHandler<AdvanceArbitrage
         retries: 0, // a step another engine took is not taken again: its I/O must never repeat blindly
         fold: (events) => foldSaga(opportunityId, events),
         evolve,
-        decide: (state) => this.step(state, resumed),
+        decide: (state) => this.step(state, resumed, signal),
       }).then((r) => {
         if (r.state.phase === 'finished') this.finished(r.state);
         return r;
@@ -144,18 +144,18 @@ export class AdvanceArbitrageHandler implements ICommandHandler<AdvanceArbitrage
   }
 
   /** Performs the step's I/O, asks the decider, raises its flags; returns the saga events to append. */
-  private async step(s: SagaState, resumed: boolean): Promise<NewEvent[]> {
+  private async step(s: SagaState, resumed: boolean, signal?: AbortSignal): Promise<NewEvent[]> {
     const stale = this.decided(decide({ kind: 'StepStarted', at: new Date(), resumed, maxSagaAgeMs: this.config.maxSagaAgeMs }, s));
     if (stale.events.length) {
       this.logger.warn(`${s.opportunityId}: abandoned at ${nextStep(s)}: ${(stale.events[0].payload as { reason: string }).reason}`);
       return this.toEvents(s, stale);
     }
-    const input = await this.io(s);
+    const input = await this.io(s, signal);
     return this.toEvents(s, this.decided(decide(input, s)));
   }
 
   /** The I/O the saga's phase asks for, as the decider's input. */
-  private io(s: SagaState): Promise<SagaInput> {
+  private io(s: SagaState, signal?: AbortSignal): Promise<SagaInput> {
     switch (s.phase) {
       case 'detected':
         return this.quote(s);
@@ -167,9 +167,9 @@ export class AdvanceArbitrageHandler implements ICommandHandler<AdvanceArbitrage
       case 'prepared':
         return this.sign(s);
       case 'signed':
-        return this.submit(s);
+        return this.submit(s, signal);
       case 'submitted':
-        return this.confirm(s);
+        return this.confirm(s, signal);
       case 'new':
       case 'finished':
         throw new Error(`a ${s.phase} saga has no next step`);
@@ -295,7 +295,7 @@ export class AdvanceArbitrageHandler implements ICommandHandler<AdvanceArbitrage
 
   // 5. Submit: never a second transaction. Ask the venue about the recorded signature first; only
   // a signature the venue has never seen is sent, and it is always the same signed bytes.
-  private async submit(s: Extract<SagaState, { phase: 'signed' }>): Promise<SagaInput> {
+  private async submit(s: Extract<SagaState, { phase: 'signed' }>, signal?: AbortSignal): Promise<SagaInput> {
     const prepared = preparedFromPayload(s.prepared);
     const status = await this.venue.status(s.signed.signature, prepared.lastValidBlockHeight);
     switch (submitAction(status)) {
@@ -304,14 +304,17 @@ export class AdvanceArbitrageHandler implements ICommandHandler<AdvanceArbitrage
       case 'record-existing':
         return { kind: 'SubmissionChecked', at: new Date(), status, sent: null };
       case 'read-outcome':
-        return this.confirm(s);
+        return this.confirm(s, signal);
     }
   }
 
   // 6. Confirm: wait for the outcome (amounts from the chain): fill, failure or expiry.
-  private async confirm(s: Extract<SagaState, { phase: 'signed' | 'submitted' }>): Promise<SagaInput> {
+  private async confirm(s: Extract<SagaState, { phase: 'signed' | 'submitted' }>, signal?: AbortSignal): Promise<SagaInput> {
     const query = fillQuery(s);
-    const outcome = await this.venue.confirm(query, { signal: AbortSignal.timeout(this.config.confirmTimeoutMs) });
+    // The wait ends at the confirm timeout, or when the engine's drain runs out of time (nothing is
+    // recorded then: a restart asks the venue about the recorded signature).
+    const timeout = AbortSignal.timeout(this.config.confirmTimeoutMs);
+    const outcome = await this.venue.confirm(query, { signal: signal ? AbortSignal.any([timeout, signal]) : timeout });
     if (outcome.status === 'confirmed' && outcome.realisedPnl !== null) {
       const token = tokenByMint(query.inputMint)?.symbol ?? query.inputMint;
       this.metrics.realisedPnlBaseUnits.inc({ token }, Number(outcome.realisedPnl));

@@ -59,7 +59,7 @@ describe('the database goes away and comes back', () => {
 
   const ready = async (timeoutMs: number) => {
     const res = await fetch(`${url}/ready`, { signal: AbortSignal.timeout(timeoutMs) });
-    return { status: res.status, body: (await res.json()) as { checks: Record<string, string> } };
+    return { status: res.status, body: (await res.json()) as { status: string; checks?: Record<string, string> } };
   };
   const alive = () => {
     expect(exited, `the app exited: ${output.slice(-3000)}`).toBeNull();
@@ -95,6 +95,9 @@ describe('the database goes away and comes back', () => {
         RISK_MIN_PROFIT_BASE_UNITS: '0',
         RISK_MAX_ORDERS_PER_MINUTE: '100000',
         ENGINE_MAX_SAGA_AGE_MS: '600000',
+        // After the outages a step may wait for the engine views to catch up: give the drain room to finish every saga.
+        ENGINE_DRAIN_TIMEOUT_MS: '25000',
+        SHUTDOWN_TIMEOUT_MS: '45000',
         DATABASE_HEALTH_TIMEOUT_MS: String(HEALTH_TIMEOUT_MS),
         DATABASE_QUERY_TIMEOUT_MS: '5000',
         DATABASE_CONNECT_TIMEOUT_MS: '2000',
@@ -128,7 +131,9 @@ describe('the database goes away and comes back', () => {
       const r = await ready(HEALTH_TIMEOUT_MS * 3);
       return r.status === 503 ? r : null;
     }, 20_000);
-    expect(down.body.checks.postgres).toMatch(/unreachable/);
+    // Without a key /ready says only whether it is ready; why is in the log.
+    expect(down.body).toEqual({ status: 'not ready' });
+    expect(output).toMatch(/PostgreSQL at .* is unreachable/);
     expect((await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) })).status).toBe(200);
     await new Promise((r) => setTimeout(r, 3000));
     alive();
@@ -138,13 +143,15 @@ describe('the database goes away and comes back', () => {
     await until('trading resumes after the restart', async () => (await sagaCount()) > afterRestart, 30_000);
 
     // 4. Frozen (SIGSTOP): connections stay open and answer nothing. /ready still answers, 503.
+    const outputBeforeFreeze = output.length;
     cluster.freeze();
     try {
       const frozen = await until('503 while frozen', async () => {
         const r = await ready(HEALTH_TIMEOUT_MS * 3);
         return r.status === 503 ? r : null;
       }, 20_000);
-      expect(frozen.body.checks.postgres ?? JSON.stringify(frozen.body.checks)).toMatch(/unreachable|did not answer/);
+      expect(frozen.body).toEqual({ status: 'not ready' });
+      expect(output.slice(outputBeforeFreeze)).toMatch(/unreachable|did not answer/);
       expect((await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) })).status).toBe(200);
       await new Promise((r) => setTimeout(r, 3000));
       alive();
@@ -157,7 +164,7 @@ describe('the database goes away and comes back', () => {
 
     // 5. SIGTERM: the engine drains and the process exits by itself.
     app.kill('SIGTERM');
-    await until('the app exits after SIGTERM', async () => exited, 30_000);
+    await until('the app exits after SIGTERM', async () => exited, 50_000);
     expect(output).toMatch(/is unreachable/);
     expect(output).toMatch(/answers again/);
     // No saga gave up because the database was away.

@@ -159,11 +159,12 @@ describe('the engine on the EventStoreDB protocol stand-in (read models in Postg
       }
       expect(filled).toBeGreaterThan(0);
 
-      const ready = await fetch(`${app.url}/ready`);
+      // /ready shows its checks to a caller with a key.
+      const operator = await authHeaders(app.app, 'operator');
+      const ready = await fetch(`${app.url}/ready`, { headers: operator });
       expect(((await ready.json()) as { checks: Record<string, string> }).checks.eventStore).toBe('ok (eventstoredb)');
 
       // Pause and resume over REST, recorded in the engine stream on EventStoreDB.
-      const operator = await authHeaders(app.app, 'operator');
       const post = (path: string, reason: string) =>
         fetch(`${app.url}${path}`, { method: 'POST', headers: { ...operator, 'content-type': 'application/json' }, body: JSON.stringify({ reason }) });
       expect((await post('/engine/pause', 'esdb e2e')).status).toBe(200);

@@ -56,7 +56,9 @@ export class SystemController {
     if (!availability.available) {
       // The client already knows (a probe runs every second): answer without queueing more queries.
       const since = availability.downSinceMs ? ` for ${Math.round((Date.now() - availability.downSinceMs) / 1000)} s` : '';
-      checks.postgres = `unreachable${since} (${failed('postgres', new Error(availability.reason ?? 'connection lost'))})`;
+      // Logged once by the SQL client when it went down; not again on every probe.
+      ok = false;
+      checks.postgres = `unreachable${since} (see the server log)`;
       return answer();
     }
     await Promise.all([

@@ -22,6 +22,9 @@ export interface PgClientOptions {
   onAvailability?: (available: boolean, detail: string) => void;
 }
 
+/** Swallows the late 'error' of a connection that was already given up (it was observed once). */
+const IGNORE = (): void => undefined;
+
 export class PgSqlClient implements SqlClient {
   readonly kind = 'postgres' as const;
   readonly pool: pg.Pool;
@@ -47,6 +50,10 @@ export class PgSqlClient implements SqlClient {
     this.probeIntervalMs = opts.probeIntervalMs ?? 1000;
     // An idle client that loses its connection must not crash the process; the pool replaces it.
     this.pool.on('error', (err) => this.observe(err));
+    // Every connection keeps a listener of its own for its whole life: a client the pool is
+    // discarding (released after a query timeout, say) can still receive the server's FATAL
+    // "terminating connection", and an 'error' with no listener ends the process.
+    this.pool.on('connect', (client) => client.on('error', (err) => this.observe(err)));
   }
 
   get availability(): DatabaseAvailability {
@@ -119,6 +126,9 @@ export class PgSqlClient implements SqlClient {
       }
       throw err;
     } finally {
+      // A connection released as broken is destroyed, and its socket may still report the
+      // server's FATAL message afterwards: it keeps a listener, or that 'error' ends the process.
+      if (broken || lost) conn.on('error', IGNORE);
       conn.off('error', onError);
       conn.release(broken || !!lost);
     }
@@ -138,6 +148,7 @@ export class PgSqlClient implements SqlClient {
       if (msg.channel === channel) onNotify(msg.payload ?? '');
     };
     const drop = (c: pg.PoolClient, err: unknown) => {
+      c.on('error', IGNORE); // see transaction(): a destroyed client may still emit 'error'
       c.off('notification', onNotification);
       c.release(err instanceof Error ? err : true);
     };

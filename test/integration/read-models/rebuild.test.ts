@@ -52,7 +52,11 @@ describe('read models over the real event store', () => {
     for (const def of allProjections) {
       const live = (await projections.active(def.name))!;
       const liveDigest = await projections.digest(def, live.generation);
-      expect(liveDigest, def.name).not.toMatch(/:0:/); // every table has rows: the comparison means something
+      // Every table of a projection this log feeds has rows, so the comparison means something;
+      // one the log does not feed (webhook deliveries: no subscription here) stays empty.
+      const fed = (await store.readAll({ maxCount: 1, filter: { eventTypes: def.eventTypes } })).length > 0;
+      if (fed) expect(liveDigest, def.name).not.toMatch(/:0:/);
+      else expect(liveDigest.split(';').every((t) => t.includes(':0:')), def.name).toBe(true);
       const rebuilt = await rebuildProjection(store, db.sql, def, { batchSize: 5000 });
       expect(rebuilt.generation, def.name).toBe(live.generation + 1);
       expect(rebuilt.digest, def.name).toBe(liveDigest);
