@@ -5,6 +5,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module.js';
 import { ConfigError, loadConfig, type ArbiterConfig } from './config/config.js';
+import { loadAuditConfig } from './audit/audit.config.js';
 import { loadComplianceConfig } from './compliance/compliance.config.js';
 import { loadExecutionConfig } from './execution/execution.config.js';
 import { loadMarketConfig } from './market/market.config.js';
@@ -33,6 +34,7 @@ function checkConfiguration(): ArbiterConfig {
   check(() => loadComplianceConfig());
   check(() => loadExecutionConfig());
   check(() => loadTradingConfig());
+  check(() => loadAuditConfig());
   if (problems.length || !config) {
     process.stderr.write(`${new ConfigError([...new Set(problems)]).message}\nSee README.md (Configuration) for every setting.\n`);
     process.exit(2);

@@ -4,6 +4,8 @@
 import { Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { ProjectionsModule } from '../projections/projections.module.js';
+import { AuditModule } from '../audit/audit.module.js';
+import { AuditController } from './http/audit.controller.js';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
 import { FirstRunAdminKey } from './auth/first-run.js';
 import { CommandsController } from './http/commands.controller.js';
@@ -15,8 +17,8 @@ import { KeysController } from './http/keys.controller.js';
 import { ProjectionsController } from './http/projections.controller.js';
 
 @Module({
-  imports: [ProjectionsModule],
-  controllers: [CommandsController, ProjectionsController, KeysController, DocsController],
+  imports: [ProjectionsModule, AuditModule],
+  controllers: [AuditController, CommandsController, ProjectionsController, KeysController, DocsController],
   providers: [
     { provide: APP_GUARD, useClass: ApiKeyGuard },
     { provide: APP_FILTER, useClass: ApiExceptionFilter },

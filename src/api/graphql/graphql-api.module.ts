@@ -4,6 +4,8 @@
 import { Module } from '@nestjs/common';
 import { GraphQLModule } from '@nestjs/graphql';
 import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
+import { AuditModule } from '../../audit/audit.module.js';
+import { AuditResolver } from './audit.resolver.js';
 import { complexityLimitRule, MAX_QUERY_COMPLEXITY, MAX_QUERY_DEPTH } from './complexity.js';
 import { LedgerResolver } from './ledger.resolver.js';
 import { EngineStatusResolver, ReadModelsResolver } from './read-models.resolver.js';
@@ -13,6 +15,7 @@ import { ProjectionsModule } from '../../projections/projections.module.js';
 @Module({
   imports: [
     ProjectionsModule,
+    AuditModule,
     GraphQLModule.forRoot<MercuriusDriverConfig>({
       driver: MercuriusDriver,
       autoSchemaFile: true,
@@ -23,6 +26,6 @@ import { ProjectionsModule } from '../../projections/projections.module.js';
       validationRules: [complexityLimitRule(MAX_QUERY_COMPLEXITY)],
     }),
   ],
-  providers: [LedgerResolver, ReadModelsResolver, EngineStatusResolver, ReportsResolver],
+  providers: [AuditResolver, LedgerResolver, ReadModelsResolver, EngineStatusResolver, ReportsResolver],
 })
 export class GraphqlApiModule {}
