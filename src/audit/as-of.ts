@@ -33,9 +33,12 @@ const POSITION = /^\d{1,19}$/;
 
 /**
  * Resolves a cut-off to a position. `nowMs` is an input (a decision never reads the clock).
- * Times resolve by binary search over positions, on the log's order: recordedAt is set when an
- * event is made and appends commit in order, so recorded times rise with positions (up to the
- * few milliseconds of events made concurrently, which this can place either side of the cut).
+ * A time T means the log as it stood at T: the prefix up to the last event recorded at or before
+ * T, whose successor was recorded after T (an event is made, then appended, and appends commit
+ * in position order, so nothing after that successor can have been in the log at T either).
+ * It is found by binary search over positions (log2(head) single-event reads on any adapter),
+ * which is exact when recorded times rise with positions, as they do when events are appended as
+ * they are made; for a log imported out of time order, ask by asOfPosition.
  */
 export async function resolveAsOf(store: EventStore, input: AsOfInput, nowMs: number): Promise<AsOf> {
   const hasTime = input.time !== null && input.time !== undefined && input.time !== '';
