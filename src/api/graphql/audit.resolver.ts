@@ -53,8 +53,19 @@ class SagaAsOfType {
   @Field(() => [LedgerEventType], { description: 'The events folded' }) events!: LedgerEventType[];
 }
 
-@ObjectType('RiskCheckAudit', { description: 'One check of an assessment: what it was decided against, and the setting now' })
+@ObjectType('RiskCheckAudit', { description: 'One check of a risk assessment: what it was decided against, beside the limits in force then and now' })
 class RiskCheckAuditType {
+  @Field() assessmentId!: string;
+  @Field() opportunityId!: string;
+  @Field({ description: 'Global position of the RiskAssessed event' }) position!: string;
+  @Field(() => GraphQLISODateTime) assessedAt!: Date;
+  @Field({ description: 'Whether the whole assessment approved the trade' }) approved!: boolean;
+  @Field() engineMode!: string;
+  @Field(() => Int, { nullable: true, description: 'The limits version the assessment itself recorded' }) limitsVersionRecorded!: number | null;
+  @Field(() => Int, { description: 'Limits changes in the ledger before the assessment (0: limits from configuration); differs from limitsVersionRecorded if the decision used stale limits' }) limitsVersionThen!: number;
+  @Field(() => GraphQLJSON, { description: 'Every limit in force at the assessment, folded from the engine stream up to it' }) limitsThen!: unknown;
+  @Field(() => Int) limitsVersionNow!: number;
+  @Field(() => GraphQLJSON) limitsNow!: unknown;
   @Field() check!: string;
   @Field() passed!: boolean;
   @Field(() => String, { nullable: true, description: 'The limit the check compared against (from the event)' }) limit!: string | null;
@@ -66,21 +77,6 @@ class RiskCheckAuditType {
   @Field(() => String, { nullable: true, description: 'That setting as it was in force at the assessment' }) settingThen!: string | null;
   @Field(() => String, { nullable: true, description: 'That setting now' }) settingNow!: string | null;
   @Field({ description: 'settingThen differs from settingNow' }) changedSince!: boolean;
-}
-
-@ObjectType('RiskAssessmentAudit', { description: 'A risk assessment beside the limits in force then and now' })
-class RiskAssessmentAuditType {
-  @Field() assessmentId!: string;
-  @Field() opportunityId!: string;
-  @Field() position!: string;
-  @Field(() => GraphQLISODateTime) assessedAt!: Date;
-  @Field() approved!: boolean;
-  @Field() engineMode!: string;
-  @Field(() => Int, { description: 'Limits changes folded before the assessment (0: limits from configuration)' }) limitsVersionThen!: number;
-  @Field(() => GraphQLJSON, { description: 'Every limit in force at the assessment' }) limitsThen!: unknown;
-  @Field(() => Int) limitsVersionNow!: number;
-  @Field(() => GraphQLJSON) limitsNow!: unknown;
-  @Field(() => [RiskCheckAuditType]) checks!: RiskCheckAuditType[];
 }
 
 @ObjectType('PointInTimeBuild', { description: 'A read model built up to a past position for a point-in-time question' })
@@ -179,8 +175,8 @@ export class AuditResolver {
     };
   }
 
-  @Query(() => [RiskAssessmentAuditType], { description: "Every risk assessment of an opportunity, each check beside the limit setting in force then and now" })
-  async riskAssessmentAudit(@Args('opportunityId') opportunityId: string): Promise<RiskAssessmentAuditType[]> {
+  @Query(() => [RiskCheckAuditType], { description: 'Every check of every risk assessment of an opportunity, beside the limit setting in force then and now' })
+  async riskDecisionsAudit(@Args('opportunityId') opportunityId: string): Promise<RiskCheckAuditType[]> {
     if (!opportunityId || opportunityId.length > 150) throw badInput('opportunityId must be 1 to 150 characters');
     const stream = await this.store.readStream(sagaStreamId(opportunityId), { maxCount: 10_000 });
     const assessed = stream.filter((e) => e.type === 'RiskAssessed');
@@ -189,27 +185,28 @@ export class AuditResolver {
     const engine = await engineStreamAsOf(this.store, head);
     const configured = defaultRiskLimits();
     const now = limitsAfter(engine, head, configured);
-    return assessed.map((e) => {
+    return assessed.flatMap((e) => {
       const p = e.payload as RiskAssessedPayload;
       const then = limitsAfter(engine, e.position, configured);
-      return {
+      const assessment = {
         assessmentId: e.id,
         opportunityId,
         position: e.position.toString(),
         assessedAt: new Date(p.assessedAt),
         approved: p.approved,
         engineMode: p.engineMode,
-        limitsVersionThen: p.limitsVersion ?? then.version,
+        limitsVersionRecorded: p.limitsVersion ?? null,
+        limitsVersionThen: then.version,
         limitsThen: then.limits,
         limitsVersionNow: now.version,
         limitsNow: now.limits,
-        checks: p.checks.map((c) => {
-          const setting = CHECK_SETTING[c.name] ?? null;
-          const settingThen = setting ? String(then.limits[setting]) : null;
-          const settingNow = setting ? String(now.limits[setting]) : null;
-          return { check: c.name, passed: c.passed, limit: c.limit, observed: c.observed, unit: c.unit, reason: c.reason, inputs: c.inputs, setting, settingThen, settingNow, changedSince: settingThen !== settingNow };
-        }),
       };
+      return p.checks.map((c) => {
+        const setting = CHECK_SETTING[c.name] ?? null;
+        const settingThen = setting ? String(then.limits[setting]) : null;
+        const settingNow = setting ? String(now.limits[setting]) : null;
+        return { ...assessment, check: c.name, passed: c.passed, limit: c.limit, observed: c.observed, unit: c.unit, reason: c.reason, inputs: c.inputs, setting, settingThen, settingNow, changedSince: settingThen !== settingNow };
+      });
     });
   }
 
