@@ -121,6 +121,9 @@ export async function prepareExport(store: EventStore, req: ExportRequest, nowMs
     }
   }
 
+  if (selected && !events.length) {
+    throw new AsOfError(`no events of ${req.streamId ? `stream "${req.streamId}"` : `correlation id "${req.correlationId}"`} in positions ${fromPosition}..${toPosition}`);
+  }
   const timeOf = async (p: bigint) => (await store.readAll({ after: p - 1n, maxCount: 1, raw: true }))[0]?.recordedAt ?? first.recordedAt;
   const reportRange = {
     from: req.from && !POSITION.test(req.from) ? new Date(req.from).toISOString() : await timeOf(fromPosition),

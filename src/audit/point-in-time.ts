@@ -200,6 +200,8 @@ export class PointInTimeReadModels {
       build.eventsApplied += inView.length;
       build.percent = target > 0n ? Number((to * 10_000n) / target) / 100 : 100;
     }
+    // Fresh tables have no statistics yet: without them the planner picks walks the live tables never get.
+    for (const t of def.tables) await this.sql.exec(`ANALYZE ${schemaOf(def.name, build.generation)}.${t}`);
     build.state = 'ready';
     build.percent = 100;
     build.finishedAt = new Date(this.now()).toISOString();

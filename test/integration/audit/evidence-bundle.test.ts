@@ -156,6 +156,7 @@ describe('arbiter audit export / check', () => {
       [['audit', 'check'], /exactly one bundle file/],
       [['audit', 'check', join(dir, 'missing.jsonl')], /cannot read bundle/],
       [['audit', 'sign'], /export or check/],
+      [['audit', 'export', '--stream', 'arbitrage-nope', '--out', join(dir, 'x8.jsonl')], /no events of stream "arbitrage-nope" in positions 1\.\.\d+/],
     ];
     for (const [args, message] of cases) {
       const io = capture();
