@@ -79,6 +79,15 @@ export const OPERATIONS: Operation[] = [
     body: { schema: 'RevokeKeyBody', required: false }, success: { status: 200, description: 'Revoked', schema: 'KeyRevoked' }, errors: [...COMMAND_ERRORS, 404], idempotent: true,
   },
   {
+    method: 'get', path: '/audit/export', tag: 'audit', role: 'compliance', summary: 'Download an evidence bundle',
+    description:
+      'Query parameters (all optional): from, to (ISO-8601 times, [from, to), or global positions, inclusive), stream or correlation (not both), ' +
+      'report (daily_transactions, suspicious_activity; comma-separated). Answers one JSON-lines file (README: Audits): events with their hashes, ' +
+      'stream anchors, seals, the ledger\'s verification and point-in-time reports; `arbiter audit check FILE` re-verifies it offline. ' +
+      'Records AuditBundleExported with the key as actor. 400 names a bad selection (a time in the future, a position past the head, more than 50,000 events …).',
+    success: { status: 200, description: 'The bundle', contentType: 'application/x-ndjson' }, errors: [400, 401, 403],
+  },
+  {
     method: 'post', path: '/graphql', tag: 'graphql', role: 'viewer', summary: 'GraphQL queries (ledger history, read models)',
     description: 'Any valid key may query. Schema and GraphiQL at /graphiql.',
     body: { schema: 'GraphqlRequest' }, success: { status: 200, description: 'GraphQL response' }, errors: [400, 401],

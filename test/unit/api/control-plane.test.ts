@@ -14,6 +14,7 @@ import { KeysController } from '../../../src/api/http/keys.controller.js';
 import { DocsController } from '../../../src/api/http/docs.controller.js';
 import { SystemController } from '../../../src/api/http/system.controller.js';
 import { ConcurrentCommandError, decideAndAppendOne, deterministicUuid } from '../../../src/ledger/decide-and-append.js';
+import { AuditController } from '../../../src/api/http/audit.controller.js';
 import { WrongExpectedRevisionError } from '../../../src/ledger/errors.js';
 import type { EventStore } from '../../../src/ledger/event-store.port.js';
 import type { NewEvent, RecordedEvent } from '../../../src/ledger/envelope.js';
@@ -146,7 +147,7 @@ describe('OpenAPI document', () => {
   }
 
   it('documents every route of every controller, and nothing that does not exist', () => {
-    const served = [CommandsController, ProjectionsController, KeysController, DocsController, SystemController].flatMap(routesOf);
+    const served = [CommandsController, ProjectionsController, KeysController, DocsController, SystemController, AuditController].flatMap(routesOf);
     const documented = OPERATIONS.filter((o) => o.tag !== 'graphql').map((o) => `${o.method} ${o.path}`);
     expect([...served].sort()).toEqual([...documented].sort());
     const doc = openApiDocument() as { paths: Record<string, Record<string, { 'x-required-role': string | null }>> };
