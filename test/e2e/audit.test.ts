@@ -67,6 +67,10 @@ describe('audits over GraphQL and REST', () => {
     expect(live.executions.items.length).toBeGreaterThan(liveAtP1.executions.items.length); // the live view moved on
     const then = await gql(LIVE_QUERIES, { p: p1.toString() });
     expect(then.body.errors).toBeUndefined();
+    const one = await gql(`query($id: String!, $p: String) { execution(opportunityId: $id, asOfPosition: $p) { status asOfPosition } }`, { id: oppId(100), p: p1.toString() });
+    expect(one.body.data.execution).toBeNull(); // it began after P1
+    const later = await gql(`query($id: String!) { execution(opportunityId: $id) { status asOfPosition } }`, { id: oppId(100) });
+    expect(later.body.data.execution).toMatchObject({ status: 'filled', asOfPosition: null });
     const strip = (d: any) => JSON.parse(JSON.stringify(d, (k, v) => (k === 'asOfPosition' ? undefined : v)));
     expect(strip(then.body.data)).toEqual(strip(liveAtP1));
     for (const k of Object.keys(then.body.data)) expect(then.body.data[k].asOfPosition, k).toBe(p1.toString());

@@ -81,6 +81,7 @@ export class ExecutionType {
   @Field(() => GraphQLISODateTime, { nullable: true }) submittedAt!: Date | null;
   @Field(() => GraphQLISODateTime, { nullable: true }) finishedAt!: Date | null;
   @Field(() => GraphQLISODateTime, { description: 'When its first event was recorded (the time filters use this)' }) firstAt!: Date;
+  @Field(() => String, { nullable: true, description: 'Set when asked asOf: the global position the answer reflects' }) asOfPosition?: string | null;
 }
 const ExecutionConnection = Connection(ExecutionType, 'Execution');
 
@@ -269,9 +270,16 @@ export class ReadModelsResolver {
   }
 
   @Query(() => ExecutionType, { nullable: true })
-  async execution(@Args('opportunityId') opportunityId: string): Promise<ExecutionType | null> {
-    const { rows } = await this.sql.query<Row>(`${EXECUTION_SELECT} WHERE opportunity_id = $1`, [opportunityId]);
-    return rows.length ? toExecution(rows[0]) : null;
+  async execution(
+    @Args('opportunityId') opportunityId: string,
+    @Args('asOf', { type: () => GraphQLISODateTime, nullable: true, description: 'The execution as the read model had it at this time' }) asOf?: Date,
+    @Args('asOfPosition', { type: () => String, nullable: true, description: 'The execution as the read model had it at this global position' }) asOfPosition?: string,
+  ): Promise<ExecutionType | null> {
+    const found = await this.view([executionsProjection], asOf, asOfPosition, async (db) => {
+      const { rows } = await db.query<Row>(`${EXECUTION_SELECT} WHERE opportunity_id = $1`, [opportunityId]);
+      return { row: rows.length ? toExecution(rows[0]) : null };
+    });
+    return found.row ? { ...found.row, asOfPosition: found.asOfPosition } : null;
   }
 
   @Query(() => PnlDayConnection, { description: 'Realised P&L per UTC day and token pair, newest day first' })
