@@ -45,8 +45,21 @@ module.exports = {
         'Only the composition root wires the saga. Its events and its outcome words (outcomes.ts) are published: the ' +
         'executions read model and GraphQL speak them.',
       severity: 'error',
-      from: { path: '^(src|projections)/', pathNot: [`^src/trading/`, ROOT] },
+      from: { path: '^(src|projections)/', pathNot: [`^src/trading/`, '^src/audit/', ROOT] },
       to: { path: '^src/trading/', pathNot: '^src/trading/(events|outcomes)[.]ts$' },
+    },
+    {
+      name: 'audit-folds-with-the-owners-folds',
+      comment:
+        'State as of a past position (src/audit/state-as-of.ts) is folded with the owning context\'s own pure fold, so ' +
+        'an auditor sees what the code held then: trading\'s foldSaga (saga.ts) and risk\'s engine fold (engine-state.ts, ' +
+        'the event types it reads, limits.ts for the configured limits). Nothing else of a context.',
+      severity: 'error',
+      from: { path: '^src/audit/' },
+      to: {
+        path: `^src/(trading|api|cli|${DOMAIN.slice(1, -1)})/`,
+        pathNot: [PUBLISHED, '^src/trading/(events|outcomes|saga)[.]ts$', '^src/risk/(engine-state|engine-state[.]service|limits)[.]ts$'],
+      },
     },
     {
       name: 'nothing-imports-the-edges',
