@@ -46,9 +46,29 @@ export async function engineStreamAsOf(store: EventStore, position: bigint): Pro
   }
 }
 
-/** One saga's state as of `position`; null when its stream had no event yet. */
-export async function sagaStateAsOf(store: EventStore, opportunityId: string, position: bigint): Promise<{ state: SagaState; events: RecordedEvent[] } | null> {
+/**
+ * One saga's state as of `position`; null when its stream had no event yet. A stored stream the
+ * saga's state machine refuses (an impossible transition) is an audit finding, not a crash: the
+ * state is the fold up to the event before it, and `anomaly` says what was refused.
+ */
+export async function sagaStateAsOf(
+  store: EventStore,
+  opportunityId: string,
+  position: bigint,
+): Promise<{ state: SagaState; events: RecordedEvent[]; anomaly: string | null } | null> {
   const events = (await store.readStream(sagaStreamId(opportunityId), { maxCount: 10_000 })).filter((e) => e.position <= position);
   if (!events.length) return null;
-  return { state: foldSaga(opportunityId, events), events };
+  try {
+    return { state: foldSaga(opportunityId, events), events, anomaly: null };
+  } catch (err) {
+    // Bounded by the stream's length: the longest prefix the state machine accepts.
+    for (let k = events.length - 1; k >= 0; k--) {
+      try {
+        return { state: foldSaga(opportunityId, events.slice(0, k)), events: events.slice(0, k), anomaly: (err as Error).message };
+      } catch {
+        // a shorter prefix
+      }
+    }
+    throw err;
+  }
 }

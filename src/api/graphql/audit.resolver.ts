@@ -51,6 +51,7 @@ class SagaAsOfType {
   @Field({ description: 'Revision of the last event in view' }) revision!: string;
   @Field(() => GraphQLJSON, { description: 'The whole folded state (quote, risk, screening, signature … as recorded)' }) data!: unknown;
   @Field(() => [LedgerEventType], { description: 'The events folded' }) events!: LedgerEventType[];
+  @Field(() => String, { nullable: true, description: "Set when the stored stream holds a transition the saga's state machine refuses: what, and where (the state is the fold up to the event before it)" }) anomaly!: string | null;
 }
 
 @ObjectType('RiskCheckAudit', { description: 'One check of a risk assessment: what it was decided against, beside the limits in force then and now' })
@@ -172,6 +173,7 @@ export class AuditResolver {
       revision: String(revision),
       data: jsonSafe(rest),
       events: found.events.map(toGql),
+      anomaly: found.anomaly,
     };
   }
 
