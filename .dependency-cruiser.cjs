@@ -3,7 +3,7 @@
 // commands, its ports (*.port.ts), its published decisions (decisions.ts), its typed errors and
 // its settings (*.config.ts); everything else in its folder is its own. A new crossing is a
 // decision: add it here, next to its reason.
-const DOMAIN = '(market|risk|compliance|signing|execution)';
+const DOMAIN = '(market|risk|compliance|signing|execution|notifications)';
 const PUBLISHED = '^src/[^/]+/(events|decisions|commands|errors|[a-z-]+[.]port|[a-z-]+[.]config)[.]ts$|^src/[^/]+/commands/';
 const ROOT = '^src/(app[.]module|main|event-catalog)[.]ts$';
 
@@ -40,6 +40,27 @@ module.exports = {
       to: { path: `^src/${DOMAIN}/`, pathNot: [PUBLISHED, '^src/[^/]+/[a-z-]+[.]module[.]ts$'] },
     },
     {
+      name: 'audit-through-published-surfaces',
+      comment:
+        'The audit context reaches other contexts through their published surfaces, with two named crossings. ' +
+        '(1) It seals the ledger through the Signer port, opening its own seal key with the signing context\'s factory ' +
+        '(signer.factory.ts, from SEAL_* settings) and importing SigningModule only to refuse the trading key. ' +
+        '(2) State as of a past position (state-as-of.ts) is folded with the owning context\'s own pure fold, so an ' +
+        'auditor sees what the code held then: trading\'s foldSaga (saga.ts) and risk\'s engine fold (engine-state.ts, ' +
+        'the event types it reads, limits.ts for the configured limits).',
+      severity: 'error',
+      from: { path: '^src/audit/' },
+      to: {
+        path: `^src/(trading|api|cli|${DOMAIN.slice(1, -1)})/`,
+        pathNot: [
+          PUBLISHED,
+          '^src/signing/(signer[.]factory|signing[.]module)[.]ts$',
+          '^src/trading/(events|outcomes|saga)[.]ts$',
+          '^src/risk/(engine-state|engine-state[.]service|limits)[.]ts$',
+        ],
+      },
+    },
+    {
       name: 'nothing-imports-trading',
       comment:
         'Only the composition root wires the saga. Its events and its outcome words (outcomes.ts) are published: the ' +
@@ -47,19 +68,6 @@ module.exports = {
       severity: 'error',
       from: { path: '^(src|projections)/', pathNot: [`^src/trading/`, '^src/audit/', ROOT] },
       to: { path: '^src/trading/', pathNot: '^src/trading/(events|outcomes)[.]ts$' },
-    },
-    {
-      name: 'audit-folds-with-the-owners-folds',
-      comment:
-        'State as of a past position (src/audit/state-as-of.ts) is folded with the owning context\'s own pure fold, so ' +
-        'an auditor sees what the code held then: trading\'s foldSaga (saga.ts) and risk\'s engine fold (engine-state.ts, ' +
-        'the event types it reads, limits.ts for the configured limits). Nothing else of a context.',
-      severity: 'error',
-      from: { path: '^src/audit/' },
-      to: {
-        path: `^src/(trading|api|cli|${DOMAIN.slice(1, -1)})/`,
-        pathNot: [PUBLISHED, '^src/trading/(events|outcomes|saga)[.]ts$', '^src/risk/(engine-state|engine-state[.]service|limits)[.]ts$'],
-      },
     },
     {
       name: 'nothing-imports-the-edges',

@@ -260,6 +260,8 @@ async function startServer(databaseUrl: string): Promise<{ url: string; stop: ()
       PORT: String(port),
       ENGINE_AUTOSTART: 'false',
       LOG_LEVEL: 'warn',
+      // The benchmark measures query cost, not the per-key rate limit (600/min by default).
+      RATE_LIMIT_PER_KEY_PER_MINUTE: '0',
       ARBITER_DATA_DIR: mkdtempSync(join(tmpdir(), 'arbiter-bench-http-')),
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -13,12 +13,14 @@ import { auditIndex } from '../projections/audit-index.js';
 import { auditBench } from './audit.js';
 import { graphqlBench } from './graphql.js';
 import { sagaBench } from './saga.js';
+import { sealBench } from './seal.js';
+import { webhooksBench } from './webhooks.js';
 
 const SERVER = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length) ?? 'all';
-if (!['all', 'ledger', 'saga', 'graphql', 'audit'].includes(only)) {
-  console.error(`--only must be ledger, saga, graphql or audit (got "${only}")`);
+if (!['all', 'ledger', 'saga', 'graphql', 'seal', 'webhooks', 'audit'].includes(only)) {
+  console.error(`--only must be ledger, saga, graphql, seal, webhooks or audit (got "${only}")`);
   process.exit(2);
 }
 const STREAMS = quick ? 200 : 2000;
@@ -109,6 +111,18 @@ async function main() {
       const sagaRows = await withDatabase((url) => sagaBench(url, quick ? 100 : 500, concurrency));
       console.log(`\n| saga step (${concurrency} at once) | count | p50 ms | p99 ms |\n|---|---:|---:|---:|`);
       for (const r of sagaRows) console.log(`| ${r.join(' | ')} |`);
+    }
+  }
+  if (only === 'all' || only === 'seal') {
+    const sealRows = await sealBench(withDatabase, quick);
+    console.log('\n| tamper evidence | cost |\n|---|---:|');
+    for (const r of sealRows) console.log(`| ${r.join(' | ')} |`);
+  }
+  if (only === 'all' || only === 'webhooks') {
+    for (const subscriptions of [1, 4]) {
+      const w = await withDatabase((url) => webhooksBench(url, { backlog: quick ? 200 : 1000, subscriptions, live: quick ? 50 : 200 }));
+      console.log(`\n| webhooks (${subscriptions} subscription${subscriptions > 1 ? 's' : ''}) | deliveries | seconds / p50 | deliveries/s / p99 |\n|---|---:|---:|---:|`);
+      for (const r of w) console.log(`| ${r.join(' | ')} |`);
     }
   }
   if (only === 'all' || only === 'graphql') {

@@ -6,8 +6,9 @@ import { executions } from './executions.js';
 import { pnl } from './pnl.js';
 import { reports } from './reports.js';
 import { riskDecisions } from './risk-decisions.js';
+import { webhookDeliveries } from './webhook-deliveries.js';
 
-export const allProjections: ProjectionDefinition[] = [auditIndex, executions, pnl, riskDecisions, complianceFlags, reports];
+export const allProjections: ProjectionDefinition[] = [auditIndex, executions, pnl, riskDecisions, complianceFlags, reports, webhookDeliveries];
 
 export function findProjection(name: string): ProjectionDefinition | undefined {
   return allProjections.find((p) => p.name === name);

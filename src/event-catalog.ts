@@ -7,7 +7,9 @@ import { EventTypeRegistry, type EventTypeDefinition } from './ledger/event-type
 import { marketEvents } from './market/events.js';
 import { apiKeyEvents } from './api/auth/events.js';
 import { projectionEvents } from './projections/events.js';
+import { notificationsEvents } from './notifications/events.js';
 import { riskEvents } from './risk/events.js';
+import { sealingEvents } from './ledger/sealing/seal.js';
 import { signingEvents } from './signing/events.js';
 import { tradingEvents } from './trading/events.js';
 
@@ -21,6 +23,8 @@ export const eventCatalog: EventTypeDefinition<any>[] = [
   ...projectionEvents,
   ...apiKeyEvents,
   ...auditEvents,
+  ...sealingEvents,
+  ...notificationsEvents,
 ];
 
 export function buildEventRegistry(): EventTypeRegistry {

@@ -3,12 +3,15 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { loadApiConfig, metricsExposureWarning, type ApiConfig } from './api/api.config.js';
 import { AppModule } from './app.module.js';
 import { ConfigError, loadConfig, type ArbiterConfig } from './config/config.js';
 import { loadAuditConfig } from './audit/audit.config.js';
 import { loadComplianceConfig } from './compliance/compliance.config.js';
 import { loadExecutionConfig } from './execution/execution.config.js';
+import { loadSealConfig } from './audit/seal.config.js';
 import { loadMarketConfig } from './market/market.config.js';
+import { loadNotificationsConfig } from './notifications/notifications.config.js';
 import { defaultRiskLimits } from './risk/limits.js';
 import { loadTradingConfig } from './trading/trading.config.js';
 
@@ -16,7 +19,7 @@ import { loadTradingConfig } from './trading/trading.config.js';
  * Every context's settings, checked before anything starts, so one run names every problem
  * (not only the first module's) without a stack trace.
  */
-function checkConfiguration(): ArbiterConfig {
+function checkConfiguration(): { config: ArbiterConfig; api: ApiConfig } {
   const problems: string[] = [];
   let config: ArbiterConfig | null = null;
   const check = (fn: () => unknown) => {
@@ -35,20 +38,41 @@ function checkConfiguration(): ArbiterConfig {
   check(() => loadExecutionConfig());
   check(() => loadTradingConfig());
   check(() => loadAuditConfig());
-  if (problems.length || !config) {
+  check(() => loadSealConfig());
+  check(() => loadNotificationsConfig());
+  const api = check(() => loadApiConfig()) as ApiConfig | undefined;
+  if (problems.length || !config || !api) {
     process.stderr.write(`${new ConfigError([...new Set(problems)]).message}\nSee README.md (Configuration) for every setting.\n`);
     process.exit(2);
   }
-  return config;
+  return { config, api };
+}
+
+/**
+ * A graceful stop (drain, flush, close) that hangs must not keep the process alive: once a
+ * SIGTERM or SIGINT arrives, the process exits within SHUTDOWN_TIMEOUT_MS whatever still runs.
+ */
+function exitWithin(timeoutMs: number): void {
+  const arm = (signal: NodeJS.Signals) => {
+    setTimeout(() => {
+      process.stderr.write(`arbiter: graceful shutdown after ${signal} did not finish within ${timeoutMs} ms (SHUTDOWN_TIMEOUT_MS); exiting\n`);
+      process.exit(1);
+    }, timeoutMs).unref();
+  };
+  process.once('SIGTERM', arm);
+  process.once('SIGINT', arm);
 }
 
 async function bootstrap() {
-  const config = checkConfiguration();
+  const { config, api } = checkConfiguration();
   const app = await NestFactory.create<NestFastifyApplication>(AppModule, new FastifyAdapter({ bodyLimit: 256 * 1024 }), {
     logger: config.logLevel === 'debug' ? ['error', 'warn', 'log', 'debug'] : config.logLevel === 'info' ? ['error', 'warn', 'log'] : config.logLevel === 'warn' ? ['error', 'warn'] : ['error'],
   });
   app.enableShutdownHooks();
+  exitWithin(config.shutdownTimeoutMs);
   await app.listen(config.port, config.host);
+  const warning = metricsExposureWarning(config.host, api);
+  if (warning) new Logger('Arbiter').warn(warning);
   const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}`;
   new Logger('Arbiter').log(`listening on ${url} — GraphQL ${url}/graphql (GraphiQL ${url}/graphiql), metrics ${url}/metrics`);
 }

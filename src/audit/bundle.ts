@@ -65,7 +65,7 @@ export type BundleRecord =
       ok: boolean;
       eventsChecked: number;
       streamsChecked: number;
-      failure: { streamId: string; revision: string; position: string; eventId: string; reason: string } | null;
+      failure: { kind?: string; streamId: string | null; revision: string | null; position: string | null; eventId: string | null; reason: string } | null;
     }
   | { record: 'report'; kind: string; from: string; to: string; asOfPosition: string; columns: string[]; rowCount: number; rows: unknown[]; rowsDigest: string }
   | { record: 'trailer'; counts: Record<string, number>; digest: string };

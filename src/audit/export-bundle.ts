@@ -222,13 +222,13 @@ export async function writeBundle(
 
   // The ledger's own verification of every stream the bundle touches, as it stands now.
   let checked = 0;
-  let failure = null as null | { streamId: string; revision: string; position: string; eventId: string; reason: string };
+  let failure = null as null | { kind: string; streamId: string | null; revision: string | null; position: string | null; eventId: string | null; reason: string };
   for (const streamId of streams.keys()) {
     const r = await verifyLog(store, { streamId });
     checked += r.eventsChecked;
     if (!r.ok && r.failure) {
       const f = r.failure;
-      failure = { streamId: f.streamId, revision: f.revision.toString(), position: f.position.toString(), eventId: f.eventId, reason: f.reason };
+      failure = { kind: f.kind, streamId: f.streamId, revision: f.revision?.toString() ?? null, position: f.position?.toString() ?? null, eventId: f.eventId, reason: f.reason };
       break;
     }
   }

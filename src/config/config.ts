@@ -19,6 +19,19 @@ export interface ArbiterConfig {
   port: number;
   host: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** How the PostgreSQL client bounds its waits (README: Configuration, Database loss). */
+  database: {
+    /** Opening a connection, or waiting for a free one (DATABASE_CONNECT_TIMEOUT_MS). */
+    connectTimeoutMs: number;
+    /** One query, client-side: a frozen server answers nothing (DATABASE_QUERY_TIMEOUT_MS). */
+    queryTimeoutMs: number;
+    /** One health check: /ready's checks and the availability probe (DATABASE_HEALTH_TIMEOUT_MS). */
+    healthTimeoutMs: number;
+    /** How long start-up waits for the database to answer (DATABASE_STARTUP_TIMEOUT_MS; 0 = not at all). */
+    startupTimeoutMs: number;
+  };
+  /** After SIGTERM the process exits within this, whatever is still running (SHUTDOWN_TIMEOUT_MS). */
+  shutdownTimeoutMs: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -46,8 +59,17 @@ export function loadConfig(env: Env = process.env): ArbiterConfig {
   if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) {
     problems.push(`LOG_LEVEL must be one of debug, info, warn, error (got "${logLevel}")`);
   }
+  const database = {
+    connectTimeoutMs: integer(text('DATABASE_CONNECT_TIMEOUT_MS') ?? '5000', 'DATABASE_CONNECT_TIMEOUT_MS', 100, 600_000, problems),
+    queryTimeoutMs: integer(text('DATABASE_QUERY_TIMEOUT_MS') ?? '30000', 'DATABASE_QUERY_TIMEOUT_MS', 100, 3_600_000, problems),
+    healthTimeoutMs: integer(text('DATABASE_HEALTH_TIMEOUT_MS') ?? '2000', 'DATABASE_HEALTH_TIMEOUT_MS', 50, 60_000, problems),
+    startupTimeoutMs: integer(text('DATABASE_STARTUP_TIMEOUT_MS') ?? '60000', 'DATABASE_STARTUP_TIMEOUT_MS', 0, 3_600_000, problems),
+  };
+  const shutdownTimeoutMs = integer(text('SHUTDOWN_TIMEOUT_MS') ?? '30000', 'SHUTDOWN_TIMEOUT_MS', 100, 3_600_000, problems);
   if (problems.length) throw new ConfigError(problems);
   return {
+    database,
+    shutdownTimeoutMs,
     databaseUrl,
     eventStoreUrl,
     dataDir: resolve(text('ARBITER_DATA_DIR') ?? './data'),

@@ -12,9 +12,13 @@ export type VenueErrorCode =
   /** Bad input: wrong key or signature length, an unparseable or foreign swap transaction. */
   | 'INVALID_REQUEST'
   /** confirm() was aborted by its signal before the transaction was final. */
-  | 'CONFIRM_ABORTED';
+  | 'CONFIRM_ABORTED'
+  /** The composed round trip serializes to more than 1232 bytes: re-quote with a lower maxAccounts. */
+  | 'TRANSACTION_TOO_LARGE'
+  /** A round trip is already in flight on this input token account (its guard would be wrong). */
+  | 'ACCOUNT_BUSY';
 
-const RETRYABLE: ReadonlySet<VenueErrorCode> = new Set(['RPC_UNAVAILABLE', 'CONFIRM_ABORTED']);
+const RETRYABLE: ReadonlySet<VenueErrorCode> = new Set(['RPC_UNAVAILABLE', 'CONFIRM_ABORTED', 'ACCOUNT_BUSY']);
 
 export class VenueError extends Error {
   readonly retryable: boolean;

@@ -35,6 +35,11 @@ export interface RecordedEvent<P = unknown> extends NewEvent<P> {
   prevHash: string;
   /** Chain hash of this event: sha256(prevHash | revision | contentHash). */
   hash: string;
+  /**
+   * Global chain hash: sha256(previous event's logHash | position | hash). Stored by the
+   * PostgreSQL adapter; absent where the store keeps none (EventStoreDB: verify computes it).
+   */
+  logHash?: string;
 }
 
 export type ExpectedRevision = 'any' | 'no_stream' | 'exists' | bigint;
@@ -68,5 +73,6 @@ export function toJsonEvent(e: RecordedEvent): Record<string, unknown> {
     contentHash: e.contentHash,
     prevHash: e.prevHash,
     hash: e.hash,
+    ...(e.logHash !== undefined ? { logHash: e.logHash } : {}),
   };
 }

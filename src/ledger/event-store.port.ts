@@ -2,6 +2,7 @@
 // ./eventstoredb. One contract suite (test/contract) holds every adapter to the same behaviour.
 import type { AppendResult, ExpectedRevision, NewEvent, ReadAllFilter, RecordedEvent } from './envelope.js';
 import type { EventTypeRegistry } from './event-types.js';
+import type { SqlClient, SqlExecutor } from '../shared/sql/sql-client.js';
 import { InvalidEventError } from './errors.js';
 import { UUID_RE } from './schema.js';
 
@@ -43,6 +44,38 @@ export interface Subscription {
   readonly position: bigint;
 }
 
+/** The head of the global hash chain: the newest event's position and its log hash. */
+export interface LogHead {
+  /** 0n for an empty log. */
+  position: bigint;
+  /** GENESIS_HASH for an empty log. */
+  hash: string;
+}
+
+/** A store's own record of where one stream ends (PostgreSQL: the event_streams row). */
+export interface StreamHead {
+  streamId: string;
+  revision: bigint;
+  hash: string;
+  position: bigint;
+}
+
+/**
+ * What a store keeps beside the events that `verify` can hold the events to. PostgreSQL keeps
+ * all of it; EventStoreDB keeps none (its positions are byte offsets, its stream heads are the
+ * streams themselves), so there verify relies on the chains and the seals alone.
+ */
+export interface StoreBookkeeping {
+  /** Positions are 1, 2, 3, … with no gap: a gap is a removed event. */
+  readonly contiguousPositions: boolean;
+  /** The log head as the store records it (PostgreSQL: event_log_head). */
+  recordedLogHead(): Promise<LogHead>;
+  /** The store's stream heads in stream id order, after `after` (exclusive), at most maxCount. */
+  streamHeads(options: { after?: string; maxCount: number }): Promise<StreamHead[]>;
+  /** One stream's head as recorded, or null when the store has no record of the stream. */
+  streamHead(streamId: string): Promise<StreamHead | null>;
+}
+
 export interface EventStore {
   readonly name: string;
   readonly registry: EventTypeRegistry;
@@ -55,8 +88,22 @@ export interface EventStore {
   subscribeToAll(options: SubscribeOptions): Subscription;
   /** Position of the newest event in the log (0n when empty). */
   headPosition(): Promise<bigint>;
+  /** The global hash chain's head (what a seal signs). */
+  logHead(): Promise<LogHead>;
+  /** The store's own bookkeeping for verify, or null when it keeps none. */
+  readonly bookkeeping: StoreBookkeeping | null;
+  /**
+   * When this store keeps its events in the database of `sql`: a reader of the log through `tx`,
+   * a transaction open on that database. Code that reads the log inside its own transaction must
+   * use it: on PGlite (one connection) a read outside the open transaction waits for it forever.
+   * Null (or absent) for a store elsewhere (EventStoreDB).
+   */
+  readerWithin?(sql: SqlClient, tx: SqlExecutor): LogReader | null;
   close(): Promise<void>;
 }
+
+/** What reading the global log needs. */
+export type LogReader = Pick<EventStore, 'readAll' | 'headPosition'>;
 
 const STREAM_ID = /^[A-Za-z0-9][A-Za-z0-9_.:@$-]{0,199}$/;
 

@@ -2,8 +2,12 @@
 // whitespace), and chained to the previous event of its stream:
 //   contentHash = sha256(canonicalJson({id,type,version,streamId,recordedAt,metadata,payload}))
 //   hash        = sha256(prevHash + "|" + revision + "|" + contentHash)
-// The PostgreSQL adapter computes the chain step in SQL (migrations/001) with the same formula,
-// so `verify` can recompute both from nothing but the stored rows.
+// and every event also chains to the previous event of the whole log (migrations/007):
+//   logHash     = sha256(prevLogHash + "|" + position + "|" + hash)     (64 zeros before the first)
+// so one (position, logHash) pair commits to the entire log up to that position, in order; a
+// signed seal of it (src/audit, the event in src/ledger/sealing) makes removal, reordering or rewriting before it provable.
+// The PostgreSQL adapter computes both steps in SQL with the same formulas, so `verify` can
+// recompute them from nothing but the stored rows.
 import { createHash } from 'node:crypto';
 
 export const GENESIS_HASH = '0'.repeat(64);
@@ -68,4 +72,9 @@ export function contentHash(e: HashableEvent): string {
 
 export function chainHash(prevHash: string, revision: bigint, content: string): string {
   return sha256Hex(`${prevHash}|${revision}|${content}`);
+}
+
+/** One step of the global chain (see the top of this file). */
+export function logChainHash(prevLogHash: string, position: bigint, hash: string): string {
+  return sha256Hex(`${prevLogHash}|${position}|${hash}`);
 }

@@ -4,6 +4,9 @@
 //   HERMES_URL                    Pyth Hermes base URL         (default https://hermes.pyth.network)
 //   JUPITER_URL                   Jupiter Swap API base URL    (default https://lite-api.jup.ag/swap/v1)
 //   JUPITER_API_KEY               x-api-key for api.jup.ag     (optional)
+//   JUPITER_BUILD_URL             Swap API v2 base; with JUPITER_API_KEY the legs' instructions
+//                                 come from GET /build, else from v1 POST /swap-instructions
+//                                 (default https://api.jup.ag/swap/v2)
 //   PYTH_FEED_IDS                 comma-separated feed ids     (default: the feeds of the default pairs)
 //   SIM_SEED                      integer seed                 (default 42)
 //   SIM_OPPORTUNITIES_PER_MINUTE  0 … 6000                     (default 30)
@@ -24,6 +27,8 @@ export interface MarketConfig {
   hermesUrl: string;
   jupiterUrl: string;
   jupiterApiKey: string | null;
+  /** Swap API v2 base (GET /build), used when jupiterApiKey is set. */
+  jupiterBuildUrl: string;
   pythFeedIds: string[];
   pairs: readonly TradingPair[];
   simSeed: number;
@@ -85,6 +90,7 @@ export function loadMarketConfig(env: Env = process.env): MarketConfig {
     hermesUrl: url('HERMES_URL', HERMES_PUBLIC_URL),
     jupiterUrl: url('JUPITER_URL', JUPITER_PUBLIC_URL),
     jupiterApiKey: text('JUPITER_API_KEY'),
+    jupiterBuildUrl: url('JUPITER_BUILD_URL', 'https://api.jup.ag/swap/v2'),
     pythFeedIds,
     pairs: DEFAULT_PAIRS,
     simSeed: number('SIM_SEED', 42, 0, 2 ** 32 - 1),

@@ -2,7 +2,7 @@
 // appends (woken by the store's NOTIFY on PostgreSQL, or by polling). Also rebuilds a projection
 // into a fresh generation while the live one keeps serving, then switches over.
 import type { RecordedEvent } from '../ledger/envelope.js';
-import type { EventStore } from '../ledger/event-store.port.js';
+import type { EventStore, LogReader } from '../ledger/event-store.port.js';
 import type { SqlClient } from '../shared/sql/sql-client.js';
 import type { ProjectionDefinition } from './projection.js';
 import { ProjectionStore } from './projection-store.js';
@@ -15,7 +15,7 @@ export interface ScanResult {
 }
 
 /** Reads the next batch of a projection's events after `from`. */
-export async function scan(store: EventStore, def: ProjectionDefinition, from: bigint, batchSize: number): Promise<ScanResult> {
+export async function scan(store: LogReader, def: ProjectionDefinition, from: bigint, batchSize: number): Promise<ScanResult> {
   // Read the head first: appends are serialised, so every matching event at or below it is
   // visible to the read that follows, and a short page means we are caught up to the head.
   const head = await store.headPosition();
@@ -39,28 +39,47 @@ export interface RebuildProgress {
 
 export interface RebuildResult {
   generation: number;
+  /** The rebuild went on from an interrupted one's generation (from its checkpoint), instead of from position 0. */
+  resumedFrom: bigint | null;
   eventsApplied: number;
   seconds: number;
   digest: string;
 }
 
+export class RebuildInterruptedError extends Error {
+  readonly code = 'REBUILD_INTERRUPTED';
+  constructor(readonly projection: string, readonly generation: number, readonly position: bigint) {
+    super(
+      `rebuild of ${projection} stopped at position ${position}; generation ${generation} is kept and the next rebuild (or the next start of the app) resumes it`,
+    );
+    this.name = 'RebuildInterruptedError';
+  }
+}
+
+/**
+ * Rebuilds a projection into a building generation (a fresh one, or the one an interrupted
+ * rebuild left, from its checkpoint), batch by batch, each batch its own short transaction (on
+ * PGlite, whose one connection a transaction holds, everything else runs between batches), then
+ * switches over. `signal` stops it between batches: the generation stays, to be resumed.
+ */
 export async function rebuildProjection(
   store: EventStore,
   sql: SqlClient,
   def: ProjectionDefinition,
-  opts: { batchSize?: number; onProgress?: (p: RebuildProgress) => void } = {},
+  opts: { batchSize?: number; onProgress?: (p: RebuildProgress) => void; signal?: AbortSignal } = {},
 ): Promise<RebuildResult> {
   const projections = new ProjectionStore(sql);
-  const batchSize = opts.batchSize ?? 5000;
+  const batchSize = opts.batchSize ?? (sql.kind === 'pglite' ? 1000 : 5000);
   await projections.ensureActive(def);
-  const gen = await projections.createBuilding(def);
+  const gen = await projections.openBuilding(def);
   const started = performance.now();
-  let position = 0n;
+  let position = gen.checkpoint;
+  const startedAt = position;
   let applied = 0;
   const report = (head: bigint) => {
     const elapsed = (performance.now() - started) / 1000;
     const rate = elapsed > 0 ? applied / elapsed : 0;
-    const posRate = elapsed > 0 ? Number(position) / elapsed : 0;
+    const posRate = elapsed > 0 ? Number(position - startedAt) / elapsed : 0;
     opts.onProgress?.({
       projection: def.name,
       generation: gen.generation,
@@ -72,20 +91,37 @@ export async function rebuildProjection(
       etaSeconds: posRate > 0 ? Math.max(0, Number(head - position) / posRate) : null,
     });
   };
+  const result = async (): Promise<RebuildResult> => ({
+    generation: gen.generation,
+    resumedFrom: gen.resumed ? startedAt : null,
+    eventsApplied: applied,
+    seconds: (performance.now() - started) / 1000,
+    digest: await projections.digest(def, gen.generation),
+  });
   for (;;) {
+    if (opts.signal?.aborted) throw new RebuildInterruptedError(def.name, gen.generation, position);
     const batch = await scan(store, def, position, batchSize);
     if (!(await projections.applyBatch(def, gen.generation, position, batch.to, batch.events))) {
-      throw new Error(`rebuild of ${def.name} lost its generation ${gen.generation} to another rebuild`);
+      // Another rebuilder of the same generation (a CLI and the app) got this batch in first:
+      // go on from where it is, or stop if it has switched over already.
+      const now = (await projections.generations(def.name)).find((g) => g.generation === gen.generation);
+      if (now?.status === 'active') return result();
+      if (now?.status !== 'building') throw new Error(`rebuild of ${def.name} lost its generation ${gen.generation} to another rebuild`);
+      position = now.checkpoint;
+      continue;
     }
     applied += batch.events.length;
     position = batch.to;
     report(batch.caughtUp ? batch.to : await store.headPosition());
     if (batch.caughtUp) break;
   }
-  // Switch: the last events that arrived meanwhile are applied inside the switching transaction.
-  await projections.switchTo(def, gen.generation, async (tx) => {
+  // Switch: the last events that arrived meanwhile are applied inside the switching transaction,
+  // read through it (on PGlite a read outside it would wait for it: a deadlock).
+  await projections.switchTo(def, gen.generation, async (tx, checkpoint) => {
+    const reader = store.readerWithin?.(sql, tx) ?? store;
+    position = checkpoint;
     for (;;) {
-      const batch = await scan(store, def, position, batchSize);
+      const batch = await scan(reader, def, position, batchSize);
       if (!(await projections.applyBatch(def, gen.generation, position, batch.to, batch.events, tx))) {
         throw new Error(`rebuild of ${def.name}: generation ${gen.generation} moved during switch-over`);
       }
@@ -95,12 +131,7 @@ export async function rebuildProjection(
     }
   });
   report(position);
-  return {
-    generation: gen.generation,
-    eventsApplied: applied,
-    seconds: (performance.now() - started) / 1000,
-    digest: await projections.digest(def, gen.generation),
-  };
+  return result();
 }
 
 export interface ProjectionStatus {
@@ -127,7 +158,13 @@ export class ProjectionRunner {
     private readonly store: EventStore,
     private readonly sql: SqlClient,
     readonly definitions: ProjectionDefinition[],
-    private readonly opts: { batchSize?: number; pollMs?: number; onBatch?: (name: string, events: number) => void } = {},
+    private readonly opts: {
+      batchSize?: number;
+      pollMs?: number;
+      onBatch?: (name: string, events: number) => void;
+      /** A batch failed (nothing committed); it is retried after pollMs. */
+      onError?: (name: string, err: Error) => void;
+    } = {},
   ) {
     this.projections = new ProjectionStore(sql);
   }
@@ -209,6 +246,7 @@ export class ProjectionRunner {
         s.lastError = null;
       } catch (err) {
         s.lastError = (err as Error).message;
+        this.opts.onError?.(def.name, err as Error);
         caughtUp = true; // back off, then retry the same batch: nothing was committed
       }
       if (caughtUp && !this.stopped) await this.sleep(pollMs);

@@ -59,6 +59,26 @@ export class ProjectionStore {
     });
   }
 
+  /**
+   * The generation a rebuild fills: an interrupted rebuild's generation of the same version is
+   * resumed from its checkpoint (its batches were committed with it, so nothing is applied
+   * twice); one of another version is discarded and a fresh one created.
+   */
+  async openBuilding(def: ProjectionDefinition): Promise<GenerationState & { resumed: boolean }> {
+    const building = (await this.generations(def.name)).filter((g) => g.status === 'building');
+    const same = building.find((g) => g.version === def.version);
+    if (same && building.length === 1) return { ...same, resumed: true };
+    return { ...(await this.createBuilding(def)), resumed: false };
+  }
+
+  /** Building generations of projections (left by a rebuild that did not finish). */
+  async interrupted(): Promise<{ name: string; generation: number; version: number; checkpoint: bigint }[]> {
+    const { rows } = await this.sql.query<Row & { name: string }>(
+      `SELECT name, generation, version, status, checkpoint, events_applied FROM projection_generations WHERE status = 'building' ORDER BY name, generation`,
+    );
+    return rows.map((r) => ({ name: r.name, ...toState(r) }));
+  }
+
   /** A fresh, empty generation in status 'building', for a rebuild. */
   async createBuilding(def: ProjectionDefinition): Promise<GenerationState> {
     return this.sql.transaction(async (tx) => {
@@ -131,20 +151,28 @@ export class ProjectionStore {
 
   /**
    * Makes `generation` the active one: runs `finalCatchUp` inside the switching transaction
-   * (holding the active generation's row, so the live runner waits), points the public views at
-   * the new schema and drops the old one.
+   * (holding the active generation's row, so the live runner waits, and the building one's, so
+   * another rebuilder of it waits), points the public views at the new schema and drops the old
+   * one. `finalCatchUp` gets the building generation's checkpoint as it stands under the lock.
+   * Returns false if the generation was switched to already (by another rebuilder of it).
    */
   async switchTo(
     def: ProjectionDefinition,
     generation: number,
-    finalCatchUp: (tx: SqlExecutor) => Promise<void>,
-  ): Promise<void> {
-    await this.sql.transaction(async (tx) => {
+    finalCatchUp: (tx: SqlExecutor, checkpoint: bigint) => Promise<void>,
+  ): Promise<boolean> {
+    return this.sql.transaction(async (tx) => {
       const old = await tx.query<{ generation: number }>(
         `SELECT generation FROM projection_generations WHERE name = $1 AND status = 'active' FOR UPDATE`,
         [def.name],
       );
-      await finalCatchUp(tx);
+      const mine = await tx.query<{ status: string; checkpoint: string }>(
+        `SELECT status, checkpoint FROM projection_generations WHERE name = $1 AND generation = $2 FOR UPDATE`,
+        [def.name, generation],
+      );
+      if (mine.rows[0]?.status === 'active') return false;
+      if (mine.rows[0]?.status !== 'building') throw new Error(`generation ${generation} of ${def.name} is no longer being built (another rebuild replaced it)`);
+      await finalCatchUp(tx, toBigInt(mine.rows[0].checkpoint));
       await tx.query(`UPDATE projection_generations SET status = 'retired', updated_at = now() WHERE name = $1 AND status = 'active'`, [
         def.name,
       ]);
@@ -154,6 +182,7 @@ export class ProjectionStore {
       ]);
       await this.pointViews(tx, def, generation);
       for (const o of old.rows) await tx.exec(`DROP SCHEMA IF EXISTS ${schemaOf(def.name, o.generation)} CASCADE`);
+      return true;
     });
   }
 

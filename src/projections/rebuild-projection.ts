@@ -3,12 +3,13 @@
 // the live one keeps serving (see projection-runner.ts). One rebuild per projection at a time in
 // this process; the tracker keeps the progress and the final digest for GET
 // /projections/:name/rebuild.
-import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleDestroy } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { EVENT_STORE, type EventStore } from '../ledger/event-store.port.js';
 import { newEvent } from '../ledger/event-types.js';
 import { SQL_CLIENT, type SqlClient } from '../shared/sql/sql-client.js';
-import { rebuildProjection, type RebuildProgress, type RebuildResult } from './projection-runner.js';
+import { rebuildProjection, RebuildInterruptedError, type RebuildProgress, type RebuildResult } from './projection-runner.js';
+import { ProjectionStore } from './projection-store.js';
 import type { ProjectionDefinition } from './projection.js';
 import { allProjections, findProjection } from '../../projections/index.js';
 import { commandMetadata, decideAndAppendOne, type CommandContext, type CommandReceipt } from '../ledger/decide-and-append.js';
@@ -55,10 +56,12 @@ export interface RebuildStatus {
 }
 
 @Injectable()
-export class RebuildTracker implements OnApplicationShutdown {
+export class RebuildTracker implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown {
   private readonly logger = new Logger('Rebuild');
   private readonly statuses = new Map<string, RebuildStatus>();
   private readonly running = new Map<string, Promise<void>>();
+  /** Stops running rebuilds between batches on shutdown; their generations are resumed on the next start. */
+  private readonly halt = new AbortController();
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -111,8 +114,29 @@ export class RebuildTracker implements OnApplicationShutdown {
     };
   }
 
+  /**
+   * A rebuild that the previous run did not finish (stopped, killed) left its building
+   * generation: go on with it from its checkpoint, in the background.
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    let interrupted: Awaited<ReturnType<ProjectionStore['interrupted']>>;
+    try {
+      interrupted = await new ProjectionStore(this.sql).interrupted();
+    } catch (err) {
+      this.logger.warn(`could not look for interrupted rebuilds: ${(err as Error).message}`);
+      return;
+    }
+    for (const g of interrupted) {
+      const def = findProjection(g.name);
+      if (!def || this.running.has(def.name)) continue;
+      this.logger.log(`resuming the interrupted rebuild of ${def.name} (generation ${g.generation}) from position ${g.checkpoint}`);
+      this.reserve(def.name, 'system', `resumed after a restart: generation ${g.generation} was left at position ${g.checkpoint}`);
+      this.start(def, null);
+    }
+  }
+
   /** Starts the reserved rebuild in the background. */
-  start(def: ProjectionDefinition, requestEventId: string): void {
+  start(def: ProjectionDefinition, requestEventId: string | null): void {
     const s = this.statuses.get(def.name)!;
     s.requestEventId = requestEventId;
     const onProgress = (p: RebuildProgress) => {
@@ -127,13 +151,17 @@ export class RebuildTracker implements OnApplicationShutdown {
         etaSeconds: p.etaSeconds === null ? null : round(p.etaSeconds),
       };
     };
-    const task = rebuildProjection(this.store, this.sql, def, { onProgress })
+    const task = rebuildProjection(this.store, this.sql, def, { onProgress, signal: this.halt.signal })
       .then((r: RebuildResult) => {
         s.state = 'completed';
         s.result = { generation: r.generation, eventsApplied: r.eventsApplied, seconds: round(r.seconds), digest: r.digest };
         this.logger.log(`rebuilt ${def.name} into generation ${r.generation}: ${r.eventsApplied} events in ${r.seconds.toFixed(1)} s`);
       })
       .catch((err: Error) => {
+        if (err instanceof RebuildInterruptedError) {
+          this.logger.warn(err.message);
+          return;
+        }
         s.state = 'failed';
         s.error = err.message;
         this.logger.error(`rebuild of ${def.name} failed: ${err.message}`);
@@ -148,6 +176,12 @@ export class RebuildTracker implements OnApplicationShutdown {
   /** Resolves when the projection's running rebuild (if any) has finished. */
   async settled(projection: string): Promise<void> {
     await this.running.get(projection);
+  }
+
+  /** Shutdown stops rebuilds between batches (a batch is short), so it never waits for a whole rebuild. */
+  async onModuleDestroy(): Promise<void> {
+    this.halt.abort();
+    await Promise.allSettled([...this.running.values()]);
   }
 
   async onApplicationShutdown(): Promise<void> {

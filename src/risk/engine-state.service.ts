@@ -8,11 +8,11 @@ import { newEvent } from '../ledger/event-types.js';
 import { EVENT_STORE, type EventStore } from '../ledger/event-store.port.js';
 import { LogFollower } from '../ledger/log-follower.js';
 import { circuitBreaker, circuitBreakerPausePayload, CIRCUIT_BREAKER_ACTOR } from './circuit-breaker.js';
-import { evolve, initialEngineState, type EngineState } from './engine-state.js';
+import { evolve, initialEngineState, realisedOn, type EngineState } from './engine-state.js';
 import type { EngineStateView } from './engine-state.port.js';
 import { EnginePaused, ENGINE_STREAM_ID } from './events.js';
 import { defaultRiskLimits } from './limits.js';
-import { Metrics } from '../shared/metrics/metrics.js';
+import { Metrics, usdFromMicros } from '../shared/metrics/metrics.js';
 import { tokenByMint } from '../shared/tokens.js';
 import { SQL_CLIENT, type SqlClient } from '../shared/sql/sql-client.js';
 import { SnapshotStore } from '../shared/sql/snapshots.js';
@@ -143,10 +143,13 @@ export class EngineStateService implements EngineStateView, OnApplicationBootstr
   }
 
   private publish(): void {
-    for (const mode of ['ACTIVE', 'PAUSED', 'REDUCING'] as const) this.metrics.engineState.set({ mode }, this.state.mode === mode ? 1 : 0);
-    for (const [mint, usd] of Object.entries(this.state.exposureByToken)) {
-      this.metrics.exposure.set({ token: tokenByMint(mint)?.symbol ?? mint }, Number(usd));
+    for (const mode of ['ACTIVE', 'PAUSED', 'REDUCING'] as const) this.metrics.engineMode.set({ mode }, this.state.mode === mode ? 1 : 0);
+    for (const [mint, usdMicros] of Object.entries(this.state.exposureByToken)) {
+      this.metrics.exposureUsd.set({ token: tokenByMint(mint)?.symbol ?? mint }, usdFromMicros(usdMicros));
     }
+    const today = realisedOn(this.state, Date.now());
+    this.metrics.realisedPnlTodayUsd.set(usdFromMicros(today.pnlUsdMicros));
+    this.metrics.dailyLossLimitUsd.set(usdFromMicros(this.state.limits.dailyLossLimitUsdMicros));
   }
 
   /** Appends the circuit breaker's EnginePaused; returns its position, or null if nothing was written. */
@@ -171,6 +174,7 @@ export class EngineStateService implements EngineStateView, OnApplicationBootstr
               ],
       });
       if (position === 0n) return null;
+      this.metrics.circuitBreakerTripsTotal.inc({ cause: trip.cause });
       this.logger.warn(`circuit breaker paused the engine: ${payload.reason}`);
       return position;
     } catch (err) {

@@ -1,12 +1,17 @@
 // Drives sagas to their end by dispatching commands, and on start finds sagas a previous run
 // left unfinished and resumes (or closes) each one from its events. The engine loop feeds it the
-// opportunities of the market source when ENGINE_AUTOSTART is on.
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+// opportunities of the market source when ENGINE_AUTOSTART is on. While the database is away it
+// takes no step (a saga waits where it is, no new one starts); on shutdown it drains.
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleDestroy } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { SCREENING, type Screening } from '../compliance/screening.port.js';
 import { EVENT_STORE, type EventStore } from '../ledger/event-store.port.js';
 import { OPPORTUNITY_SOURCE, type OpportunityCandidate, type OpportunityRun, type OpportunitySource } from '../market/opportunity-source.port.js';
 import { ENGINE_STATE, type EngineStateView } from '../risk/engine-state.port.js';
+import { Metrics } from '../shared/metrics/metrics.js';
+import { SQL_CLIENT, type SqlClient } from '../shared/sql/sql-client.js';
+import { isConnectionError } from '../shared/sql/availability.js';
+import { EventStoreUnavailableError } from '../ledger/errors.js';
 import { AdvanceArbitrage, DetectOpportunity } from './commands.js';
 import { SAGA_STREAM_PREFIX } from './events.js';
 import { OPEN_SAGAS, type OpenSagaIndex } from './open-sagas.port.js';
@@ -18,11 +23,13 @@ import { TRADING_CONFIG, type TradingConfig } from './trading.config.js';
 const STEP_RETRIES = 5;
 
 @Injectable()
-export class ArbitrageSagaService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class ArbitrageSagaService implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown {
   private readonly logger = new Logger('Engine');
   private run: OpportunityRun | null = null;
   private readonly inFlight = new Set<Promise<unknown>>();
   private stopping = false;
+  /** Aborted when a drain runs out of time (or by stop()): sagas stop at their next safe point. */
+  private halt = new AbortController();
 
   constructor(
     private readonly commands: CommandBus,
@@ -32,6 +39,8 @@ export class ArbitrageSagaService implements OnApplicationBootstrap, OnApplicati
     @Inject(ENGINE_STATE) private readonly engine: EngineStateView,
     @Inject(SCREENING) private readonly screening: Screening,
     @Inject(OPEN_SAGAS) private readonly openSagas: OpenSagaIndex,
+    private readonly metrics: Metrics,
+    @Inject(SQL_CLIENT) private readonly sql: SqlClient,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -39,6 +48,11 @@ export class ArbitrageSagaService implements OnApplicationBootstrap, OnApplicati
     const resumed = await this.recoverUnfinished();
     if (resumed) this.logger.log(`resumed ${resumed} unfinished saga(s) from the log`);
     if (this.config.autostart) this.start();
+  }
+
+  /** First of the shutdown hooks: the engine drains while the store, the state and the projections still run. */
+  async onModuleDestroy(): Promise<void> {
+    await this.drain();
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -49,8 +63,14 @@ export class ArbitrageSagaService implements OnApplicationBootstrap, OnApplicati
   start(): void {
     if (this.run) return;
     this.stopping = false;
+    if (this.halt.signal.aborted) this.halt = new AbortController();
     this.run = this.opportunities.start(
       (candidate) => {
+        if (this.stopping) return;
+        if (!this.sql.availability.available) {
+          this.logger.debug(`skipping ${candidate.opportunityId}: the database is unreachable`);
+          return;
+        }
         if (this.inFlight.size >= this.config.concurrency) {
           this.logger.debug(`skipping ${candidate.opportunityId}: ${this.inFlight.size} sagas already running`);
           return;
@@ -62,11 +82,35 @@ export class ArbitrageSagaService implements OnApplicationBootstrap, OnApplicati
     this.logger.log('engine loop started');
   }
 
+  /** Stops at once: every saga in flight stops after the step it is in (a safe point: all is recorded). */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.halt.abort(new Error('the engine is stopping'));
     this.run?.stop();
     this.run = null;
     await Promise.allSettled([...this.inFlight]);
+  }
+
+  /**
+   * Graceful stop (SIGTERM): no new saga; sagas in flight go on to their end for up to
+   * ENGINE_DRAIN_TIMEOUT_MS, then stop at their next safe point (between steps, or a confirm
+   * that stops waiting: a restart asks the venue about the recorded signature).
+   */
+  async drain(): Promise<void> {
+    this.stopping = true;
+    this.run?.stop();
+    this.run = null;
+    if (this.inFlight.size === 0) return;
+    const n = this.inFlight.size;
+    this.logger.log(`draining: ${n} saga(s) in flight, up to ${this.config.drainTimeoutMs} ms (ENGINE_DRAIN_TIMEOUT_MS)`);
+    const started = Date.now();
+    const timer = setTimeout(() => this.halt.abort(new Error('the drain ran out of time')), this.config.drainTimeoutMs);
+    try {
+      await Promise.allSettled([...this.inFlight]);
+    } finally {
+      clearTimeout(timer);
+    }
+    this.logger.log(`drained ${n} saga(s) in ${Date.now() - started} ms${this.halt.signal.aborted ? ' (some stopped at a safe point, to be resumed on start)' : ''}`);
   }
 
   private track(p: Promise<unknown>): void {
@@ -83,15 +127,31 @@ export class ArbitrageSagaService implements OnApplicationBootstrap, OnApplicati
   /** Runs one saga's remaining steps until it finishes (or the engine stops). */
   async drive(opportunityId: string, resumed: boolean): Promise<SagaState> {
     let failures = 0;
+    const halt = this.halt.signal;
     for (;;) {
+      // No step while the database is away: the saga waits where the log has it.
+      if (!this.sql.availability.available) {
+        this.logger.warn(`${opportunityId}: waiting for the database before the next step`);
+        await this.sql.availability.whenAvailable(halt);
+      }
       try {
-        const s = await this.commands.execute<AdvanceArbitrage, SagaState>(new AdvanceArbitrage(opportunityId, resumed));
+        const s = await this.commands.execute<AdvanceArbitrage, SagaState>(new AdvanceArbitrage(opportunityId, resumed, halt));
         failures = 0;
-        if (s.phase === 'finished' || this.stopping) return s;
+        if (s.phase === 'finished' || halt.aborted) return s;
       } catch (err) {
+        if (halt.aborted) throw err;
+        // Losing the database mid-step is not the saga's failure: wait for it, then retry the
+        // step from what the log has (an append that did commit is seen, never repeated).
+        if (!this.sql.availability.available || isConnectionError(err) || err instanceof EventStoreUnavailableError) {
+          await this.sql.availability.whenAvailable(halt).catch(() => undefined);
+          if (this.sql.availability.available) await new Promise((r) => setTimeout(r, 200));
+          continue;
+        }
         failures++;
+        this.metrics.sagaStepFailuresTotal.inc();
         this.logger.warn(`${opportunityId}: step failed (${failures}/${STEP_RETRIES}): ${(err as Error).message}`);
-        if (failures >= STEP_RETRIES || this.stopping) throw err;
+        if (failures >= STEP_RETRIES) throw err;
+        this.metrics.sagaStepRetriesTotal.inc();
         await new Promise((r) => setTimeout(r, 200 * 2 ** failures));
       }
     }

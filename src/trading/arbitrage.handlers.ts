@@ -81,7 +81,7 @@ export class DetectOpportunityHandler implements ICommandHandler<DetectOpportuni
       evolve,
       decide: (s) => [newEvent(OpportunityDetected, opportunityDetectedPayload(candidate), metaOf(s))],
     });
-    this.metrics.arbitrageAttemptsTotal.inc();
+    this.metrics.sagasStartedTotal.inc();
     return state;
   }
 }
@@ -129,12 +129,17 @@ export class AdvanceArbitrageHandler implements ICommandHandler<AdvanceArbitrage
       // Risk and compliance read and change the shared trading state: one at a time, and the next
       // one must see this one (order rate, exposure in flight, velocity).
       return await AdvanceArbitrageHandler.shared.run(async () => {
-        const { state, position } = await take();
-        await Promise.all([this.engine.caughtUp(position), step === 'compliance' ? this.screening.caughtUp(position) : undefined]);
+        const { state, position, receipts } = await take();
+        // Wait only for a decision the views fold (an abandonment is none of theirs).
+        const wrote = new Set(receipts.map((r) => r.type));
+        await Promise.all([
+          wrote.has('RiskAssessed') || wrote.has('ComplianceScreened') ? this.engine.caughtUp(position) : undefined,
+          wrote.has('ComplianceScreened') ? this.screening.caughtUp(position) : undefined,
+        ]);
         return state;
       });
     } finally {
-      this.metrics.sagaStepSeconds.observe({ step }, (performance.now() - started) / 1000);
+      this.metrics.sagaStepDurationSeconds.observe({ step }, (performance.now() - started) / 1000);
     }
   }
 
@@ -189,7 +194,7 @@ export class AdvanceArbitrageHandler implements ICommandHandler<AdvanceArbitrage
         fold: () => null,
         decide: () => [newEvent(ComplianceFlagRaised, flag, meta, { id: flag.flagId })],
       });
-      this.metrics.complianceFlagsTotal.inc({ rule: flag.rule, severity: flag.severity });
+      this.metrics.complianceFlagsRaisedTotal.inc({ rule: flag.rule, severity: flag.severity });
     }
     return d.events.map((x) => newEvent(x.def, x.payload, meta));
   }
@@ -200,9 +205,9 @@ export class AdvanceArbitrageHandler implements ICommandHandler<AdvanceArbitrage
 
   private finished(s: Extract<SagaState, { phase: 'finished' }>): void {
     const { outcome } = s;
-    this.metrics.arbitrageOutcomesTotal.inc({ outcome });
-    this.metrics.arbitrageExecutionSeconds.observe({ outcome }, Math.max(0, (Date.now() - Date.parse(s.detectedAt)) / 1000));
-    if (outcome === 'filled') this.metrics.arbitrageSuccessesTotal.inc();
+    this.metrics.sagasFinishedTotal.inc({ outcome });
+    if (outcome === 'rejected_by_risk') for (const check of s.risk?.failedChecks ?? []) this.metrics.riskCheckFailuresTotal.inc({ check });
+    this.metrics.sagaDurationSeconds.observe({ outcome }, Math.max(0, (Date.now() - Date.parse(s.detectedAt)) / 1000));
     const detail =
       outcome === 'rejected_by_risk' ? `: ${s.risk?.failedChecks.join(', ')}` : outcome === 'blocked_by_compliance' ? `: flags ${s.screened?.flags.length ?? 0}` : '';
     const r = s.detected.route;
@@ -309,7 +314,7 @@ export class AdvanceArbitrageHandler implements ICommandHandler<AdvanceArbitrage
     const outcome = await this.venue.confirm(query, { signal: AbortSignal.timeout(this.config.confirmTimeoutMs) });
     if (outcome.status === 'confirmed' && outcome.realisedPnl !== null) {
       const token = tokenByMint(query.inputMint)?.symbol ?? query.inputMint;
-      this.metrics.arbitrageProfit.inc({ token }, Number(outcome.realisedPnl));
+      this.metrics.realisedPnlBaseUnits.inc({ token }, Number(outcome.realisedPnl));
     }
     return { kind: 'FillObserved', at: new Date(), outcome };
   }

@@ -11,5 +11,7 @@ export class AdvanceArbitrage {
     readonly opportunityId: string,
     /** Set when the engine picks a saga up again after a restart. */
     readonly resumed = false,
+    /** Aborted when the engine's drain runs out of time: a step that waits (confirm) stops waiting. */
+    readonly signal?: AbortSignal,
   ) {}
 }

@@ -36,7 +36,7 @@ export interface OpportunityAbandonedPayload {
   /** The step the saga had not finished when it was closed. */
   step: SagaStep;
   reason: string;
-  /** Set when a transaction had been signed: it was never submitted. */
+  /** Set when a transaction had been signed: it never filled (never submitted, or expired while the engine was down). */
   signature?: string;
   abandonedAt: string;
 }

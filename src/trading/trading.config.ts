@@ -11,6 +11,8 @@ export interface TradingConfig {
   maxSagaAgeMs: number;
   /** How long confirm() waits before the saga is left for a later attempt (ENGINE_CONFIRM_TIMEOUT_MS). */
   confirmTimeoutMs: number;
+  /** On SIGTERM, how long sagas in flight may go on towards their end before they stop at the next safe point (ENGINE_DRAIN_TIMEOUT_MS). */
+  drainTimeoutMs: number;
   /** Sagas run at once (ENGINE_CONCURRENCY). */
   concurrency: number;
   /** From the execution settings (SOLANA_PRIORITY_FEE_MICROLAMPORTS, SOLANA_COMPUTE_UNIT_LIMIT): what risk prices fees at. */
@@ -27,6 +29,7 @@ export function loadTradingConfig(env: Record<string, string | undefined> = proc
     autostart: auto === 'true' || auto === '1',
     maxSagaAgeMs: integer(env.ENGINE_MAX_SAGA_AGE_MS ?? '30000', 'ENGINE_MAX_SAGA_AGE_MS', 100, 3_600_000, problems),
     confirmTimeoutMs: integer(env.ENGINE_CONFIRM_TIMEOUT_MS ?? '90000', 'ENGINE_CONFIRM_TIMEOUT_MS', 100, 3_600_000, problems),
+    drainTimeoutMs: integer(env.ENGINE_DRAIN_TIMEOUT_MS ?? '10000', 'ENGINE_DRAIN_TIMEOUT_MS', 0, 3_600_000, problems),
     concurrency: integer(env.ENGINE_CONCURRENCY ?? '4', 'ENGINE_CONCURRENCY', 1, 64, problems),
     priorityFeeMicroLamports: execution.solana.priorityFeeMicroLamports,
     computeUnitLimit: BigInt(execution.solana.computeUnitLimit),

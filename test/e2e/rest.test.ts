@@ -447,12 +447,12 @@ describe('REST control plane', () => {
       expect(r.body.components.schemas.ReasonBody.required).toEqual(['reason']);
     });
 
-    it('records api_request_seconds by route pattern, method and status', async () => {
+    it('records arbiter_http_request_duration_seconds by route pattern, method and status', async () => {
       const flag = randomUUID();
       await call('POST', `/compliance/flags/${flag}/review`, { headers: keys.compliance, body: { note: 'n' } });
       const text = (await call('GET', '/metrics')).body as string;
-      expect(text).toMatch(/api_request_seconds_count\{method="POST",route="\/compliance\/flags\/:id\/review",status="404"\} \d+/);
-      expect(text).toMatch(/api_request_seconds_count\{method="POST",route="\/engine\/pause",status="401"\} \d+/);
+      expect(text).toMatch(/arbiter_http_request_duration_seconds_count\{method="POST",route="\/compliance\/flags\/:id\/review",status="404"\} \d+/);
+      expect(text).toMatch(/arbiter_http_request_duration_seconds_count\{method="POST",route="\/engine\/pause",status="401"\} \d+/);
       expect(text).not.toContain(flag);
     });
   });

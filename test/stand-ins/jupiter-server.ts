@@ -3,11 +3,26 @@
 // the generated model does not know, and a float timeTaken, like the real one); POST /swap answers
 // a real serialized web3.js VersionedTransaction paid by the requested userPublicKey (a zero
 // self-transfer plus a memo). Failure modes: HTTP 500/429, slow, malformed JSON, wrong shape.
+//
+// POST /swap-instructions (v1) and GET /build (v2, needs x-api-key) answer real SPL Token
+// instructions against stand-in pools (setPool: one token account per mint, delegated to the
+// trader). A DISTORTION of a real AMM, written down here and in the tests that use it: one
+// instruction cannot move tokens both ways without an AMM program (none is on npm or buildable
+// here), so the pay-in (taker → pool vault) is the `swapInstruction` and the payout (pool vault →
+// taker, signed by the taker as the vault's delegate, for the quote's outAmount) is the
+// `cleanupInstruction`. A price the pool no longer honours shows as a payout the vault cannot
+// cover (drain it), not as Jupiter's 6001 slippage error.
 // Listens on 127.0.0.1, random port. Never used by src/.
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { PublicKey, SystemProgram, TransactionInstruction, TransactionMessage, VersionedTransaction } from '@solana/web3.js';
+import {
+  createAssociatedTokenAccountIdempotentInstruction,
+  createTransferInstruction,
+  getAssociatedTokenAddressSync,
+} from '@solana/spl-token';
+import { ComputeBudgetProgram } from '@solana/web3.js';
 import { FailureSwitch, sendJson } from './http-stand-in.js';
 
 export type JupiterFailureMode = 'none' | 'http-500' | 'http-429' | 'slow' | 'malformed-json' | 'wrong-shape';
@@ -23,6 +38,12 @@ export interface JupiterStandIn {
   readonly requests: { method: string; path: string; query: Record<string, string>; body?: unknown }[];
   fail(mode: JupiterFailureMode, times?: number): void;
   setToken(mint: string, t: StandInToken): void;
+  /** The pool's token account for `mint` (its vault; delegated to the trader for the payout). */
+  setPool(mint: string, vault: string): void;
+  /** Lookup tables the instruction answers name (v1 addresses; v2 with their contents). */
+  setLookupTables(tables: Record<string, string[]>): void;
+  /** The API key GET /build accepts. */
+  apiKey: string;
   /** Extra rate on one direction, in bps (positive = more output), e.g. a price dislocation. */
   setEdgeBps(inputMint: string, outputMint: string, bps: number): void;
   /** The output the stand-in computes for a quote (tests check the adapter against it). */
@@ -42,6 +63,9 @@ export async function startJupiterStandIn(opts: { slowMs?: number; contextSlot?:
   const sockets = new Set<Socket>();
   const failures = new FailureSwitch<Exclude<JupiterFailureMode, 'none'>>();
   let slot = opts.contextSlot ?? 312_456_789;
+  const pools = new Map<string, string>();
+  let lookupTables: Record<string, string[]> = {};
+  const apiKey = 'stand-in-key';
 
   const expectedOut = (inputMint: string, outputMint: string, amount: bigint): bigint => {
     const a = tokens.get(inputMint)!;
@@ -52,21 +76,27 @@ export async function startJupiterStandIn(opts: { slowMs?: number; contextSlot?:
   };
 
   const quote = (q: URLSearchParams, res: ServerResponse) => {
+    const r = quoteBody(q);
+    if ('error' in r) return sendJson(res, 400, r);
+    sendJson(res, 200, r);
+  };
+
+  const quoteBody = (q: URLSearchParams): Record<string, unknown> => {
     const inputMint = q.get('inputMint') ?? '';
     const outputMint = q.get('outputMint') ?? '';
     const amountText = q.get('amount') ?? '';
     const slippageBps = Number(q.get('slippageBps') ?? '50');
     if (!/^[1-9]\d*$/.test(amountText)) {
-      return sendJson(res, 400, { error: `Query parameter amount cannot be parsed: ${amountText}`, errorCode: 'INVALID_REQUEST' });
+      return { error: `Query parameter amount cannot be parsed: ${amountText}`, errorCode: 'INVALID_REQUEST' };
     }
     if (!tokens.has(inputMint) || !tokens.has(outputMint) || inputMint === outputMint) {
-      return sendJson(res, 400, { error: 'Could not find any route', errorCode: 'COULD_NOT_FIND_ANY_ROUTE' });
+      return { error: 'Could not find any route', errorCode: 'COULD_NOT_FIND_ANY_ROUTE' };
     }
     const amount = BigInt(amountText);
     const out = expectedOut(inputMint, outputMint, amount);
     const threshold = (out * BigInt(10_000 - slippageBps)) / 10_000n;
     slot += 3;
-    sendJson(res, 200, {
+    return {
       inputMint,
       inAmount: amount.toString(),
       outputMint,
@@ -101,6 +131,71 @@ export async function startJupiterStandIn(opts: { slowMs?: number; contextSlot?:
       otherRoutePlans: null,
       loadedLongtailToken: false,
       instructionVersion: null,
+    };
+  };
+
+  const ixJson = (ix: TransactionInstruction) => ({
+    programId: ix.programId.toBase58(),
+    accounts: ix.keys.map((k) => ({ pubkey: k.pubkey.toBase58(), isSigner: k.isSigner, isWritable: k.isWritable })),
+    data: Buffer.from(ix.data).toString('base64'),
+  });
+
+  /** The instruction groups of one leg for `taker` (see the distortion in the header). */
+  const legInstructions = (taker: PublicKey, q: { inputMint: string; outputMint: string; inAmount: string; outAmount: string }) => {
+    const inMint = new PublicKey(q.inputMint);
+    const outMint = new PublicKey(q.outputMint);
+    const inVault = pools.get(q.inputMint);
+    const outVault = pools.get(q.outputMint);
+    if (!inVault || !outVault) return null;
+    const takerIn = getAssociatedTokenAddressSync(inMint, taker, true);
+    const takerOut = getAssociatedTokenAddressSync(outMint, taker, true);
+    return {
+      computeBudgetInstructions: [
+        ixJson(ComputeBudgetProgram.setComputeUnitLimit({ units: 388_876 })),
+        ixJson(ComputeBudgetProgram.setComputeUnitPrice({ microLamports: 25_715 })),
+      ],
+      setupInstructions: [ixJson(createAssociatedTokenAccountIdempotentInstruction(taker, takerOut, taker, outMint))],
+      swapInstruction: ixJson(createTransferInstruction(takerIn, new PublicKey(inVault), taker, BigInt(q.inAmount))),
+      cleanupInstruction: ixJson(createTransferInstruction(new PublicKey(outVault), takerOut, taker, BigInt(q.outAmount))),
+      otherInstructions: [],
+    };
+  };
+
+  const takerOf = (text: unknown): PublicKey | null => {
+    try {
+      return new PublicKey(String(text));
+    } catch {
+      return null;
+    }
+  };
+
+  const swapInstructions = (body: unknown, res: ServerResponse) => {
+    const b = body as { userPublicKey?: unknown; wrapAndUnwrapSol?: unknown; quoteResponse?: Record<string, unknown> };
+    const taker = takerOf(b?.userPublicKey);
+    if (!taker) return sendJson(res, 400, { error: `Invalid userPublicKey: ${String(b?.userPublicKey)}`, errorCode: 'INVALID_REQUEST' });
+    const q = b.quoteResponse as { inputMint: string; outputMint: string; inAmount: string; outAmount: string } | undefined;
+    if (!q || typeof q.inAmount !== 'string' || typeof q.outAmount !== 'string') {
+      return sendJson(res, 400, { error: 'Failed to deserialize the JSON body into the target type: quoteResponse', errorCode: 'INVALID_REQUEST' });
+    }
+    const groups = legInstructions(taker, q);
+    if (!groups) return sendJson(res, 400, { error: 'Could not find any route', errorCode: 'COULD_NOT_FIND_ANY_ROUTE' });
+    sendJson(res, 200, { tokenLedgerInstruction: null, ...groups, addressLookupTableAddresses: Object.keys(lookupTables) });
+  };
+
+  const build = (q: URLSearchParams, headers: IncomingMessage['headers'], res: ServerResponse) => {
+    if (headers['x-api-key'] !== apiKey) return sendJson(res, 401, { code: 401, message: 'Unauthorized: a valid x-api-key is required' });
+    const taker = takerOf(q.get('taker'));
+    if (!taker) return sendJson(res, 400, { error: `Invalid taker: ${String(q.get('taker'))}`, errorCode: 'INVALID_REQUEST' });
+    const quoted = quoteBody(q);
+    if ('error' in quoted) return sendJson(res, 400, quoted);
+    const groups = legInstructions(taker, quoted as never);
+    if (!groups) return sendJson(res, 400, { error: 'Could not find any route', errorCode: 'COULD_NOT_FIND_ANY_ROUTE' });
+    const blockhash = new PublicKey(createHash('sha256').update(`stand-in-blockhash:${slot}`).digest()).toBase58();
+    sendJson(res, 200, {
+      ...quoted,
+      ...groups,
+      addressesByLookupTableAddress: lookupTables,
+      blockhashWithMetadata: { blockhash, lastValidBlockHeight: 290_000_000 + (slot % 1000) },
     });
   };
 
@@ -154,7 +249,9 @@ export async function startJupiterStandIn(opts: { slowMs?: number; contextSlot?:
     requests.push({ method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), body });
     const isQuote = req.method === 'GET' && url.pathname === '/quote';
     const isSwap = req.method === 'POST' && url.pathname === '/swap';
-    if (!isQuote && !isSwap) return sendJson(res, 404, { error: 'Not Found' });
+    const isInstructions = req.method === 'POST' && url.pathname === '/swap-instructions';
+    const isBuild = req.method === 'GET' && url.pathname === '/build';
+    if (!isQuote && !isSwap && !isInstructions && !isBuild) return sendJson(res, 404, { error: 'Not Found' });
 
     const failure = failures.take();
     if (failure === 'http-500') return sendJson(res, 500, { error: 'Internal Server Error' });
@@ -171,6 +268,8 @@ export async function startJupiterStandIn(opts: { slowMs?: number; contextSlot?:
       timers.add(t);
       return;
     }
+    if (isInstructions) return swapInstructions(body, res);
+    if (isBuild) return build(url.searchParams, req.headers, res);
     return isQuote ? quote(url.searchParams, res) : swap(body, res);
   };
 
@@ -196,6 +295,13 @@ export async function startJupiterStandIn(opts: { slowMs?: number; contextSlot?:
     setToken(mint, t) {
       tokens.set(mint, t);
     },
+    setPool(mint, vault) {
+      pools.set(mint, vault);
+    },
+    setLookupTables(tables) {
+      lookupTables = tables;
+    },
+    apiKey,
     setEdgeBps(inputMint, outputMint, bps) {
       edges.set(`${inputMint}>${outputMint}`, BigInt(bps));
     },

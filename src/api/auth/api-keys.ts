@@ -1,7 +1,13 @@
 // API keys: `arb_<keyId>_<secret>`. Only sha256(key) is stored; lookups compare hashes.
 // Roles form a ladder of what a key may do; admin may do everything.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { EventMetadata } from '../../ledger/envelope.js';
+import type { EventStore } from '../../ledger/event-store.port.js';
+import { newEvent } from '../../ledger/event-types.js';
+import { decideAndAppendOne, type CommandReceipt } from '../../ledger/decide-and-append.js';
+import { ApiKeyIssued, ApiKeyRevoked, apiKeyStreamId } from './events.js';
 import type { SqlExecutor } from '../../shared/sql/sql-client.js';
+import { unstorableReason } from '../../shared/text/storable.js';
 
 export const ROLES = ['viewer', 'operator', 'risk', 'compliance', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -16,6 +22,12 @@ const KEY_RE = /^arb_([a-z0-9]{12})_([A-Za-z0-9_-]{32,64})$/;
 
 export const hashKey = (key: string) => createHash('sha256').update(key, 'utf8').digest('hex');
 
+/** The key id of a presented key when it has the shape of one (never any part of the secret), else null. */
+export function keyIdOf(presented: string): string | null {
+  const m = KEY_RE.exec(presented);
+  return m ? m[1] : null;
+}
+
 /** Whether a key of role `have` may do what needs `need`: viewer is read-only; admin may do everything. */
 export function roleAllows(have: Role, need: Role): boolean {
   if (have === 'admin') return true;
@@ -29,6 +41,50 @@ export async function issueApiKey(sql: SqlExecutor, role: Role, label: string): 
   const key = `arb_${keyId}_${randomBytes(32).toString('base64url')}`;
   await sql.query('INSERT INTO api_keys (key_id, key_hash, role, label) VALUES ($1, $2, $3, $4)', [keyId, hashKey(key), role, label]);
   return { key, keyId };
+}
+
+/** A label is 1–100 printable ASCII characters, not blank (it goes into every event's actor). */
+export const LABEL_RE = /^[\x20-\x7e]*\S[\x20-\x7e]*$/;
+
+/** Why `label` cannot be a key's label, or null. */
+export function labelProblem(label: string): string | null {
+  const unstorable = unstorableReason(label);
+  if (unstorable) return unstorable;
+  if (label.trim().length === 0 || label.length > 100) return 'must have 1–100 characters';
+  if (!LABEL_RE.test(label)) return 'must be printable ASCII and not blank';
+  return null;
+}
+
+/**
+ * Issues a key with its ApiKeyIssued event as the source: the event is appended first and the key
+ * row written after it, so no key can ever work without its event in the log. Should the row not
+ * be written, an ApiKeyRevoked follows (the key was never handed out) and the error is thrown.
+ */
+export async function issueRecordedApiKey(
+  sql: SqlExecutor,
+  store: EventStore,
+  opts: { role: Role; label: string; actor: string; metadata: EventMetadata; eventId?: string },
+): Promise<{ key: string; keyId: string; event: CommandReceipt }> {
+  if (!ROLES.includes(opts.role)) throw new Error(`unknown role "${opts.role}"; roles: ${ROLES.join(', ')}`);
+  const problem = labelProblem(opts.label);
+  if (problem) throw new Error(`label ${problem}`);
+  const keyId = randomBytes(8).toString('hex').slice(0, 12);
+  const key = `arb_${keyId}_${randomBytes(32).toString('base64url')}`;
+  const event = await decideAndAppendOne(store, {
+    streamId: apiKeyStreamId(keyId),
+    eventId: opts.eventId,
+    fold: () => null,
+    decide: () => newEvent(ApiKeyIssued, { keyId, role: opts.role, label: opts.label, actor: opts.actor }, opts.metadata),
+  });
+  try {
+    await sql.query('INSERT INTO api_keys (key_id, key_hash, role, label) VALUES ($1, $2, $3, $4)', [keyId, hashKey(key), opts.role, opts.label]);
+  } catch (err) {
+    await store
+      .append(apiKeyStreamId(keyId), [newEvent(ApiKeyRevoked, { keyId, actor: opts.actor, reason: 'issuance did not complete: the key was never handed out' }, opts.metadata)], 'any')
+      .catch(() => undefined);
+    throw err;
+  }
+  return { key, keyId, event };
 }
 
 export async function revokeApiKey(sql: SqlExecutor, keyId: string): Promise<boolean> {

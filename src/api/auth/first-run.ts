@@ -7,12 +7,9 @@ import { dirname, join, resolve } from 'node:path';
 import { ARBITER_CONFIG } from '../../config/config.module.js';
 import type { ArbiterConfig } from '../../config/config.js';
 import { EVENT_STORE, type EventStore } from '../../ledger/event-store.port.js';
-import { newEvent } from '../../ledger/event-types.js';
 import { SQL_CLIENT } from '../../ledger/ledger.module.js';
-import { ApiKeyIssued, apiKeyStreamId } from './events.js';
-import { decideAndAppend } from '../../ledger/decide-and-append.js';
 import type { SqlClient } from '../../shared/sql/sql-client.js';
-import { issueApiKey } from './api-keys.js';
+import { issueRecordedApiKey } from './api-keys.js';
 
 export const FIRST_RUN_ACTOR = 'system:first-run';
 
@@ -36,17 +33,15 @@ export async function ensureFirstRunAdminKey(
   }
   const file = adminKeyFile(config);
   const label = 'first-run admin';
-  const { key, keyId } = await issueApiKey(sql, 'admin', label);
+  const { key, keyId } = await issueRecordedApiKey(sql, store, {
+    role: 'admin',
+    label,
+    actor: FIRST_RUN_ACTOR,
+    metadata: { correlationId: `first-run-${label.replace(/\W+/g, '-')}`, causationId: null, actor: FIRST_RUN_ACTOR, tenant: 'default' },
+  });
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   writeFileSync(file, `${key}\n`, { mode: 0o600 });
   chmodSync(file, 0o600); // mode applies only when the file is created
-  await decideAndAppend(store, {
-    streamId: apiKeyStreamId(keyId),
-    fold: () => null,
-    decide: () => [
-      newEvent(ApiKeyIssued, { keyId, role: 'admin', label, actor: FIRST_RUN_ACTOR }, { correlationId: `first-run-${keyId}`, causationId: null, actor: FIRST_RUN_ACTOR, tenant: 'default' }),
-    ],
-  });
   logger.log(`first run: issued an admin API key (id ${keyId}); it is in ${file} (readable by you only). Send it as 'Authorization: Bearer <key>'.`);
   return file;
 }

@@ -7,7 +7,7 @@ import { Args, Field, Float, GraphQLISODateTime, Int, ObjectType, Query, Resolve
 import GraphQLJSON from './json.scalar.js';
 import { EVENT_STORE, type EventStore } from '../../ledger/event-store.port.js';
 import { AsOfError, resolveAsOf, type AsOf } from '../../audit/as-of.js';
-import { AuditService } from '../../audit/audit.module.js';
+import { AuditService } from '../../audit/point-in-time.module.js';
 import { HistoryInputError, readHistory } from '../../audit/history.js';
 import { PointInTimeLimitError } from '../../audit/point-in-time.js';
 import { engineStreamAsOf, sagaStateAsOf } from '../../audit/state-as-of.js';

@@ -1,31 +1,65 @@
 // GraphQL (code-first, mercurius on Fastify) at /graphql: the ledger, the read models and the
-// regulatory reports. Every operation is bounded before it runs: a depth limit (mercurius
-// `queryDepth`) and a cost limit (complexity.ts, a validation rule with list multipliers).
-import { Module } from '@nestjs/common';
+// regulatory reports. Every operation is bounded before it runs: a document gate (query-limits.ts:
+// size, tokens, depth, aliases, fragment spreads, expanded fields, introspection roots) ahead of
+// mercurius, then a depth limit (mercurius `queryDepth`) and a cost limit (complexity.ts) in
+// validation; while it runs, a time budget; when it answers, a size cap (graphql-edges.ts).
+// Internal errors reach the client without their raw text. GraphiQL is served by the app itself
+// (graphiql.controller.ts), so mercurius' CDN-loading page is off. Subscriptions run over
+// WebSocket on the same path.
+import { Logger, Module } from '@nestjs/common';
+import { loadNotificationsConfig, NOTIFICATIONS_CONFIG } from '../../notifications/notifications.config.js';
 import { GraphQLModule } from '@nestjs/graphql';
 import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
-import { AuditModule } from '../../audit/audit.module.js';
+import { PointInTimeModule } from '../../audit/point-in-time.module.js';
 import { AuditResolver } from './audit.resolver.js';
+import mercurius from 'mercurius';
+import { loadApiConfig } from '../api.config.js';
+import { API_CONFIG } from '../api.tokens.js';
 import { complexityLimitRule, MAX_QUERY_COMPLEXITY, MAX_QUERY_DEPTH } from './complexity.js';
+import { GraphiqlController } from './graphiql.controller.js';
+import { GraphqlEdges, safeErrorFormatter } from './graphql-edges.js';
 import { LedgerResolver } from './ledger.resolver.js';
 import { EngineStatusResolver, ReadModelsResolver } from './read-models.resolver.js';
 import { ReportsResolver } from './reports.resolver.js';
 import { ProjectionsModule } from '../../projections/projections.module.js';
+import { ConsoleResolver } from './console.resolver.js';
+import { LiveFeed } from './live-feed.js';
+import { SubscriptionsResolver } from './subscriptions.resolver.js';
+import { WebhooksResolver } from './webhooks.resolver.js';
 
 @Module({
   imports: [
     ProjectionsModule,
-    AuditModule,
-    GraphQLModule.forRoot<MercuriusDriverConfig>({
+    PointInTimeModule,
+    GraphQLModule.forRootAsync<MercuriusDriverConfig>({
       driver: MercuriusDriver,
-      autoSchemaFile: true,
-      sortSchema: true,
-      graphiql: true,
-      path: '/graphql',
-      queryDepth: MAX_QUERY_DEPTH,
-      validationRules: [complexityLimitRule(MAX_QUERY_COMPLEXITY)],
+      useFactory: () => ({
+        autoSchemaFile: true,
+        sortSchema: true,
+        graphiql: false,
+        path: '/graphql',
+        queryDepth: MAX_QUERY_DEPTH,
+        validationRules: [complexityLimitRule(MAX_QUERY_COMPLEXITY)],
+        // WebSocket subscriptions (subscriptions.resolver.ts); the key rides in connection_init.
+        subscription: { keepAlive: 15_000 },
+        errorFormatter: safeErrorFormatter(mercurius.defaultErrorFormatter as never, new Logger('GraphQL')) as never,
+      }),
     }),
   ],
-  providers: [AuditResolver, LedgerResolver, ReadModelsResolver, EngineStatusResolver, ReportsResolver],
+  controllers: [GraphiqlController],
+  providers: [
+    AuditResolver,
+    { provide: API_CONFIG, useFactory: () => loadApiConfig() },
+    GraphqlEdges,
+    LedgerResolver,
+    ReadModelsResolver,
+    EngineStatusResolver,
+    ReportsResolver,
+    { provide: NOTIFICATIONS_CONFIG, useFactory: () => loadNotificationsConfig() },
+    WebhooksResolver,
+    ConsoleResolver,
+    SubscriptionsResolver,
+    LiveFeed,
+  ],
 })
 export class GraphqlApiModule {}

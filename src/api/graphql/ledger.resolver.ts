@@ -33,7 +33,7 @@ export class LedgerEventType {
 }
 
 @ObjectType('ProjectionStatus')
-class ProjectionStatusType {
+export class ProjectionStatusType {
   @Field() name!: string;
   @Field(() => Int) generation!: number;
   @Field() checkpoint!: string;

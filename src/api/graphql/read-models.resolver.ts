@@ -9,7 +9,7 @@ import { SQL_CLIENT } from '../../ledger/ledger.module.js';
 import { EVENT_STORE, type EventStore } from '../../ledger/event-store.port.js';
 import type { SqlClient, SqlExecutor } from '../../shared/sql/sql-client.js';
 import type { ProjectionDefinition } from '../../projections/projection.js';
-import { AuditService } from '../../audit/audit.module.js';
+import { AuditService } from '../../audit/point-in-time.module.js';
 import { engineStateAsOf } from '../../audit/state-as-of.js';
 import { defaultRiskLimits, riskLimitsToJson } from '../../risk/limits.js';
 import { EXECUTION_STATUSES, executions as executionsProjection } from '../../../projections/executions.js';

@@ -6,7 +6,7 @@ import GraphQLJSON from './json.scalar.js';
 import { SQL_CLIENT } from '../../ledger/ledger.module.js';
 import { EVENT_STORE, type EventStore } from '../../ledger/event-store.port.js';
 import type { SqlClient, SqlExecutor } from '../../shared/sql/sql-client.js';
-import { AuditService } from '../../audit/audit.module.js';
+import { AuditService } from '../../audit/point-in-time.module.js';
 import { reports as reportsProjection } from '../../../projections/reports.js';
 import { asBadInput, asOfArgs } from './audit.resolver.js';
 import { ReportInputError, exportReport, loadReport, type ReportKind as ExportKind, type ReportRow } from '../../reports/export.js';

@@ -6,7 +6,7 @@ import { BadRequestException, Controller, Get, Inject, Req, Res } from '@nestjs/
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { PassThrough } from 'node:stream';
 import { AsOfError } from '../../audit/as-of.js';
-import { AuditService } from '../../audit/audit.module.js';
+import { AuditService } from '../../audit/point-in-time.module.js';
 import { BUNDLE_MEDIA_TYPE } from '../../audit/bundle.js';
 import { prepareExport, writeBundle } from '../../audit/export-bundle.js';
 import { SQL_CLIENT } from '../../ledger/ledger.module.js';

@@ -1,11 +1,14 @@
 // Request bodies described once, as JSON Schema: the same objects validate requests and appear
 // in the OpenAPI document, so the two cannot drift apart. Only the few keywords used here are
 // supported (type, properties, required, additionalProperties: false, minLength, maxLength,
-// pattern, enum, minimum, maximum, oneOf of types for integer-or-digit-string values).
+// pattern, enum, minimum, maximum, oneOf of types for integer-or-digit-string values, arrays with
+// items, minItems, maxItems and uniqueItems).
 import { BadRequestException, UnsupportedMediaTypeException } from '@nestjs/common';
+import { NOTIFIABLE_EVENT_TYPES } from '../../notifications/events.js';
+import { unstorableReason } from '../../shared/text/storable.js';
 
 export interface JsonSchema {
-  type?: 'object' | 'string' | 'integer' | 'boolean';
+  type?: 'object' | 'string' | 'integer' | 'boolean' | 'array';
   description?: string;
   properties?: Record<string, JsonSchema>;
   required?: string[];
@@ -17,6 +20,10 @@ export interface JsonSchema {
   minimum?: number;
   maximum?: number;
   oneOf?: JsonSchema[];
+  items?: JsonSchema;
+  minItems?: number;
+  maxItems?: number;
+  uniqueItems?: boolean;
   examples?: unknown[];
   /** Shown in the message when a pattern does not match. */
   'x-pattern-message'?: string;
@@ -121,6 +128,38 @@ export const RevokeKeyBody: JsonSchema = {
   additionalProperties: false,
 };
 
+const NOTIFIABLE = NOTIFIABLE_EVENT_TYPES;
+
+const webhookFields: Record<string, JsonSchema> = {
+  url: { type: 'string', minLength: 1, maxLength: 2000, description: 'Where to POST: http or https; with WEBHOOK_ALLOWED_HOSTS set, its host must be on the list' },
+  eventTypes: {
+    type: 'array',
+    minItems: 1,
+    maxItems: NOTIFIABLE.length,
+    uniqueItems: true,
+    items: { type: 'string', enum: NOTIFIABLE },
+    description: 'The event types to deliver',
+  },
+  minSeverity: { type: 'string', enum: ['any', 'advisory', 'blocking'], description: "ComplianceFlagRaised only at least this severe ('any', the default, delivers all)" },
+  description: { type: 'string', maxLength: 500, description: 'What the receiver is (shown in the list)' },
+};
+
+export const WebhookSubscriptionBody: JsonSchema = {
+  type: 'object',
+  properties: webhookFields,
+  required: ['url', 'eventTypes'],
+  additionalProperties: false,
+  examples: [{ url: 'https://hooks.example.com/arbiter', eventTypes: ['EnginePaused', 'ComplianceFlagRaised'], minSeverity: 'blocking', description: 'on-call bridge' }],
+};
+
+export const WebhookSubscriptionChangeBody: JsonSchema = {
+  type: 'object',
+  properties: { reason: reasonSchema, ...webhookFields },
+  required: ['reason'],
+  additionalProperties: false,
+  examples: [{ reason: 'receiver moved', url: 'https://hooks2.example.com/arbiter' }],
+};
+
 const typeName = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `a ${typeof v}`);
 
 /** Problems of `value` against `schema`, each naming the field. */
@@ -142,7 +181,13 @@ export function schemaProblems(schema: JsonSchema, value: unknown, path: string,
       for (const k of schema.required ?? []) if (o[k] === undefined) problems.push(`${path ? `${path}.` : ''}${k} is required`);
       for (const [k, v] of Object.entries(o)) {
         const field = path ? `${path}.${k}` : k;
-        if (!(k in props)) {
+        const badName = unstorableReason(k);
+        if (badName) {
+          problems.push(`a field name under ${name} ${badName}`);
+          continue;
+        }
+        // Own properties only: `toString`, `constructor` and the like are not fields of ours.
+        if (!Object.hasOwn(props, k)) {
           if (schema.additionalProperties === false) problems.push(`${field} is not a known field (known: ${Object.keys(props).join(', ')})`);
           continue;
         }
@@ -153,6 +198,11 @@ export function schemaProblems(schema: JsonSchema, value: unknown, path: string,
     case 'string': {
       if (typeof value !== 'string') {
         problems.push(`${name} must be a string (got ${typeName(value)})`);
+        return problems;
+      }
+      const unstorable = unstorableReason(value);
+      if (unstorable) {
+        problems.push(`${name} ${unstorable}`);
         return problems;
       }
       if (schema.enum && !schema.enum.includes(value)) problems.push(`${name} must be one of ${schema.enum.join(', ')}`);
@@ -169,6 +219,17 @@ export function schemaProblems(schema: JsonSchema, value: unknown, path: string,
         if (schema.minimum !== undefined && value < schema.minimum) problems.push(`${name} must be ≥ ${schema.minimum}`);
         if (schema.maximum !== undefined && value > schema.maximum) problems.push(`${name} must be ≤ ${schema.maximum}`);
       }
+      return problems;
+    }
+    case 'array': {
+      if (!Array.isArray(value)) {
+        problems.push(`${name} must be an array (got ${typeName(value)})`);
+        return problems;
+      }
+      if (schema.minItems !== undefined && value.length < schema.minItems) problems.push(`${name} must have at least ${schema.minItems} item${schema.minItems === 1 ? '' : 's'}`);
+      if (schema.maxItems !== undefined && value.length > schema.maxItems) problems.push(`${name} must have at most ${schema.maxItems} items`);
+      if (schema.uniqueItems && new Set(value.map((v) => JSON.stringify(v))).size !== value.length) problems.push(`${name} must not list an item twice`);
+      if (schema.items) value.forEach((v, i) => schemaProblems(schema.items!, v, `${name}[${i}]`, problems));
       return problems;
     }
     case 'boolean':

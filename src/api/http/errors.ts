@@ -32,6 +32,9 @@ const DOMAIN_STATUS: Record<string, number> = {
   CONCURRENT_COMMAND: 409,
   IDEMPOTENCY_CONFLICT: 422,
   EVENT_STORE_UNAVAILABLE: 503,
+  WEBHOOK_SUBSCRIPTION_NOT_FOUND: 404,
+  WEBHOOK_SUBSCRIPTION_CONFLICT: 409,
+  INVALID_WEBHOOK_SUBSCRIPTION: 400,
 };
 
 const BODY_LIMIT_KIB = 256;
@@ -61,6 +64,14 @@ export function toErrorResponse(err: unknown, correlationId: string): { status: 
   }
   if (fst === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
     return { status: 400, body: body(400, "body is empty but Content-Type is application/json: send a JSON object", correlationId), unknown: false };
+  }
+  if (fst === 'FST_ERR_CTP_INVALID_JSON_BODY') {
+    // Fastify's JSON parser (secure-json-parse) reports prototype-poisoning keys the same way.
+    return {
+      status: 400,
+      body: body(400, 'body is not valid JSON (check its quotes, commas and brackets), or has a field named __proto__ or constructor.prototype, which is refused', correlationId),
+      unknown: false,
+    };
   }
   if (status === 400 && (e?.name === 'SyntaxError' || fst === 'FST_ERR_CTP_INVALID_JSON_BODY' || /JSON|Unexpected token|Unexpected end/i.test(raw)) && !(err instanceof HttpException && (err.getResponse() as { problems?: unknown })?.problems)) {
     return { status: 400, body: body(400, 'body is not valid JSON: check its quotes, commas and brackets', correlationId), unknown: false };

@@ -39,7 +39,10 @@ export class HttpHooks {
     if (!fastify || typeof fastify.addHook !== 'function') return;
     fastify.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
       reply.header('x-correlation-id', correlationIdOf(req));
-      if (GRAPHQL_ROUTES.has(routeLabel(req)) && !(await principalOf(this.sql, req))) {
+      // A WebSocket upgrade (subscriptions) cannot carry headers from a browser: its key comes in
+      // connection_init, and the guard checks it on every subscribe.
+      const upgrade = String(req.headers.upgrade ?? '').toLowerCase() === 'websocket';
+      if (GRAPHQL_ROUTES.has(routeLabel(req)) && !upgrade && !(await principalOf(this.sql, req))) {
         reply
           .code(401)
           .header('www-authenticate', 'Bearer')
@@ -61,7 +64,7 @@ export class HttpHooks {
       route.errorHandler ??= errorHandler;
     });
     fastify.addHook('onResponse', async (req: FastifyRequest, reply: FastifyReply) => {
-      this.metrics.apiRequestSeconds.observe(
+      this.metrics.httpRequestDurationSeconds.observe(
         { method: req.method, route: routeLabel(req), status: String(reply.statusCode) },
         reply.elapsedTime / 1000,
       );

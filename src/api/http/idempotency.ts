@@ -4,11 +4,17 @@
 // and replayed for later retries. The key also fixes the id of the event the command writes
 // (deterministicUuid of API key id + Idempotency-Key): even if the process dies between the
 // append and saving the answer, a retry finds its event in the stream instead of acting twice.
-// Same key with another body (or route) → 422.
+// Same key with another body (or route) → 422. Records are bounded per API key
+// (IDEMPOTENCY_MAX_RECORDS_PER_KEY): claiming a new one drops that key's oldest finished ones
+// beyond the bound, so one key cannot grow the table without limit; a dropped key's retry still
+// writes nothing new (its event id is fixed by the key).
 import { BadRequestException, ConflictException, HttpException, Inject, Injectable, UnprocessableEntityException, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { SQL_CLIENT } from '../../ledger/ledger.module.js';
+import type { ApiConfig } from '../api.config.js';
+import { API_CONFIG } from '../api.tokens.js';
 import type { SqlClient } from '../../shared/sql/sql-client.js';
+import { Metrics } from '../../shared/metrics/metrics.js';
 import { deterministicUuid, type CommandContext } from '../../ledger/decide-and-append.js';
 import type { ApiKeyPrincipal } from '../auth/api-keys.js';
 import { actorOf, principalOf } from '../auth/principal.js';
@@ -48,7 +54,22 @@ export const IDEMPOTENCY_RETENTION_DAYS = 7;
 export class IdempotencyService implements OnApplicationBootstrap, OnApplicationShutdown {
   private pruner: NodeJS.Timeout | null = null;
 
-  constructor(@Inject(SQL_CLIENT) private readonly sql: SqlClient) {}
+  constructor(
+    @Inject(SQL_CLIENT) private readonly sql: SqlClient,
+    private readonly metrics: Metrics,
+    @Inject(API_CONFIG) private readonly config: Pick<ApiConfig, 'idempotencyMaxRecordsPerKey'>,
+  ) {}
+
+  /** Drops the API key's oldest finished records beyond the bound; returns how many went. */
+  async trim(keyId: string, keep = this.config.idempotencyMaxRecordsPerKey): Promise<number> {
+    const r = await this.sql.query(
+      `DELETE FROM api_idempotency WHERE key_id = $1 AND status = 'done' AND idempotency_key IN (
+         SELECT idempotency_key FROM api_idempotency WHERE key_id = $1
+          ORDER BY created_at DESC, idempotency_key DESC OFFSET $2)`,
+      [keyId, keep],
+    );
+    return r.rowCount;
+  }
 
   /**
    * Keeps a week of replayable answers. Past that a retry is still safe: its event id is derived
@@ -104,7 +125,7 @@ export class IdempotencyService implements OnApplicationBootstrap, OnApplication
 
     // Not claimed: replay the recorded answer, or (the first request failed with a 5xx and let
     // the key go) try to claim it again.
-    while (!(await this.claim(principal.keyId, key, fingerprint))) await this.replay(principal.keyId, key, fingerprint);
+    while (!(await this.claim(principal.keyId, key, fingerprint))) await this.replay(principal.keyId, key, fingerprint, op.route);
     try {
       const result = await exec(ctx, principal);
       await this.finish(principal.keyId, key, op.successStatus, op.recordAs ? op.recordAs(result) : result);
@@ -124,7 +145,10 @@ export class IdempotencyService implements OnApplicationBootstrap, OnApplication
        ON CONFLICT (key_id, idempotency_key) DO NOTHING`,
       [keyId, key, fingerprint],
     );
-    if (ins.rowCount === 1) return true;
+    if (ins.rowCount === 1) {
+      await this.trim(keyId).catch(() => undefined);
+      return true;
+    }
     const takeover = await this.sql.query(
       `UPDATE api_idempotency SET updated_at = now()
         WHERE key_id = $1 AND idempotency_key = $2 AND fingerprint = $3 AND status = 'pending'
@@ -135,7 +159,7 @@ export class IdempotencyService implements OnApplicationBootstrap, OnApplication
   }
 
   /** Throws the recorded answer (or a 422/409); returns when the key is free again. */
-  private async replay(keyId: string, key: string, fingerprint: string): Promise<void> {
+  private async replay(keyId: string, key: string, fingerprint: string, route: string): Promise<void> {
     const deadline = Date.now() + WAIT_FOR_DUPLICATE_MS;
     for (;;) {
       const { rows } = await this.sql.query<Row>(
@@ -150,6 +174,7 @@ export class IdempotencyService implements OnApplicationBootstrap, OnApplication
         );
       }
       if (row?.status === 'done') {
+        this.metrics.idempotentReplaysTotal.inc({ route });
         throw new ReplayedResponse(row.response_status ?? 200, row.response_body);
       }
       if (!row) return;

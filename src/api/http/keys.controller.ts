@@ -1,14 +1,15 @@
 // API keys, for admins: issue one (the key is shown in this response only), list them (never a
-// hash), revoke one. Issuing and revoking are recorded as events with the actor.
+// hash), revoke one. Issuing and revoking are recorded as events with the actor; an issued key
+// works only once its ApiKeyIssued event is in the log (issueRecordedApiKey).
 import { Controller, Delete, Get, HttpCode, Inject, NotFoundException, Param, Post, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { EVENT_STORE, type EventStore } from '../../ledger/event-store.port.js';
 import { newEvent } from '../../ledger/event-types.js';
 import { SQL_CLIENT } from '../../ledger/ledger.module.js';
 import { commandMetadata, decideAndAppendOne, type CommandReceipt } from '../../ledger/decide-and-append.js';
-import { ApiKeyIssued, ApiKeyRevoked, apiKeyStreamId } from '../auth/events.js';
+import { ApiKeyRevoked, apiKeyStreamId } from '../auth/events.js';
 import type { SqlClient } from '../../shared/sql/sql-client.js';
-import { issueApiKey, listApiKeys, revokeApiKey, type ApiKeyInfo, type Role } from '../auth/api-keys.js';
+import { issueRecordedApiKey, listApiKeys, revokeApiKey, type ApiKeyInfo, type Role } from '../auth/api-keys.js';
 import { Roles } from '../auth/decorators.js';
 import { IssueKeyBody, readBody, RevokeKeyBody } from './body-schema.js';
 import { IdempotencyService } from './idempotency.js';
@@ -45,12 +46,12 @@ export class KeysController {
       { route: 'POST /keys', body, successStatus: 201, recordAs: (r: IssuedKey) => ({ ...r, key: null }) },
       async (ctx) => {
         const label = body.label.trim();
-        const { key, keyId } = await issueApiKey(this.sql, body.role, label);
-        const event = await decideAndAppendOne(this.store, {
-          streamId: apiKeyStreamId(keyId),
+        const { key, keyId, event } = await issueRecordedApiKey(this.sql, this.store, {
+          role: body.role,
+          label,
+          actor: ctx.actor,
+          metadata: commandMetadata(ctx),
           eventId: ctx.eventId,
-          fold: () => null,
-          decide: () => newEvent(ApiKeyIssued, { keyId, role: body.role, label, actor: ctx.actor }, commandMetadata(ctx)),
         });
         return { keyId, key, role: body.role, label, event };
       },

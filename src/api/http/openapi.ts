@@ -1,11 +1,11 @@
 // The OpenAPI 3.1 document of the REST API, written from the same body schemas the endpoints
 // validate with (body-schema.ts). Served at GET /docs/openapi.json; GET /docs renders it.
-import { FlagActionBody, IssueKeyBody, ReasonBody, RevokeKeyBody, RiskLimitsBody, type JsonSchema } from './body-schema.js';
+import { FlagActionBody, IssueKeyBody, ReasonBody, RevokeKeyBody, RiskLimitsBody, WebhookSubscriptionBody, WebhookSubscriptionChangeBody, type JsonSchema } from './body-schema.js';
 
 type Role = 'viewer' | 'operator' | 'risk' | 'compliance' | 'admin' | null;
 
 interface Operation {
-  method: 'get' | 'post' | 'put' | 'delete';
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   path: string;
   summary: string;
   description?: string;
@@ -88,6 +88,35 @@ export const OPERATIONS: Operation[] = [
     success: { status: 200, description: 'The bundle', contentType: 'application/x-ndjson' }, errors: [400, 401, 403],
   },
   {
+    method: 'post', path: '/webhooks/subscriptions', tag: 'webhooks', role: 'admin', summary: 'Subscribe a URL to event types',
+    description: 'Records WebhookSubscriptionCreated. The signing secret is in this response only (a replay under the same Idempotency-Key answers with secret: null). Deliveries start with the events after the subscription; each POST is signed (README: Notifications). 400 names every problem, including a URL that is not http(s) or whose host is not in WEBHOOK_ALLOWED_HOSTS.',
+    body: { schema: 'WebhookSubscriptionBody' }, success: { status: 201, description: 'The new subscription and its secret', schema: 'CreatedWebhookSubscription' }, errors: COMMAND_ERRORS, idempotent: true,
+  },
+  { method: 'get', path: '/webhooks/subscriptions', tag: 'webhooks', role: 'admin', summary: 'List webhook subscriptions with their delivery health', success: { status: 200, description: 'Subscriptions', schema: 'WebhookSubscriptionList' }, errors: [401, 403] },
+  {
+    method: 'get', path: '/webhooks/subscriptions/{id}', tag: 'webhooks', role: 'admin', summary: 'One webhook subscription',
+    params: [{ name: 'id', description: 'Subscription id (UUID)', schema: { type: 'string' } }],
+    success: { status: 200, description: 'The subscription', schema: 'WebhookSubscription' }, errors: [401, 403, 404],
+  },
+  {
+    method: 'get', path: '/webhooks/subscriptions/{id}/deliveries', tag: 'webhooks', role: 'admin', summary: 'The delivery log of a subscription',
+    description: 'Every attempt in order: event, attempt number, outcome (delivered, failed, dead_lettered), HTTP status, error, duration. Query: outcome, after (nextAfter of the previous page), limit (1–1000, default 100).',
+    params: [{ name: 'id', description: 'Subscription id (UUID)', schema: { type: 'string' } }],
+    success: { status: 200, description: 'Attempts', schema: 'WebhookDeliveryList' }, errors: [400, 401, 403, 404],
+  },
+  {
+    method: 'patch', path: '/webhooks/subscriptions/{id}', tag: 'webhooks', role: 'admin', summary: 'Change a webhook subscription',
+    description: 'Records WebhookSubscriptionChanged: URL, event types, minimum severity or description (fields left out stay). 404 unknown, 409 revoked.',
+    params: [{ name: 'id', description: 'Subscription id (UUID)', schema: { type: 'string' } }],
+    body: { schema: 'WebhookSubscriptionChangeBody' }, success: { status: 200, description: 'The recorded event', schema: 'CommandReceipt' }, errors: [...COMMAND_ERRORS, 404], idempotent: true,
+  },
+  {
+    method: 'delete', path: '/webhooks/subscriptions/{id}', tag: 'webhooks', role: 'admin', summary: 'Revoke a webhook subscription',
+    description: 'Records WebhookSubscriptionRevoked; delivery stops. The body (optional) may give a reason. 404 unknown, 409 already revoked.',
+    params: [{ name: 'id', description: 'Subscription id (UUID)', schema: { type: 'string' } }],
+    body: { schema: 'RevokeKeyBody', required: false }, success: { status: 200, description: 'The recorded event', schema: 'CommandReceipt' }, errors: [...COMMAND_ERRORS, 404], idempotent: true,
+  },
+  {
     method: 'post', path: '/graphql', tag: 'graphql', role: 'viewer', summary: 'GraphQL queries (ledger history, read models)',
     description: 'Any valid key may query. Schema and GraphiQL at /graphiql.',
     body: { schema: 'GraphqlRequest' }, success: { status: 200, description: 'GraphQL response' }, errors: [400, 401],
@@ -117,6 +146,35 @@ const SCHEMAS: Record<string, unknown> = {
   RiskLimitsBody,
   FlagActionBody,
   IssueKeyBody,
+  WebhookSubscriptionBody,
+  WebhookSubscriptionChangeBody,
+  CreatedWebhookSubscription: obj({
+    subscriptionId: s('UUID'),
+    secret: { type: ['string', 'null'], description: 'whsec_…: the HMAC-SHA256 key; store it now, it is not shown again' },
+    url: s(),
+    eventTypes: { type: 'array', items: s() },
+    minSeverity: { type: ['string', 'null'] },
+    description: s(),
+    event: { $ref: '#/components/schemas/CommandReceipt' },
+  }),
+  WebhookSubscription: obj({
+    subscriptionId: s(), url: s(), eventTypes: { type: 'array', items: s() }, minSeverity: { type: ['string', 'null'] }, description: s(),
+    secretFingerprint: s('First 16 hex digits of sha256(secret)'), status: s('active, failing or revoked'), createdBy: s(), createdAt: s(),
+    changedAt: { type: ['string', 'null'] }, revokedAt: { type: ['string', 'null'] }, revokedBy: { type: ['string', 'null'] },
+    delivered: s('decimal string'), failedAttempts: s(), deadLettered: s(), lastAttemptAt: { type: ['string', 'null'] }, lastDeliveredAt: { type: ['string', 'null'] }, lastError: { type: ['string', 'null'] },
+  }),
+  WebhookSubscriptionList: obj({ subscriptions: { type: 'array', items: { $ref: '#/components/schemas/WebhookSubscription' } } }),
+  WebhookDeliveryList: obj({
+    deliveries: {
+      type: 'array',
+      items: obj({
+        position: s(), subscriptionId: s(), eventId: s('The delivered event: X-Arbiter-Event-Id'), eventType: s(), eventPosition: s(), attempt: { type: 'integer' },
+        outcome: s('delivered, failed or dead_lettered'), httpStatus: { type: ['integer', 'null'] }, error: { type: ['string', 'null'] }, durationMs: { type: 'integer' },
+        attemptedAt: s(), nextAttemptAt: { type: ['string', 'null'] },
+      }),
+    },
+    nextAfter: { type: ['string', 'null'], description: 'Pass as after for the next page; null on the last' },
+  }),
   RevokeKeyBody,
   CommandReceipt: receipt,
   RebuildAccepted: { ...receipt, properties: { ...receipt.properties, statusUrl: s('GET it to follow the rebuild') }, required: [...(receipt.required ?? []), 'statusUrl'] },
@@ -225,7 +283,7 @@ export function openApiDocument(): Record<string, unknown> {
         'Commands on the trading engine, its risk limits, compliance cases, read models and API keys. Every command is recorded as an event with the actor (apikey:<keyId>:<label>) and reason. ' +
         'Roles: viewer (queries), operator (pause/resume), risk (limits), compliance (flag review), admin (everything, incl. rebuilds and keys).',
     },
-    tags: ['system', 'engine', 'risk', 'compliance', 'projections', 'keys', 'graphql'].map((name) => ({ name })),
+    tags: ['system', 'engine', 'risk', 'compliance', 'projections', 'keys', 'webhooks', 'graphql'].map((name) => ({ name })),
     paths,
     components: {
       schemas: SCHEMAS,

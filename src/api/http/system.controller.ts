@@ -1,11 +1,17 @@
-// Liveness, readiness and Prometheus metrics.
-import { Controller, Get, Header, HttpException, Inject } from '@nestjs/common';
+// Liveness, readiness and Prometheus metrics. /ready says ready or not to anyone (probes need no
+// key) but shows its checks only to a caller with an API key; a failed check's raw error goes to
+// the log, not the answer. /metrics asks for METRICS_TOKEN when it is set (edge-guard.ts).
+import { Controller, Get, Header, Inject, Logger, Req, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { EVENT_STORE, type EventStore } from '../../ledger/event-store.port.js';
 import { SQL_CLIENT } from '../../ledger/ledger.module.js';
 import { Metrics } from '../../shared/metrics/metrics.js';
 import type { SqlClient } from '../../shared/sql/sql-client.js';
 import { ProjectionsService } from '../../projections/projections.module.js';
 import { Public } from '../auth/decorators.js';
+import { ARBITER_CONFIG } from '../../config/config.module.js';
+import type { ArbiterConfig } from '../../config/config.js';
+import { principalOf } from '../auth/principal.js';
 
 /** A projection further behind than this is "not caught up" for /ready. */
 const READY_MAX_LAG = 10_000n;
@@ -18,6 +24,7 @@ export class SystemController {
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(SQL_CLIENT) private readonly sql: SqlClient,
     private readonly projections: ProjectionsService,
+    @Inject(ARBITER_CONFIG) private readonly config: ArbiterConfig,
   ) {}
 
   @Get('health')
@@ -25,36 +32,54 @@ export class SystemController {
     return { status: 'ok' };
   }
 
+  private readonly logger = new Logger('Ready');
+
   @Get('ready')
-  async ready() {
+  async ready(@Req() req: object, @Res({ passthrough: true }) reply: FastifyReply) {
+    // Every check is bounded (DATABASE_HEALTH_TIMEOUT_MS) and they run side by side, so a frozen
+    // or vanished database gets a 503 in about that time, never a hung request. A failed check's
+    // raw error goes to the log; the detail is only for callers with a key.
+    const bound = this.config.database.healthTimeoutMs;
     const checks: Record<string, string> = {};
     let ok = true;
-    try {
-      await this.store.headPosition();
-      checks.eventStore = `ok (${this.store.name})`;
-    } catch (err) {
+    const failed = (what: string, err: unknown) => {
       ok = false;
-      checks.eventStore = `unreachable: ${(err as Error).message}`;
+      this.logger.warn(`readiness check ${what} failed: ${(err as Error)?.message ?? String(err)}`);
+      return 'see the server log';
+    };
+    const answer = async () => {
+      const detail = this.sql.availability.available && !!(await withTimeout(principalOf(this.sql, req), bound, 'API key lookup').catch(() => null));
+      if (!ok) reply.code(503); // sent as the answer, not thrown: a state to report, not an error to log
+      return detail ? { status: ok ? 'ready' : 'not ready', checks } : { status: ok ? 'ready' : 'not ready' };
+    };
+    const availability = this.sql.availability;
+    if (!availability.available) {
+      // The client already knows (a probe runs every second): answer without queueing more queries.
+      const since = availability.downSinceMs ? ` for ${Math.round((Date.now() - availability.downSinceMs) / 1000)} s` : '';
+      checks.postgres = `unreachable${since} (${failed('postgres', new Error(availability.reason ?? 'connection lost'))})`;
+      return answer();
     }
-    try {
-      await this.sql.query('SELECT 1');
-      checks.postgres = `ok (${this.sql.kind})`;
-    } catch (err) {
-      ok = false;
-      checks.postgres = `unreachable: ${(err as Error).message}`;
-    }
-    try {
-      for (const s of await this.projections.runner.status()) {
-        const fine = s.lag <= READY_MAX_LAG && !s.lastError;
-        ok &&= fine;
-        checks[`projection:${s.name}`] = fine ? `ok (lag ${s.lag})` : `behind: lag ${s.lag}${s.lastError ? `, error: ${s.lastError}` : ''}`;
-      }
-    } catch (err) {
-      ok = false;
-      checks.projections = `unknown: ${(err as Error).message}`;
-    }
-    if (!ok) throw new HttpException({ status: 'not ready', checks }, 503);
-    return { status: 'ready', checks };
+    await Promise.all([
+      withTimeout(this.store.headPosition(), bound, 'event store').then(
+        () => void (checks.eventStore = `ok (${this.store.name})`),
+        (err) => void (checks.eventStore = `unreachable (${failed('eventStore', err)})`),
+      ),
+      withTimeout(this.sql.query('SELECT 1'), bound, 'PostgreSQL').then(
+        () => void (checks.postgres = `ok (${this.sql.kind})`),
+        (err) => void (checks.postgres = `unreachable (${failed('postgres', err)})`),
+      ),
+      withTimeout(this.projections.runner.status(), bound, 'projection status').then(
+        (statuses) => {
+          for (const s of statuses) {
+            const fine = s.lag <= READY_MAX_LAG && !s.lastError;
+            ok &&= fine;
+            checks[`projection:${s.name}`] = fine ? `ok (lag ${s.lag})` : `behind: lag ${s.lag}${s.lastError ? `, error: ${s.lastError}` : ''}`;
+          }
+        },
+        (err) => void (checks.projections = `unknown (${failed('projections', err)})`),
+      ),
+    ]);
+    return answer();
   }
 
   @Get('metrics')
@@ -63,4 +88,13 @@ export class SystemController {
     await this.projections.updateLagMetrics().catch(() => undefined);
     return this.metrics.registry.metrics();
   }
+}
+
+/** Rejects after `ms` (the work itself goes on; the SQL client bounds it separately). */
+function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

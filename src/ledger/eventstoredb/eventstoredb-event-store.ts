@@ -45,12 +45,13 @@ import type { EventTypeRegistry } from '../event-types.js';
 import {
   checkAppend,
   type EventStore,
+  type LogHead,
   type ReadAllOptions,
   type ReadStreamOptions,
   type SubscribeOptions,
   type Subscription,
 } from '../event-store.port.js';
-import { chainHash, contentHash, GENESIS_HASH } from '../hash-chain.js';
+import { chainHash, contentHash, GENESIS_HASH, logChainHash } from '../hash-chain.js';
 
 export interface EventStoreDbOptions {
   /**
@@ -63,6 +64,12 @@ export interface EventStoreDbOptions {
   maxAppendAttempts?: number;
   /** First pause before a dropped subscription reconnects (doubles up to 5 s). */
   resubscribeDelayMs?: number;
+  /**
+   * Extra tries of an append that failed because the server was unreachable or the answer was
+   * lost (first pause 100 ms, doubling). Safe: each try re-reads the stream and finds the ids of
+   * a write that did land, which then comes back as a duplicate instead of being written twice.
+   */
+  unavailableRetries?: number;
 }
 
 /** The part of a client record the adapter reads (JSON and binary events alike). */
@@ -105,7 +112,15 @@ export class EventStoreDbEventStore implements EventStore {
   private readonly window: number;
   private readonly maxAttempts: number;
   private readonly resubscribeDelayMs: number;
+  private readonly unavailableRetries: number;
   private readonly subscriptions = new Set<Subscription>();
+  /** The global chain as far as this process has computed it (position -1n: nothing yet). */
+  private chained: LogHead = { position: -1n, hash: GENESIS_HASH };
+  /**
+   * EventStoreDB keeps no Arbiter bookkeeping: positions are byte offsets (not dense) and a
+   * stream's head is the stream itself. verify checks the chains and the seals only.
+   */
+  readonly bookkeeping = null;
 
   constructor(
     private readonly client: EventStoreDBClient,
@@ -117,6 +132,7 @@ export class EventStoreDbEventStore implements EventStore {
     this.window = Math.max(0, Math.floor(options.idempotencyWindow ?? DEFAULT_WINDOW));
     this.maxAttempts = Math.max(1, Math.floor(options.maxAppendAttempts ?? DEFAULT_ATTEMPTS));
     this.resubscribeDelayMs = Math.max(1, options.resubscribeDelayMs ?? 250);
+    this.unavailableRetries = Math.max(0, Math.floor(options.unavailableRetries ?? 3));
   }
 
   /**
@@ -142,11 +158,17 @@ export class EventStoreDbEventStore implements EventStore {
 
   async append(streamId: string, events: NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
     const checked = checkAppend(this.registry, streamId, events, expected);
+    // When the answer is lost the write may or may not have landed; the next try reads the
+    // stream first and reports one that did as a duplicate (the ids decide), never writing twice.
+    return this.retrying(() => this.appendChecked(streamId, checked, expected));
+  }
+
+  private async appendChecked(streamId: string, checked: NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
     const contents = checked.map((e) => contentHash({ ...e, streamId }));
     let lastRev = -1n;
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
       // One read gives the head (revision and hash to chain from) and the recent event ids.
-      const tail = await this.readRecords(streamId, BACKWARDS, END, checked.length + this.window);
+      const tail = await this.readRecordsOnce(streamId, BACKWARDS, END, checked.length + this.window);
       const head = tail[0];
       lastRev = head ? head.revision : -1n;
 
@@ -158,7 +180,7 @@ export class EventStoreDbEventStore implements EventStore {
         const after = expected === 'no_stream' ? -1n : expected;
         const oldest = tail.length ? tail[tail.length - 1].revision : 0n;
         if (lastRev > after && after + 1n < oldest) {
-          for (const r of await this.readRecords(streamId, FORWARDS, after + 1n, checked.length)) known.set(r.id.toLowerCase(), r);
+          for (const r of await this.readRecordsOnce(streamId, FORWARDS, after + 1n, checked.length)) known.set(r.id.toLowerCase(), r);
         }
       }
       const duplicate = this.duplicateOf(streamId, checked, known);
@@ -204,7 +226,7 @@ export class EventStoreDbEventStore implements EventStore {
         const nextRevision = result.nextExpectedRevision;
         // The append reply's position is the write's, not necessarily its last event's: read
         // the last event back for the exact position a reader will see.
-        const [last] = await this.readRecords(streamId, FORWARDS, nextRevision, 1);
+        const [last] = await this.readRecordsOnce(streamId, FORWARDS, nextRevision, 1);
         const position = last?.position?.commit ?? result.position?.commit ?? 0n;
         return { nextRevision, position, duplicate: false };
       } catch (err) {
@@ -216,7 +238,7 @@ export class EventStoreDbEventStore implements EventStore {
         if (expected === 'any' || expected === 'exists') await sleep(Math.random() * 5 * attempt);
       }
     }
-    const [head] = await this.readRecords(streamId, BACKWARDS, END, 1);
+    const [head] = await this.readRecordsOnce(streamId, BACKWARDS, END, 1);
     throw new WrongExpectedRevisionError(streamId, expected, head ? head.revision : lastRev);
   }
 
@@ -280,6 +302,26 @@ export class EventStoreDbEventStore implements EventStore {
       if (page.count < pageSize || cursor === null || cursor === before) return 0n;
       from = { commit: cursor, prepare: cursor };
     }
+  }
+
+  /**
+   * The global chain is not stored on EventStoreDB (appends to different streams do not
+   * serialise, so no writer knows the previous global event): it is computed here over $all,
+   * whose order is the log order, and extended from where this process last computed it.
+   */
+  async logHead(): Promise<LogHead> {
+    let { position, hash } = this.chained;
+    for (;;) {
+      const page = await this.readAll({ after: position < 0n ? 0n : position, maxCount: 1000, raw: true });
+      const fresh = page.filter((e) => e.position > position);
+      if (!fresh.length) break;
+      for (const e of fresh) {
+        hash = logChainHash(hash, e.position, e.hash);
+        position = e.position;
+      }
+    }
+    this.chained = { position, hash };
+    return { position: position < 0n ? 0n : position, hash };
   }
 
   subscribeToAll(options: SubscribeOptions): Subscription {
@@ -378,6 +420,10 @@ export class EventStoreDbEventStore implements EventStore {
 
   /** Reads a stream fully (bounded by maxCount); a stream that does not exist reads as empty. */
   private async readRecords(streamId: string, direction: Direction, fromRevision: ReadRevision, maxCount?: number): Promise<EsdbRecord[]> {
+    return this.retrying(() => this.readRecordsOnce(streamId, direction, fromRevision, maxCount));
+  }
+
+  private async readRecordsOnce(streamId: string, direction: Direction, fromRevision: ReadRevision, maxCount?: number): Promise<EsdbRecord[]> {
     const out: EsdbRecord[] = [];
     try {
       const read = this.client.readStream(streamId, { direction, fromRevision, ...(maxCount !== undefined ? { maxCount } : {}) });
@@ -391,6 +437,22 @@ export class EventStoreDbEventStore implements EventStore {
 
   /** One page of $all, read to its end (so no gRPC call is left open). */
   private async readAllPage(fromPosition: ReadPosition, maxCount: number, direction: Direction): Promise<{ records: EsdbRecord[]; count: number }> {
+    return this.retrying(() => this.readAllPageOnce(fromPosition, maxCount, direction));
+  }
+
+  /** Reads are safe to repeat: a read cut mid-way, or refused by an unreachable server, is tried again from its start. */
+  private async retrying<T>(read: () => Promise<T>): Promise<T> {
+    for (let retry = 0; ; retry++) {
+      try {
+        return await read();
+      } catch (err) {
+        if (!(err instanceof EventStoreUnavailableError) || retry >= this.unavailableRetries) throw err;
+        await sleep(100 * 2 ** retry);
+      }
+    }
+  }
+
+  private async readAllPageOnce(fromPosition: ReadPosition, maxCount: number, direction: Direction): Promise<{ records: EsdbRecord[]; count: number }> {
     const records: EsdbRecord[] = [];
     let count = 0;
     try {

@@ -5,9 +5,21 @@
 import type { AppendResult, ExpectedRevision, NewEvent, ReadAllFilter, RecordedEvent } from '../envelope.js';
 import { EventStoreUnavailableError, IdempotencyConflictError, WrongExpectedRevisionError } from '../errors.js';
 import type { EventTypeRegistry } from '../event-types.js';
-import { checkAppend, type EventStore, type ReadAllOptions, type ReadStreamOptions, type SubscribeOptions, type Subscription } from '../event-store.port.js';
-import { contentHash } from '../hash-chain.js';
-import { toBigInt, type SqlClient } from '../../shared/sql/sql-client.js';
+import {
+  checkAppend,
+  type EventStore,
+  type LogHead,
+  type LogReader,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type StoreBookkeeping,
+  type StreamHead,
+  type SubscribeOptions,
+  type Subscription,
+} from '../event-store.port.js';
+import { contentHash, GENESIS_HASH } from '../hash-chain.js';
+import { toBigInt, type SqlClient, type SqlExecutor } from '../../shared/sql/sql-client.js';
+import { isConnectionError } from '../../shared/sql/availability.js';
 
 interface PendingAppend {
   request: { stream: string; expected: string; events: unknown[] };
@@ -41,10 +53,11 @@ export interface EventRow {
   content_hash: string;
   prev_hash: string;
   hash: string;
+  log_hash: string;
 }
 
 export const EVENT_COLUMNS =
-  'global_position, stream_id, stream_revision, event_id, event_type, schema_version, recorded_at, correlation_id, causation_id, actor, tenant, payload, content_hash, prev_hash, hash';
+  'global_position, stream_id, stream_revision, event_id, event_type, schema_version, recorded_at, correlation_id, causation_id, actor, tenant, payload, content_hash, prev_hash, hash, log_hash';
 
 export function rowToEvent(r: EventRow): RecordedEvent {
   return {
@@ -60,6 +73,7 @@ export function rowToEvent(r: EventRow): RecordedEvent {
     contentHash: r.content_hash,
     prevHash: r.prev_hash,
     hash: r.hash,
+    logHash: r.log_hash,
   };
 }
 
@@ -216,6 +230,41 @@ export class PostgresEventStore implements EventStore {
     return rows.length ? toBigInt(rows[0].position) : 0n;
   }
 
+  async logHead(): Promise<LogHead> {
+    try {
+      const { rows } = await this.sql.query<{ position: string; last_hash: string }>('SELECT position, last_hash FROM event_log_head WHERE id = 1');
+      return rows.length ? { position: toBigInt(rows[0].position), hash: rows[0].last_hash } : { position: 0n, hash: GENESIS_HASH };
+    } catch (err) {
+      throw mapError(err);
+    }
+  }
+
+  /** event_log_head, event_streams and dense positions (migrations/001, 007). */
+  readonly bookkeeping: StoreBookkeeping = {
+    contiguousPositions: true,
+    recordedLogHead: () => this.logHead(),
+    streamHeads: async ({ after, maxCount }) => {
+      const params: unknown[] = [];
+      let where = '';
+      if (after !== undefined) {
+        params.push(after);
+        where = 'WHERE stream_id > $1';
+      }
+      const { rows } = await this.sql.query<StreamRow>(
+        `SELECT stream_id, revision, last_hash, last_position FROM event_streams ${where} ORDER BY stream_id LIMIT ${Math.max(1, Math.floor(maxCount))}`,
+        params,
+      );
+      return rows.map(toStreamHead);
+    },
+    streamHead: async (streamId) => {
+      const { rows } = await this.sql.query<StreamRow>(
+        'SELECT stream_id, revision, last_hash, last_position FROM event_streams WHERE stream_id = $1',
+        [streamId],
+      );
+      return rows.length ? toStreamHead(rows[0]) : null;
+    },
+  };
+
   subscribeToAll(options: SubscribeOptions): Subscription {
     const batchSize = options.batchSize ?? 500;
     const pollMs = this.opts.livePollMs ?? 1000;
@@ -277,6 +326,20 @@ export class PostgresEventStore implements EventStore {
     };
   }
 
+  readerWithin(sql: SqlClient, tx: SqlExecutor): LogReader | null {
+    if (sql !== this.sql) return null;
+    const through: SqlClient = {
+      kind: sql.kind,
+      availability: sql.availability,
+      query: (text, params) => tx.query(text, params),
+      exec: (script) => tx.exec(script),
+      transaction: () => Promise.reject(new Error('a reader within a transaction cannot open another one')),
+      listen: () => Promise.reject(new Error('a reader within a transaction cannot LISTEN')),
+      close: async () => undefined,
+    };
+    return new PostgresEventStore(through, this.registry);
+  }
+
   async close(): Promise<void> {
     // The SqlClient is shared with read models; its owner closes it.
   }
@@ -293,6 +356,17 @@ export function filterSql(filter: ReadAllFilter | undefined, params: unknown[]):
     where.push(`stream_id LIKE $${params.length}`);
   }
   return where;
+}
+
+interface StreamRow {
+  stream_id: string;
+  revision: string;
+  last_hash: string;
+  last_position: string;
+}
+
+function toStreamHead(r: StreamRow): StreamHead {
+  return { streamId: r.stream_id, revision: toBigInt(r.revision), hash: r.last_hash, position: toBigInt(r.last_position) };
 }
 
 function settle(p: PendingAppend, o: AppendOutcome): void {
@@ -315,8 +389,7 @@ function settle(p: PendingAppend, o: AppendOutcome): void {
 }
 
 function mapError(err: unknown): unknown {
-  const code = (err as { code?: string })?.code;
-  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === '57P01' || code === '08006' || code === '08001') {
+  if (isConnectionError(err)) {
     return new EventStoreUnavailableError(`PostgreSQL event store unavailable: ${(err as Error).message}`, { cause: err });
   }
   return err;

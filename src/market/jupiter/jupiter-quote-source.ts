@@ -6,6 +6,8 @@ import { codeForStatus, MarketDataError, parseRetryAfter, snippet, transportErro
 import type { JsonValue, Quote, QuoteRequest, QuoteSource, SwapTransaction, SwapTransactionSource } from '../quote-source.port.js';
 import { DEFAULT_RETRY, withRetries, type RetryPolicy } from '../retry.js';
 import { parseQuoteResponse, parseSwapResponse } from './quote-response.js';
+import { parseInstructionsResponse } from './instructions-response.js';
+import type { LegInstructions, LegRequest, RouteInstructionsSource } from '../route-instructions.port.js';
 
 /** Jupiter's public (keyless) Swap API base, as in @jup-ag/api 6.0.48's createJupiterApiClient. */
 export const JUPITER_PUBLIC_URL = 'https://lite-api.jup.ag/swap/v1';
@@ -26,14 +28,15 @@ export interface JupiterQuoteSourceOptions {
   onRetry?: (e: MarketDataError, attempt: number, delayMs: number) => void;
 }
 
-export class JupiterQuoteSource implements QuoteSource, SwapTransactionSource {
-  private readonly api: SwapApi;
-  private readonly timeoutMs: number;
-  private readonly retry: RetryPolicy;
-  private readonly now: () => Date;
+export class JupiterQuoteSource implements QuoteSource, SwapTransactionSource, RouteInstructionsSource {
+  readonly api: 'v1' | 'v2' = 'v1';
+  protected readonly swapApi: SwapApi;
+  protected readonly timeoutMs: number;
+  protected readonly retry: RetryPolicy;
+  protected readonly now: () => Date;
 
-  constructor(private readonly opts: JupiterQuoteSourceOptions) {
-    this.api = new SwapApi(
+  constructor(protected readonly opts: JupiterQuoteSourceOptions) {
+    this.swapApi = new SwapApi(
       new Configuration({
         basePath: opts.basePath.replace(/\/+$/, ''),
         ...(opts.apiKey ? { headers: { 'x-api-key': opts.apiKey } } : {}),
@@ -57,7 +60,7 @@ export class JupiterQuoteSource implements QuoteSource, SwapTransactionSource {
     return withRetries(
       async () => {
         const body = await this.call(what, (signal) =>
-          this.api.quoteGetRaw(
+          this.swapApi.quoteGetRaw(
             {
               inputMint: req.inputMint,
               outputMint: req.outputMint,
@@ -90,7 +93,7 @@ export class JupiterQuoteSource implements QuoteSource, SwapTransactionSource {
     return withRetries(
       async () => {
         const json = await this.call(what, (signal) =>
-          this.api.swapPostRaw(
+          this.swapApi.swapPostRaw(
             { swapRequest: { userPublicKey, quoteResponse: quoteResponse as never } },
             // The runtime JSON-encodes an object body itself (Content-Type is application/json).
             async () => ({ signal, body }) as unknown as RequestInit,
@@ -103,8 +106,33 @@ export class JupiterQuoteSource implements QuoteSource, SwapTransactionSource {
     );
   }
 
+  /**
+   * v1 POST /swap-instructions for a leg's quote, with wrapAndUnwrapSol=false (the taker keeps a
+   * standing WSOL account) through @jup-ag/api's SwapApi; the raw answer is kept.
+   */
+  async legInstructions(req: LegRequest): Promise<LegInstructions> {
+    checkMint(req.taker, 'taker');
+    const quoteResponse = restoreQuoteFloats(req.quoteRaw);
+    const parsed = parseQuoteResponse(quoteResponse, this.now().toISOString());
+    const body = { userPublicKey: req.taker, quoteResponse, wrapAndUnwrapSol: false, dynamicComputeUnitLimit: false };
+    const what = `POST /swap-instructions ${parsed.inputMint} → ${parsed.outputMint}`;
+    return withRetries(
+      async () => {
+        const json = await this.call(what, (signal) =>
+          this.swapApi.swapInstructionsPostRaw(
+            { swapRequest: { userPublicKey: req.taker, quoteResponse: quoteResponse as never } },
+            async () => ({ signal, body }) as unknown as RequestInit,
+          ),
+        );
+        return parseInstructionsResponse(json, 'v1', req.quoteRaw);
+      },
+      this.retry,
+      this.opts.onRetry,
+    );
+  }
+
   /** One request: maps every failure to MarketDataError and returns the parsed JSON body. */
-  private async call(what: string, send: (signal: AbortSignal) => Promise<{ raw: Response }>): Promise<unknown> {
+  protected async call(what: string, send: (signal: AbortSignal) => Promise<{ raw: Response }>): Promise<unknown> {
     const signal = AbortSignal.timeout(this.timeoutMs);
     let text: string;
     try {
@@ -120,7 +148,7 @@ export class JupiterQuoteSource implements QuoteSource, SwapTransactionSource {
     }
   }
 
-  private async mapError(what: string, e: unknown): Promise<MarketDataError> {
+  protected async mapError(what: string, e: unknown): Promise<MarketDataError> {
     if (e instanceof MarketDataError) return e;
     if (e instanceof ResponseError) {
       const status = e.response.status;
@@ -154,7 +182,7 @@ export class JupiterQuoteSource implements QuoteSource, SwapTransactionSource {
   }
 }
 
-function checkMint(v: string, name: string): void {
+export function checkMint(v: string, name: string): void {
   if (typeof v !== 'string' || !BASE58.test(v)) {
     throw new MarketDataError('INVALID_REQUEST', 'jupiter', `${name} must be a base58 Solana address (got ${JSON.stringify(v)})`);
   }

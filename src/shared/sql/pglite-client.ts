@@ -2,20 +2,24 @@
 // PGlite runs one backend, so its own queue serialises queries and transactions.
 import { PGlite, types } from '@electric-sql/pglite';
 import { mkdirSync } from 'node:fs';
+import { ALWAYS_AVAILABLE } from './availability.js';
+import { mkdirPrivate, restrictTree } from '../fs/private-files.js';
 import type { QueryResult, SqlClient, SqlExecutor } from './sql-client.js';
 
 export class PgliteSqlClient implements SqlClient {
   readonly kind = 'pglite' as const;
+  readonly availability = ALWAYS_AVAILABLE;
 
   private constructor(readonly db: PGlite) {}
 
   /** dataDir undefined = in memory. Creating a new database costs seconds (initdb); reopening is fast. */
   static async open(dataDir?: string): Promise<PgliteSqlClient> {
-    if (dataDir) mkdirSync(dataDir, { recursive: true });
+    if (dataDir) mkdirPrivate(dataDir);
     const db = await PGlite.create(dataDir, {
       // int8 as text, like `pg`, so both clients hand the same shapes to the code above them.
       parsers: { [types.INT8]: (v: string) => v },
     });
+    if (dataDir) restrictTree(dataDir); // owner only: see private-files.ts
     return new PgliteSqlClient(db);
   }
 

@@ -1,6 +1,7 @@
 // The project's SQL client interface. The event store, the migrator, the projection runner and
 // the read side all talk to PostgreSQL through it, so the same SQL runs on a real server (`pg`)
 // and on the embedded PostgreSQL compiled to WASM (PGlite).
+import type { DatabaseAvailability } from './availability.js';
 
 export interface QueryResult<T> {
   rows: T[];
@@ -15,9 +16,15 @@ export interface SqlExecutor {
 
 export interface SqlClient extends SqlExecutor {
   readonly kind: 'postgres' | 'pglite';
+  /** Whether the database answers now (PGlite, in-process, always does). */
+  readonly availability: DatabaseAvailability;
   /** Runs fn in one transaction on one connection; commits when it resolves, rolls back when it throws. */
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
-  /** LISTEN on a channel; returns a function that stops listening. */
+  /**
+   * LISTEN on a channel; returns a function that stops listening. A lost connection is
+   * re-established by the client, which then calls onNotify('') once (notifications sent while
+   * it was away are lost): treat every call as "look again".
+   */
   listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }

@@ -5,6 +5,7 @@ import { runCli, type CliIo } from '../../../src/cli/main.js';
 import { PostgresEventStore } from '../../../src/ledger/postgres/postgres-event-store.js';
 import { freshDatabase, type TestDatabase } from '../../support/db.js';
 import { ev, testRegistry } from '../../support/events.js';
+import { tamper } from '../../support/tamper.js';
 
 function capture(): CliIo & { stdout: string; stderr: string } {
   const io = { stdout: '', stderr: '', isTty: false, out: (s: string) => void (io.stdout += s), err: (s: string) => void (io.stderr += s) };
@@ -51,7 +52,7 @@ describe('arbiter CLI', () => {
     let io = capture();
     expect(await runCli(['verify'], env, io)).toBe(0);
     expect(io.stdout).toMatch(/OK: 6 events in 2 streams/);
-    await db.sql.query(`UPDATE events SET actor = 'mallory' WHERE global_position = 3`);
+    await tamper(db.sql, `UPDATE events SET actor = 'mallory' WHERE global_position = 3`);
     const { rows } = await db.sql.query<{ event_id: string }>('SELECT event_id FROM events WHERE global_position = 3');
     io = capture();
     expect(await runCli(['verify', '--stream', 'acct-even'], env, io)).toBe(1);

@@ -4,6 +4,7 @@ import { PostgresEventStore } from '../../../src/ledger/postgres/postgres-event-
 import { verifyLog } from '../../../src/ledger/verify.js';
 import { freshDatabase, type TestDatabase } from '../../support/db.js';
 import { ev, testRegistry } from '../../support/events.js';
+import { tamper } from '../../support/tamper.js';
 
 describe('verify (hash chains) on PostgreSQL', () => {
   let db: TestDatabase;
@@ -23,14 +24,14 @@ describe('verify (hash chains) on PostgreSQL', () => {
   });
 
   it('names the first altered event when a payload is changed in the table', async () => {
-    await db.sql.query(`UPDATE events SET payload = jsonb_set(payload, '{amount}', '"999999"') WHERE stream_id = 'acct-0' AND stream_revision = 1`);
+    await tamper(db.sql, `UPDATE events SET payload = jsonb_set(payload, '{amount}', '"999999"') WHERE stream_id = 'acct-0' AND stream_revision = 1`);
     const [target] = (await store.readStream('acct-0')).filter((e) => e.revision === 1n);
     const r = await verifyLog(store);
     expect(r.ok).toBe(false);
     expect(r.failure).toMatchObject({ streamId: 'acct-0', revision: 1n, eventId: target.id });
     expect(r.failure!.reason).toMatch(/altered/);
     // Restore, then rewrite the hashes too: the next event's prevHash gives it away.
-    await db.sql.query(`UPDATE events SET payload = jsonb_set(payload, '{amount}', '"2000"') WHERE stream_id = 'acct-0' AND stream_revision = 1`);
+    await tamper(db.sql, `UPDATE events SET payload = jsonb_set(payload, '{amount}', '"2000"') WHERE stream_id = 'acct-0' AND stream_revision = 1`);
     expect((await verifyLog(store)).ok).toBe(true);
   });
 
@@ -40,11 +41,9 @@ describe('verify (hash chains) on PostgreSQL', () => {
     const { contentHash, chainHash } = await import('../../../src/ledger/hash-chain.js');
     const c = contentHash(forged);
     const h = chainHash(forged.prevHash, forged.revision, c);
-    await db.sql.query(`UPDATE events SET payload = $1::jsonb, content_hash = $2, hash = $3 WHERE event_id = $4`, [
-      JSON.stringify(forged.payload),
-      c,
-      h,
-      forged.id,
+    await tamper(db.sql, [
+      `UPDATE events SET payload = $1::jsonb, content_hash = $2, hash = $3 WHERE event_id = $4`,
+      [JSON.stringify(forged.payload), c, h, forged.id],
     ]);
     const r = await verifyLog(store, { streamId: 'acct-9' });
     expect(r.ok).toBe(false);
@@ -53,7 +52,7 @@ describe('verify (hash chains) on PostgreSQL', () => {
   });
 
   it('notices a deleted event', async () => {
-    await db.sql.query(`DELETE FROM events WHERE stream_id = 'acct-1' AND stream_revision = 0`);
+    await tamper(db.sql, `DELETE FROM events WHERE stream_id = 'acct-1' AND stream_revision = 0`);
     const r = await verifyLog(store, { streamId: 'acct-1' });
     expect(r.ok).toBe(false);
     expect(r.failure!.reason).toMatch(/missing or was reordered/);

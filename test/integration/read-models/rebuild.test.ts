@@ -44,7 +44,7 @@ describe('read models over the real event store', () => {
 
     const executions = await db.sql.query<{ status: string; n: number }>(`SELECT status, count(*)::int AS n FROM executions GROUP BY 1 ORDER BY 1`);
     expect(Object.fromEntries(executions.rows.map((r) => [r.status, r.n]))).toEqual({
-      abandoned: 6, blocked_by_compliance: 6, expired: 6, failed: 6, filled: 13, quote_failed: 6, rejected_by_risk: 6,
+      abandoned: 6, blocked_by_compliance: 6, expired: 6, fill_failed: 6, filled: 13, quote_failed: 6, rejected_by_risk: 6,
     });
     await runner.stop(); // the log no longer changes: live digests are final
 

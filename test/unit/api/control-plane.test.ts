@@ -11,6 +11,7 @@ import { OPERATIONS, openApiDocument } from '../../../src/api/http/openapi.js';
 import { CommandsController } from '../../../src/api/http/commands.controller.js';
 import { ProjectionsController } from '../../../src/api/http/projections.controller.js';
 import { KeysController } from '../../../src/api/http/keys.controller.js';
+import { WebhooksController } from '../../../src/api/http/webhooks.controller.js';
 import { DocsController } from '../../../src/api/http/docs.controller.js';
 import { SystemController } from '../../../src/api/http/system.controller.js';
 import { ConcurrentCommandError, decideAndAppendOne, deterministicUuid } from '../../../src/ledger/decide-and-append.js';
@@ -133,7 +134,7 @@ describe('decideAndAppendOne', () => {
 });
 
 describe('OpenAPI document', () => {
-  const verbs: Record<number, string> = { [RequestMethod.GET]: 'get', [RequestMethod.POST]: 'post', [RequestMethod.PUT]: 'put', [RequestMethod.DELETE]: 'delete' };
+  const verbs: Record<number, string> = { [RequestMethod.GET]: 'get', [RequestMethod.POST]: 'post', [RequestMethod.PUT]: 'put', [RequestMethod.DELETE]: 'delete', [RequestMethod.PATCH]: 'patch' };
   function routesOf(controller: new (...args: never[]) => unknown): string[] {
     const base = String(Reflect.getMetadata(PATH_METADATA, controller) ?? '').replace(/^\/|\/$/g, '');
     return Object.getOwnPropertyNames(controller.prototype)
@@ -147,7 +148,7 @@ describe('OpenAPI document', () => {
   }
 
   it('documents every route of every controller, and nothing that does not exist', () => {
-    const served = [CommandsController, ProjectionsController, KeysController, DocsController, SystemController, AuditController].flatMap(routesOf);
+    const served = [CommandsController, ProjectionsController, KeysController, DocsController, SystemController, AuditController, WebhooksController].flatMap(routesOf);
     const documented = OPERATIONS.filter((o) => o.tag !== 'graphql').map((o) => `${o.method} ${o.path}`);
     expect([...served].sort()).toEqual([...documented].sort());
     const doc = openApiDocument() as { paths: Record<string, Record<string, { 'x-required-role': string | null }>> };

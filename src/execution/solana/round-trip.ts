@@ -1,0 +1,144 @@
+// Composes a two-leg round trip A → B → A into ONE v0 transaction, the way arbitrage bots do it:
+// one compute-budget pair of our own (the legs' own are dropped), leg 1 setup/swap/cleanup, leg 2
+// the same (a setup instruction both legs carry is kept once), other instructions, and a profit
+// guard LAST: an SPL Token TransferChecked of the input token account to itself for (balance at
+// prepare + minimum profit). A self-transfer moves nothing, but the token program still refuses
+// an amount above the balance (InsufficientFunds), so the whole transaction — leg 1 included —
+// reverts unless the profit arrived. The guard reads the balance at prepare, so only one round trip
+// may be in flight per input token account (the venue enforces it). Instructions arrive as plain
+// JSON (the saga hands them over from the market port); Solana types stay in this folder.
+import {
+  ComputeBudgetProgram,
+  PublicKey,
+  TransactionInstruction,
+  TransactionMessage,
+  VersionedTransaction,
+  type AddressLookupTableAccount,
+} from '@solana/web3.js';
+import { createTransferCheckedInstruction } from '@solana/spl-token';
+import { VenueError } from '../errors.js';
+
+/** Solana's packet limit for a serialized transaction. */
+export const MAX_TRANSACTION_BYTES = 1232;
+/** The compute unit limit a simulation runs with (the runtime's maximum). */
+export const SIMULATION_UNIT_LIMIT = 1_400_000;
+
+export interface PlainInstruction {
+  programId: string;
+  accounts: { pubkey: string; isSigner: boolean; isWritable: boolean }[];
+  data: string;
+}
+
+export interface PlainLeg {
+  setupInstructions: PlainInstruction[];
+  swapInstruction: PlainInstruction;
+  cleanupInstruction: PlainInstruction | null;
+  otherInstructions: PlainInstruction[];
+}
+
+export interface ProfitGuard {
+  /** The payer's token account of the input mint. */
+  account: PublicKey;
+  mint: PublicKey;
+  decimals: number;
+  /** Balance at prepare + minimum profit, base units. */
+  amount: bigint;
+}
+
+export interface RoundTripParts {
+  payer: PublicKey;
+  blockhash: string;
+  legs: [PlainLeg, PlainLeg];
+  computeUnitLimit: number;
+  computeUnitPriceMicroLamports: bigint;
+  guard: ProfitGuard;
+  lookupTables: AddressLookupTableAccount[];
+}
+
+export function toInstruction(ix: PlainInstruction): TransactionInstruction {
+  return new TransactionInstruction({
+    programId: new PublicKey(ix.programId),
+    keys: ix.accounts.map((a) => ({ pubkey: new PublicKey(a.pubkey), isSigner: a.isSigner, isWritable: a.isWritable })),
+    data: Buffer.from(ix.data, 'base64'),
+  });
+}
+
+const keyOf = (ix: PlainInstruction) => JSON.stringify([ix.programId, ix.accounts, ix.data]);
+
+/** The instructions in order: budget pair, leg 1, leg 2 (setup deduplicated), others, guard. */
+export function roundTripInstructions(p: Omit<RoundTripParts, 'blockhash' | 'lookupTables' | 'payer'>): TransactionInstruction[] {
+  const seen = new Set<string>();
+  const out: TransactionInstruction[] = [
+    ComputeBudgetProgram.setComputeUnitLimit({ units: p.computeUnitLimit }),
+    ComputeBudgetProgram.setComputeUnitPrice({ microLamports: p.computeUnitPriceMicroLamports }),
+  ];
+  const others: PlainInstruction[] = [];
+  for (const leg of p.legs) {
+    for (const s of leg.setupInstructions) {
+      if (seen.has(keyOf(s))) continue;
+      seen.add(keyOf(s));
+      out.push(toInstruction(s));
+    }
+    out.push(toInstruction(leg.swapInstruction));
+    if (leg.cleanupInstruction) out.push(toInstruction(leg.cleanupInstruction));
+    others.push(...leg.otherInstructions);
+  }
+  out.push(...others.map(toInstruction));
+  const g = p.guard;
+  // The taker owns the account: a self-transfer signed by the payer, for more than it held at prepare.
+  out.push(createTransferCheckedInstruction(g.account, g.mint, g.account, ownerOf(p), g.amount, g.decimals));
+  return out;
+}
+
+function ownerOf(p: Omit<RoundTripParts, 'blockhash' | 'lookupTables' | 'payer'> & { payer?: PublicKey }): PublicKey {
+  // The swap's signer is the taker (the same for both legs: the payer).
+  const signer = p.legs[0].swapInstruction.accounts.find((a) => a.isSigner);
+  if (!signer) throw new VenueError('INVALID_REQUEST', "leg 1's swap instruction names no signer (the taker)");
+  return new PublicKey(signer.pubkey);
+}
+
+/** One v0 transaction of the round trip; refuses one over 1232 bytes (TRANSACTION_TOO_LARGE). */
+export function composeRoundTrip(p: RoundTripParts): { tx: VersionedTransaction; bytes: number } {
+  for (const leg of p.legs) {
+    for (const ix of [leg.swapInstruction, ...leg.setupInstructions]) {
+      const signers = ix.accounts.filter((a) => a.isSigner).map((a) => a.pubkey);
+      if (signers.some((s) => s !== p.payer.toBase58())) {
+        throw new VenueError('INVALID_REQUEST', `a leg instruction needs a signature of ${signers.join(', ')}; both legs must be built for the taker ${p.payer.toBase58()}`);
+      }
+    }
+  }
+  const message = new TransactionMessage({ payerKey: p.payer, recentBlockhash: p.blockhash, instructions: roundTripInstructions(p) }).compileToV0Message(p.lookupTables);
+  const tx = new VersionedTransaction(message);
+  let bytes: number;
+  try {
+    bytes = tx.serialize().length;
+  } catch (err) {
+    // web3.js refuses to serialize past its buffer; that is "too large" too.
+    throw new VenueError('TRANSACTION_TOO_LARGE', `the round trip does not serialize: ${(err as Error).message}; re-quote with a lower maxAccounts`, { cause: err });
+  }
+  if (bytes > MAX_TRANSACTION_BYTES) {
+    throw new VenueError('TRANSACTION_TOO_LARGE', `the round trip is ${bytes} bytes, over Solana's ${MAX_TRANSACTION_BYTES}; re-quote with a lower maxAccounts`);
+  }
+  return { tx, bytes };
+}
+
+/** Units the transaction asks for: what the simulation consumed × margin (e.g. 1.2 = 20 % more), capped at the maximum. */
+export function unitsWithMargin(simulated: bigint, marginPct: number): number {
+  const units = (simulated * BigInt(100 + marginPct) + 99n) / 100n;
+  return Number(units > BigInt(SIMULATION_UNIT_LIMIT) ? BigInt(SIMULATION_UNIT_LIMIT) : units);
+}
+
+/** Units held: one round trip in flight per input token account (the guard read its balance). */
+export class InFlightAccounts {
+  private readonly held = new Map<string, string>();
+  take(account: string, opportunityId: string): void {
+    const by = this.held.get(account);
+    if (by !== undefined && by !== opportunityId) {
+      throw new VenueError('ACCOUNT_BUSY', `round trip ${by} is in flight on token account ${account}; its guard read the balance, so ${opportunityId} waits`);
+    }
+    this.held.set(account, opportunityId);
+  }
+  release(account: string, opportunityId: string): void {
+    if (this.held.get(account) === opportunityId) this.held.delete(account);
+  }
+}
