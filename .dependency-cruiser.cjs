@@ -42,11 +42,23 @@ module.exports = {
     {
       name: 'audit-through-published-surfaces',
       comment:
-        'The audit context seals the ledger through the Signer port. It opens its own seal key with the signing ' +
-        'context\'s factory (signer.factory.ts, from SEAL_* settings) and imports SigningModule only to refuse the trading key.',
+        'The audit context reaches other contexts through their published surfaces, with two named crossings. ' +
+        '(1) It seals the ledger through the Signer port, opening its own seal key with the signing context\'s factory ' +
+        '(signer.factory.ts, from SEAL_* settings) and importing SigningModule only to refuse the trading key. ' +
+        '(2) State as of a past position (state-as-of.ts) is folded with the owning context\'s own pure fold, so an ' +
+        'auditor sees what the code held then: trading\'s foldSaga (saga.ts) and risk\'s engine fold (engine-state.ts, ' +
+        'the event types it reads, limits.ts for the configured limits).',
       severity: 'error',
       from: { path: '^src/audit/' },
-      to: { path: `^src/${DOMAIN}/`, pathNot: [PUBLISHED, '^src/signing/(signer[.]factory|signing[.]module)[.]ts$'] },
+      to: {
+        path: `^src/(trading|api|cli|${DOMAIN.slice(1, -1)})/`,
+        pathNot: [
+          PUBLISHED,
+          '^src/signing/(signer[.]factory|signing[.]module)[.]ts$',
+          '^src/trading/(events|outcomes|saga)[.]ts$',
+          '^src/risk/(engine-state|engine-state[.]service|limits)[.]ts$',
+        ],
+      },
     },
     {
       name: 'nothing-imports-trading',
@@ -54,7 +66,7 @@ module.exports = {
         'Only the composition root wires the saga. Its events and its outcome words (outcomes.ts) are published: the ' +
         'executions read model and GraphQL speak them.',
       severity: 'error',
-      from: { path: '^(src|projections)/', pathNot: [`^src/trading/`, ROOT] },
+      from: { path: '^(src|projections)/', pathNot: [`^src/trading/`, '^src/audit/', ROOT] },
       to: { path: '^src/trading/', pathNot: '^src/trading/(events|outcomes)[.]ts$' },
     },
     {

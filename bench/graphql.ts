@@ -52,6 +52,8 @@ export interface GraphqlBenchOptions {
   /** Seconds of load per query. */
   seconds: number;
   connections: number;
+  /** Instead of the load test: measure something else against the built ledger and the running server (bench/audit.ts). */
+  measure?: (ctx: { url: string; key: string; sql: PgSqlClient; store: PostgresEventStore; head: bigint }) => Promise<string[][]>;
 }
 
 const DAY_MS = 86_400_000;
@@ -452,7 +454,8 @@ export async function graphqlBench(databaseUrl: string, opts: GraphqlBenchOption
     console.log(`server: ${server.url} ready in ${startSeconds.toFixed(1)} s; ${opts.connections} connections, ${opts.seconds} s per query`);
     const rows: string[][] = [];
     try {
-      for (const q of queries(subjects)) rows.push(await loadQuery(server.url, key, q, opts.seconds, opts.connections));
+      if (opts.measure) rows.push(...(await opts.measure({ url: server.url, key, sql, store, head: BigInt(head) })));
+      else for (const q of queries(subjects)) rows.push(await loadQuery(server.url, key, q, opts.seconds, opts.connections));
     } finally {
       await server.stop();
     }

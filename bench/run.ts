@@ -10,6 +10,7 @@ import { rebuildProjection } from '../src/projections/projection-runner.js';
 import { migrate } from '../src/shared/sql/migrator.js';
 import { PgSqlClient } from '../src/shared/sql/pg-client.js';
 import { auditIndex } from '../projections/audit-index.js';
+import { auditBench } from './audit.js';
 import { graphqlBench } from './graphql.js';
 import { sagaBench } from './saga.js';
 import { sealBench } from './seal.js';
@@ -18,8 +19,8 @@ import { webhooksBench } from './webhooks.js';
 const SERVER = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length) ?? 'all';
-if (!['all', 'ledger', 'saga', 'graphql', 'seal', 'webhooks'].includes(only)) {
-  console.error(`--only must be ledger, saga, graphql, seal or webhooks (got "${only}")`);
+if (!['all', 'ledger', 'saga', 'graphql', 'seal', 'webhooks', 'audit'].includes(only)) {
+  console.error(`--only must be ledger, saga, graphql, seal, webhooks or audit (got "${only}")`);
   process.exit(2);
 }
 const STREAMS = quick ? 200 : 2000;
@@ -130,6 +131,14 @@ async function main() {
     const g = await withDatabase((url) => graphqlBench(url, { events, templates: quick ? 100 : 300, seconds: quick ? 3 : 10, connections: 10 }));
     console.log(`\nledger: ${g.ledger}\n\n| query | requests/s | p50 ms | p99 ms | errors/non-2xx | response |\n|---|---:|---:|---:|---:|---:|`);
     for (const r of g.rows) console.log(`| ${r.join(' | ')} |`);
+  }
+  if (only === 'all' || only === 'audit') {
+    // AUDIT_BENCH_EVENTS overrides the size (e.g. a smaller ledger on a busy machine).
+    const events = Number(process.env.AUDIT_BENCH_EVENTS ?? (quick ? 100_000 : 1_000_000));
+    console.log(`\nAudits: point-in-time questions at the middle of a ledger of ${events.toLocaleString('en-US')} events`);
+    const a = await withDatabase((url) => auditBench(url, events, quick ? 100 : 300));
+    console.log(`\nledger: ${a.ledger}\n\n| question | ms | note |\n|---|---:|---|`);
+    for (const r of a.rows) console.log(`| ${r.join(' | ')} |`);
   }
 }
 

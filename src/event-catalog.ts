@@ -1,5 +1,6 @@
 // Every event type the application writes, from every bounded context. The registry built here
 // validates payloads on append and upcasts old versions on read.
+import { auditEvents } from './audit/events.js';
 import { complianceEvents } from './compliance/events.js';
 import { executionEvents } from './execution/events.js';
 import { EventTypeRegistry, type EventTypeDefinition } from './ledger/event-types.js';
@@ -21,6 +22,7 @@ export const eventCatalog: EventTypeDefinition<any>[] = [
   ...tradingEvents,
   ...projectionEvents,
   ...apiKeyEvents,
+  ...auditEvents,
   ...sealingEvents,
   ...notificationsEvents,
 ];

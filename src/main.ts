@@ -6,6 +6,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { loadApiConfig, metricsExposureWarning, type ApiConfig } from './api/api.config.js';
 import { AppModule } from './app.module.js';
 import { ConfigError, loadConfig, type ArbiterConfig } from './config/config.js';
+import { loadAuditConfig } from './audit/audit.config.js';
 import { loadComplianceConfig } from './compliance/compliance.config.js';
 import { loadExecutionConfig } from './execution/execution.config.js';
 import { loadSealConfig } from './audit/seal.config.js';
@@ -36,6 +37,7 @@ function checkConfiguration(): { config: ArbiterConfig; api: ApiConfig } {
   check(() => loadComplianceConfig());
   check(() => loadExecutionConfig());
   check(() => loadTradingConfig());
+  check(() => loadAuditConfig());
   check(() => loadSealConfig());
   check(() => loadNotificationsConfig());
   const api = check(() => loadApiConfig()) as ApiConfig | undefined;

@@ -6,6 +6,8 @@ import { Module } from '@nestjs/common';
 import { loadNotificationsConfig, NOTIFICATIONS_CONFIG } from '../notifications/notifications.config.js';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { ProjectionsModule } from '../projections/projections.module.js';
+import { PointInTimeModule } from '../audit/point-in-time.module.js';
+import { AuditController } from './http/audit.controller.js';
 import { loadApiConfig } from './api.config.js';
 import { API_CONFIG } from './api.tokens.js';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
@@ -22,8 +24,8 @@ import { ProjectionsController } from './http/projections.controller.js';
 import { WebhooksController } from './http/webhooks.controller.js';
 
 @Module({
-  imports: [ProjectionsModule],
-  controllers: [CommandsController, ProjectionsController, KeysController, DocsController, ConsoleController, WebhooksController],
+  imports: [ProjectionsModule, PointInTimeModule],
+  controllers: [AuditController, CommandsController, ProjectionsController, KeysController, DocsController, ConsoleController, WebhooksController],
   providers: [
     // The webhook URL checks need the notifications settings (its published config loader).
     { provide: NOTIFICATIONS_CONFIG, useFactory: () => loadNotificationsConfig() },

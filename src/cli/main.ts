@@ -9,7 +9,6 @@ import { openEventStore, openSqlClient } from '../ledger/ledger.module.js';
 import { MAX_FAILURES, verifyLog, type VerifyResult } from '../ledger/verify.js';
 import { parseDigest, SEAL_STREAM, sealSignatureProblem, toDigest, type LedgerSealedPayload, type SealDigest } from '../ledger/sealing/seal.js';
 import { SolanaMemoAnchor } from '../audit/solana/solana-memo-anchor.js';
-import { readFileSync } from 'node:fs';
 import { rebuildProjection, RebuildInterruptedError, type RebuildProgress } from '../projections/projection-runner.js';
 import type { SqlClient } from '../shared/sql/sql-client.js';
 import { allProjections, findProjection } from '../../projections/index.js';
@@ -25,6 +24,12 @@ import { redact, type ArbiterConfig } from '../config/config.js';
 import { newEvent } from '../ledger/event-types.js';
 import { ApiKeyRevoked, apiKeyStreamId } from '../api/auth/events.js';
 import { decideAndAppend } from '../ledger/decide-and-append.js';
+import { AsOfError } from '../audit/as-of.js';
+import { checkBundle } from '../audit/bundle.js';
+import { prepareExport, writeBundle } from '../audit/export-bundle.js';
+import { PointInTimeReadModels } from '../audit/point-in-time.js';
+import { REPORT_KINDS } from '../reports/export.js';
+import { createWriteStream, readFileSync, statSync } from 'node:fs';
 
 const USAGE = `Usage:
   arbiter replay (--stream ID | --all) [--until ISO-TIME | --until-position N] [--json]
@@ -41,6 +46,13 @@ const USAGE = `Usage:
   arbiter rebuild PROJECTION
       Rebuild one projection from position 0 into fresh tables, then switch over.
       Projections: ${allProjections.map((p) => p.name).join(', ')}
+  arbiter audit export [--from TIME|POSITION] [--to TIME|POSITION] [--stream ID | --correlation ID]
+                       [--report daily_transactions|suspicious_activity]... --out FILE
+      Write an evidence bundle (JSON lines: events with hashes, stream anchors, seals, the
+      ledger's verification, point-in-time reports as of the range's end); records the export.
+      --from is inclusive, a --to time exclusive, a --to position inclusive.
+  arbiter audit check FILE
+      Re-verify a bundle offline (no database); exit 1 naming the first thing that does not hold.
   arbiter keys issue --role ROLE --label TEXT
       Issue an API key (roles: viewer, operator, risk, compliance, admin); it is printed once.
   arbiter keys list
@@ -77,6 +89,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
     io.out(`${USAGE}\n`);
     return 0;
   }
+  if (parsed.kind === 'audit-check') return auditCheck(parsed.file, io);
   let sql: SqlClient | null = null;
   let store: EventStore | null = null;
   try {
@@ -106,6 +119,8 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
       }
       case 'rebuild':
         return await rebuild(store, sql, parsed.projection, io);
+      case 'audit-export':
+        return await auditExport(store, sql, parsed, io);
       case 'keys-issue':
       case 'keys-list':
       case 'keys-revoke':
@@ -113,7 +128,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
     }
     return 0;
   } catch (err) {
-    if (err instanceof ConfigError) {
+    if (err instanceof ConfigError || err instanceof AsOfError) {
       io.err(`arbiter: ${err.message}\n`);
       return 2;
     }
@@ -132,6 +147,8 @@ type Parsed =
   | { kind: 'digest' }
   | { kind: 'migrate' }
   | { kind: 'rebuild'; projection: string }
+  | { kind: 'audit-export'; from: string | null; to: string | null; stream: string | null; correlation: string | null; reports: string[]; out: string }
+  | { kind: 'audit-check'; file: string }
   | { kind: 'keys-issue'; role: Role; label: string }
   | { kind: 'keys-list' }
   | { kind: 'keys-revoke'; keyId: string };
@@ -203,6 +220,46 @@ function prepare(command: string | undefined, rest: string[]): Parsed {
         throw new UsageError(`unknown projection "${a.positionals[0]}"; known: ${allProjections.map((p) => p.name).join(', ')}`);
       }
       return { kind: 'rebuild', projection: a.positionals[0] };
+    }
+    case 'audit': {
+      const [sub, ...args] = rest;
+      if (sub === 'check') {
+        const a = parseArgs(args, { values: [], booleans: [] });
+        if (a.positionals.length !== 1) throw new UsageError('audit check needs exactly one bundle file');
+        return { kind: 'audit-check', file: a.positionals[0] };
+      }
+      if (sub === 'export') {
+        // --report may be repeated: collect them before the generic parser sees the rest.
+        const reports: string[] = [];
+        const others: string[] = [];
+        for (let i = 0; i < args.length; i++) {
+          const m = /^--report(?:=(.*))?$/s.exec(args[i]);
+          if (!m) {
+            others.push(args[i]);
+            continue;
+          }
+          const v = m[1] ?? args[++i];
+          if (v === undefined || v.startsWith('--')) throw new UsageError('--report needs a value');
+          for (const k of v.split(',')) {
+            if (!REPORT_KINDS.includes(k as never)) throw new UsageError(`--report "${k}" is not a report; reports: ${REPORT_KINDS.join(', ')}`);
+            reports.push(k);
+          }
+        }
+        const a = parseArgs(others, { values: ['from', 'to', 'stream', 'correlation', 'out'], booleans: [] });
+        if (a.positionals.length) throw new UsageError(`audit export takes no positional arguments (got "${a.positionals[0]}")`);
+        const get = (k: string) => (a.flags.get(k) as string | undefined) ?? null;
+        if (get('stream') && get('correlation')) throw new UsageError('give --stream or --correlation, not both');
+        const out = get('out');
+        if (!out) throw new UsageError('audit export needs --out FILE (where the bundle is written)');
+        for (const k of ['from', 'to']) {
+          const v = get(k);
+          if (v !== null && !/^\d+$/.test(v) && (Number.isNaN(Date.parse(v)) || !/^\d{4}-\d{2}-\d{2}/.test(v))) {
+            throw new UsageError(`--${k} must be an ISO-8601 time such as 2026-11-30T00:00:00Z or a global position (got "${v}")`);
+          }
+        }
+        return { kind: 'audit-export', from: get('from'), to: get('to'), stream: get('stream'), correlation: get('correlation'), reports, out };
+      }
+      throw new UsageError(`audit needs a subcommand: export or check (got "${sub ?? ''}")`);
     }
     case 'keys': {
       const [sub, ...args] = rest;
@@ -437,6 +494,60 @@ async function rebuild(store: EventStore, sql: SqlClient, name: string, io: CliI
     `rebuilt ${name}: generation ${result.generation}, ${result.eventsApplied} events in ${result.seconds.toFixed(2)} s ` +
       `(${Math.round(result.eventsApplied / Math.max(result.seconds, 1e-9))} ev/s), digest ${result.digest}\n`,
   );
+  return 0;
+}
+
+async function auditExport(store: EventStore, sql: SqlClient, p: Extract<Parsed, { kind: 'audit-export' }>, io: CliIo): Promise<number> {
+  const actor = `cli:${userInfo().username}`;
+  const prepared = await prepareExport(
+    store,
+    { from: p.from, to: p.to, streamId: p.stream, correlationId: p.correlation, reports: p.reports, actor, via: 'cli' },
+    Date.now(),
+  );
+  const pit = new PointInTimeReadModels(store, sql, { ttlMs: 3_600_000, maxGenerations: 4 });
+  const file = createWriteStream(p.out, { flags: 'wx', mode: 0o600 });
+  const opened = new Promise<void>((resolve, reject) => {
+    file.once('open', () => resolve());
+    file.once('error', reject);
+  });
+  try {
+    await opened;
+  } catch (err) {
+    io.err(`arbiter: cannot create ${p.out}: ${(err as Error).message} (the bundle never overwrites a file)\n`);
+    return 2;
+  }
+  const write = (chunk: string) => new Promise<void>((resolve, reject) => file.write(chunk, (err) => (err ? reject(err) : resolve())));
+  try {
+    const w = await writeBundle(store, pit, prepared, write, Date.now());
+    await new Promise<void>((resolve, reject) => file.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    io.out(
+      `wrote ${p.out}: ${w.events} events, positions ${prepared.fromPosition}..${prepared.toPosition}, digest ${w.digest}; ` +
+        `export ${w.exportId} recorded at position ${w.recordedAt}\n`,
+    );
+    return 0;
+  } finally {
+    file.destroy();
+    await pit.dropOwn();
+  }
+}
+
+/** Offline: reads the file, never the database or the configuration. */
+function auditCheck(path: string, io: CliIo): number {
+  let text: string;
+  try {
+    if (!statSync(path).isFile()) throw new Error('not a file');
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    io.err(`arbiter: cannot read bundle ${path}: ${(err as Error).message}\n`);
+    return 2;
+  }
+  const r = checkBundle(text);
+  if (!r.ok) {
+    io.out(`NOT VALID: ${r.failure}\n`);
+    return 1;
+  }
+  io.out(`OK: ${r.events} events in ${r.streams} streams (positions ${r.fromPosition}..${r.toPosition}), ${r.seals} seals, ${r.reports} reports; digest ${r.digest}\n`);
+  for (const n of r.notes) io.out(`note: ${n}\n`);
   return 0;
 }
 

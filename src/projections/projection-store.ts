@@ -7,7 +7,7 @@ import type { ProjectionDefinition } from './projection.js';
 export interface GenerationState {
   generation: number;
   version: number;
-  status: 'building' | 'active' | 'retired';
+  status: 'building' | 'active' | 'retired' | 'point_in_time';
   checkpoint: bigint;
   eventsApplied: bigint;
 }
@@ -191,6 +191,50 @@ export class ProjectionStore {
     for (const t of def.tables) {
       await tx.exec(`DROP VIEW IF EXISTS public.${t}; CREATE VIEW public.${t} AS SELECT * FROM ${schema}.${t}`);
     }
+  }
+
+  /**
+   * A fresh, empty generation for an audit's point-in-time read (see src/audit/point-in-time.ts):
+   * never made active, never touched by a rebuild's clean-up, dropped by `dropGeneration` once
+   * `expiresAt` has passed.
+   */
+  async createPointInTime(def: ProjectionDefinition, asOfPosition: bigint, expiresAt: Date): Promise<GenerationState> {
+    return this.sql.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`projection:${def.name}`]);
+      const generation = await this.createSchema(tx, def);
+      await tx.query(
+        `INSERT INTO projection_generations (name, generation, version, status, as_of_position, expires_at)
+         VALUES ($1, $2, $3, 'point_in_time', $4, $5)`,
+        [def.name, generation, def.version, asOfPosition.toString(), expiresAt.toISOString()],
+      );
+      return { generation, version: def.version, status: 'point_in_time', checkpoint: 0n, eventsApplied: 0n };
+    });
+  }
+
+  /** Point-in-time generations (every projection), with their position and expiry. */
+  async pointInTimeGenerations(): Promise<{ name: string; generation: number; asOfPosition: bigint; checkpoint: bigint; expiresAt: Date }[]> {
+    const { rows } = await this.sql.query<{ name: string; generation: number; as_of_position: string; checkpoint: string; expires_at: Date | string }>(
+      `SELECT name, generation, as_of_position, checkpoint, expires_at FROM projection_generations WHERE status = 'point_in_time' ORDER BY name, generation`,
+    );
+    return rows.map((r) => ({
+      name: r.name,
+      generation: Number(r.generation),
+      asOfPosition: toBigInt(r.as_of_position),
+      checkpoint: toBigInt(r.checkpoint),
+      expiresAt: r.expires_at instanceof Date ? r.expires_at : new Date(r.expires_at),
+    }));
+  }
+
+  /** Drops a point-in-time generation's schema and row (never an active one). */
+  async dropPointInTime(name: string, generation: number): Promise<void> {
+    await this.sql.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`projection:${name}`]);
+      const { rows } = await tx.query(`DELETE FROM projection_generations WHERE name = $1 AND generation = $2 AND status = 'point_in_time' RETURNING generation`, [
+        name,
+        generation,
+      ]);
+      if (rows.length) await tx.exec(`DROP SCHEMA IF EXISTS ${schemaOf(name, generation)} CASCADE`);
+    });
   }
 
   /** A digest of every table of a generation, independent of physical row order. */

@@ -10,6 +10,8 @@ import { Logger, Module } from '@nestjs/common';
 import { loadNotificationsConfig, NOTIFICATIONS_CONFIG } from '../../notifications/notifications.config.js';
 import { GraphQLModule } from '@nestjs/graphql';
 import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
+import { PointInTimeModule } from '../../audit/point-in-time.module.js';
+import { AuditResolver } from './audit.resolver.js';
 import mercurius from 'mercurius';
 import { loadApiConfig } from '../api.config.js';
 import { API_CONFIG } from '../api.tokens.js';
@@ -28,6 +30,7 @@ import { WebhooksResolver } from './webhooks.resolver.js';
 @Module({
   imports: [
     ProjectionsModule,
+    PointInTimeModule,
     GraphQLModule.forRootAsync<MercuriusDriverConfig>({
       driver: MercuriusDriver,
       useFactory: () => ({
@@ -45,6 +48,7 @@ import { WebhooksResolver } from './webhooks.resolver.js';
   ],
   controllers: [GraphiqlController],
   providers: [
+    AuditResolver,
     { provide: API_CONFIG, useFactory: () => loadApiConfig() },
     GraphqlEdges,
     LedgerResolver,

@@ -17,7 +17,7 @@ class EventMetadataType {
 }
 
 @ObjectType('LedgerEvent', { description: 'An event exactly as recorded in the ledger' })
-class LedgerEventType {
+export class LedgerEventType {
   @Field(() => ID) id!: string;
   @Field() type!: string;
   @Field(() => Int) version!: number;
@@ -27,6 +27,7 @@ class LedgerEventType {
   @Field(() => GraphQLISODateTime) recordedAt!: Date;
   @Field(() => EventMetadataType) metadata!: EventMetadataType;
   @Field(() => GraphQLJSON) payload!: unknown;
+  @Field({ description: 'SHA-256 of the canonical content' }) contentHash!: string;
   @Field() hash!: string;
   @Field() prevHash!: string;
 }
@@ -41,7 +42,7 @@ export class ProjectionStatusType {
   @Field(() => String, { nullable: true }) lastError!: string | null;
 }
 
-function toGql(e: RecordedEvent): LedgerEventType {
+export function toGql(e: RecordedEvent): LedgerEventType {
   return {
     id: e.id,
     type: e.type,
@@ -52,6 +53,7 @@ function toGql(e: RecordedEvent): LedgerEventType {
     recordedAt: new Date(e.recordedAt),
     metadata: e.metadata,
     payload: e.payload,
+    contentHash: e.contentHash,
     hash: e.hash,
     prevHash: e.prevHash,
   };

@@ -16,6 +16,8 @@ export function badInput(message: string): GraphQLError {
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;
+  /** Set when the page was read as of a point in time: the global position it reflects. */
+  asOfPosition?: string | null;
 }
 
 /** The connection object type of `item`, named `<name>Connection`. */
@@ -24,6 +26,7 @@ export function Connection<T>(item: Type<T>, name: string) {
   class ConnectionType implements Page<T> {
     @Field(() => [item]) items!: T[];
     @Field(() => String, { nullable: true, description: 'Cursor of the next page; null on the last page' }) nextCursor!: string | null;
+    @Field(() => String, { nullable: true, description: 'Set when asked asOf: the global position the answer reflects (null: the live read model)' }) asOfPosition!: string | null;
   }
   return ConnectionType;
 }

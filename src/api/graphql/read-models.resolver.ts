@@ -6,8 +6,17 @@ import { Inject } from '@nestjs/common';
 import { Args, Field, GraphQLISODateTime, ID, Int, ObjectType, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import GraphQLJSON from './json.scalar.js';
 import { SQL_CLIENT } from '../../ledger/ledger.module.js';
-import type { SqlClient } from '../../shared/sql/sql-client.js';
-import { EXECUTION_STATUSES } from '../../../projections/executions.js';
+import { EVENT_STORE, type EventStore } from '../../ledger/event-store.port.js';
+import type { SqlClient, SqlExecutor } from '../../shared/sql/sql-client.js';
+import type { ProjectionDefinition } from '../../projections/projection.js';
+import { AuditService } from '../../audit/point-in-time.module.js';
+import { engineStateAsOf } from '../../audit/state-as-of.js';
+import { defaultRiskLimits, riskLimitsToJson } from '../../risk/limits.js';
+import { EXECUTION_STATUSES, executions as executionsProjection } from '../../../projections/executions.js';
+import { pnl as pnlProjection } from '../../../projections/pnl.js';
+import { riskDecisions as riskProjection } from '../../../projections/risk-decisions.js';
+import { complianceFlags as complianceProjection } from '../../../projections/compliance-flags.js';
+import { asBadInput, asOfArgs } from './audit.resolver.js';
 import {
   Connection,
   DATE_KEY,
@@ -72,6 +81,7 @@ export class ExecutionType {
   @Field(() => GraphQLISODateTime, { nullable: true }) submittedAt!: Date | null;
   @Field(() => GraphQLISODateTime, { nullable: true }) finishedAt!: Date | null;
   @Field(() => GraphQLISODateTime, { description: 'When its first event was recorded (the time filters use this)' }) firstAt!: Date;
+  @Field(() => String, { nullable: true, description: 'Set when asked asOf: the global position the answer reflects' }) asOfPosition?: string | null;
 }
 const ExecutionConnection = Connection(ExecutionType, 'Execution');
 
@@ -172,7 +182,13 @@ export class EngineStatusType {
   @Field(() => String, { nullable: true }) reason!: string | null;
   @Field(() => String, { nullable: true }) cause!: string | null;
   @Field(() => Int, { description: 'Number of limits changes (0 = limits from configuration)' }) limitsVersion!: number;
-  @Field(() => GraphQLJSON, { nullable: true, description: 'Limits of the latest change; null while the configured ones apply' }) limits!: unknown;
+  @Field(() => GraphQLJSON, { nullable: true, description: 'Limits of the latest change; null while the configured ones apply (as of a point in time: the limits in force then)' }) limits!: unknown;
+  @Field(() => String, { nullable: true, description: 'Set when asked asOf: the global position the state is folded up to' }) asOfPosition!: string | null;
+  @Field(() => GraphQLJSON, { nullable: true, description: 'As of a point in time: held exposure per mint, USD micro-units' }) exposureUsdMicros!: unknown;
+  @Field(() => GraphQLJSON, { nullable: true, description: "As of a point in time: the day's realised P&L { day, pnlUsdMicros, unpricedFills }" }) realisedToday!: unknown;
+  @Field(() => Int, { nullable: true, description: 'As of a point in time: failed or expired fills in a row (the circuit breaker pauses at its limit)' }) consecutiveFailedFills!: number | null;
+  @Field(() => Int, { nullable: true, description: 'As of a point in time: the circuit breaker threshold in force' }) circuitBreakerThreshold!: number | null;
+  @Field(() => GraphQLJSON, { nullable: true, description: 'As of a point in time: approved trades with no fill outcome yet' }) inFlight!: unknown;
 }
 
 // ---------------------------------------------------------------- compliance
@@ -206,7 +222,24 @@ function tokenCondition(w: Where, token: string | null | undefined, mints: strin
 
 @Resolver()
 export class ReadModelsResolver {
-  constructor(@Inject(SQL_CLIENT) private readonly sql: SqlClient) {}
+  constructor(
+    @Inject(SQL_CLIENT) private readonly sql: SqlClient,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** Runs a read on the live views, or (asOf given) on point-in-time generations of `defs`; says the position. */
+  private async view<T extends object>(
+    defs: ProjectionDefinition[],
+    asOf: Date | null | undefined,
+    asOfPosition: string | null | undefined,
+    fn: (db: SqlExecutor) => Promise<T>,
+  ): Promise<T & { asOfPosition: string | null }> {
+    const cut = await asOfArgs(this.store, asOf, asOfPosition);
+    if (!cut) return { ...(await fn(this.sql)), asOfPosition: null };
+    const answer = await asBadInput(() => this.audit.pointInTime.read(defs, cut.position, (db) => fn(db)));
+    return { ...answer, asOfPosition: cut.position.toString() };
+  }
 
   @Query(() => ExecutionConnection, { description: 'Opportunities, newest first' })
   async executions(
@@ -214,6 +247,8 @@ export class ReadModelsResolver {
     @Args('token', { type: () => String, nullable: true, description: 'A mint or symbol of the route' }) token?: string,
     @Args('from', { type: () => GraphQLISODateTime, nullable: true }) from?: Date,
     @Args('to', { type: () => GraphQLISODateTime, nullable: true }) to?: Date,
+    @Args('asOf', { type: () => GraphQLISODateTime, nullable: true, description: 'Answer from the read model as it stood at this time (built into a temporary generation)' }) asOf?: Date,
+    @Args('asOfPosition', { type: () => String, nullable: true, description: 'Answer from the read model as it stood at this global position' }) asOfPosition?: string,
     @Args('first', { type: () => Int, nullable: true, defaultValue: 50 }) first?: number,
     @Args('after', { type: () => String, nullable: true }) after?: string,
   ): Promise<Page<ExecutionType>> {
@@ -228,14 +263,23 @@ export class ReadModelsResolver {
     if (range.to) w.add('first_at < ?', range.to);
     if (cursor) w.add('first_position < ?', cursor[0]);
     const limit = w.param(n + 1);
-    const { rows } = await this.sql.query<Row>(`${EXECUTION_SELECT} ${w} ORDER BY first_position DESC LIMIT ${limit}`, w.params);
-    return toPage(rows, n, toExecution, (r) => encodeCursor('executions', [r.cursor_position]));
+    return this.view([executionsProjection], asOf, asOfPosition, async (db) => {
+      const { rows } = await db.query<Row>(`${EXECUTION_SELECT} ${w} ORDER BY first_position DESC LIMIT ${limit}`, w.params);
+      return toPage(rows, n, toExecution, (r) => encodeCursor('executions', [r.cursor_position]));
+    });
   }
 
   @Query(() => ExecutionType, { nullable: true })
-  async execution(@Args('opportunityId') opportunityId: string): Promise<ExecutionType | null> {
-    const { rows } = await this.sql.query<Row>(`${EXECUTION_SELECT} WHERE opportunity_id = $1`, [opportunityId]);
-    return rows.length ? toExecution(rows[0]) : null;
+  async execution(
+    @Args('opportunityId') opportunityId: string,
+    @Args('asOf', { type: () => GraphQLISODateTime, nullable: true, description: 'The execution as the read model had it at this time' }) asOf?: Date,
+    @Args('asOfPosition', { type: () => String, nullable: true, description: 'The execution as the read model had it at this global position' }) asOfPosition?: string,
+  ): Promise<ExecutionType | null> {
+    const found = await this.view([executionsProjection], asOf, asOfPosition, async (db) => {
+      const { rows } = await db.query<Row>(`${EXECUTION_SELECT} WHERE opportunity_id = $1`, [opportunityId]);
+      return { row: rows.length ? toExecution(rows[0]) : null };
+    });
+    return found.row ? { ...found.row, asOfPosition: found.asOfPosition } : null;
   }
 
   @Query(() => PnlDayConnection, { description: 'Realised P&L per UTC day and token pair, newest day first' })
@@ -243,6 +287,8 @@ export class ReadModelsResolver {
     @Args('token', { type: () => String, nullable: true }) token?: string,
     @Args('from', { type: () => GraphQLISODateTime, nullable: true, description: 'Days starting at or after' }) from?: Date,
     @Args('to', { type: () => GraphQLISODateTime, nullable: true, description: 'Days starting before' }) to?: Date,
+    @Args('asOf', { type: () => GraphQLISODateTime, nullable: true, description: 'Answer from the read model as it stood at this time (built into a temporary generation)' }) asOf?: Date,
+    @Args('asOfPosition', { type: () => String, nullable: true, description: 'Answer from the read model as it stood at this global position' }) asOfPosition?: string,
     @Args('first', { type: () => Int, nullable: true, defaultValue: 50 }) first?: number,
     @Args('after', { type: () => String, nullable: true }) after?: string,
   ): Promise<Page<PnlDayType>> {
@@ -257,27 +303,31 @@ export class ReadModelsResolver {
       w.add('day < ?::date OR (day = ?::date AND (mint_a, mint_b, pnl_mint) > (?, ?, ?))', cursor[0], cursor[0], cursor[1], cursor[2], cursor[3]);
     }
     const limit = w.param(n + 1);
-    const { rows } = await this.sql.query<Row>(
-      `SELECT day::text AS day_text, mint_a, mint_b, symbol_a, symbol_b, pnl_mint, realised_pnl::text, fills::int, unpriced_fills::int, amount_in::text,
-              fees_lamports::text, first_fill_at, last_fill_at
-         FROM pnl_daily ${w} ORDER BY day DESC, mint_a, mint_b, pnl_mint LIMIT ${limit}`,
-      w.params,
-    );
-    return toPage(
-      rows,
-      n,
-      (r) => ({
-        day: r.day_text, mintA: r.mint_a, mintB: r.mint_b, symbolA: r.symbol_a, symbolB: r.symbol_b, pnlMint: r.pnl_mint, realisedPnl: r.realised_pnl,
-        fills: r.fills, unpricedFills: r.unpriced_fills, amountIn: r.amount_in, feesLamports: r.fees_lamports,
-        firstFillAt: iso(r.first_fill_at)!, lastFillAt: iso(r.last_fill_at)!,
-      }),
-      (r) => encodeCursor('pnlDaily', [r.day_text, r.mint_a, r.mint_b, r.pnl_mint]),
-    );
+    return this.view([pnlProjection], asOf, asOfPosition, async (db) => {
+      const { rows } = await db.query<Row>(
+        `SELECT day::text AS day_text, mint_a, mint_b, symbol_a, symbol_b, pnl_mint, realised_pnl::text, fills::int, unpriced_fills::int, amount_in::text,
+                fees_lamports::text, first_fill_at, last_fill_at
+           FROM pnl_daily ${w} ORDER BY day DESC, mint_a, mint_b, pnl_mint LIMIT ${limit}`,
+        w.params,
+      );
+      return toPage(
+        rows,
+        n,
+        (r) => ({
+          day: r.day_text, mintA: r.mint_a, mintB: r.mint_b, symbolA: r.symbol_a, symbolB: r.symbol_b, pnlMint: r.pnl_mint, realisedPnl: r.realised_pnl,
+          fills: r.fills, unpricedFills: r.unpriced_fills, amountIn: r.amount_in, feesLamports: r.fees_lamports,
+          firstFillAt: iso(r.first_fill_at)!, lastFillAt: iso(r.last_fill_at)!,
+        }),
+        (r) => encodeCursor('pnlDaily', [r.day_text, r.mint_a, r.mint_b, r.pnl_mint]),
+      );
+    });
   }
 
   @Query(() => TokenExposureConnection, { description: 'Net settled flow per mint, by mint' })
   async tokenExposure(
     @Args('token', { type: () => String, nullable: true }) token?: string,
+    @Args('asOf', { type: () => GraphQLISODateTime, nullable: true, description: 'Answer from the read model as it stood at this time (built into a temporary generation)' }) asOf?: Date,
+    @Args('asOfPosition', { type: () => String, nullable: true, description: 'Answer from the read model as it stood at this global position' }) asOfPosition?: string,
     @Args('first', { type: () => Int, nullable: true, defaultValue: 50 }) first?: number,
     @Args('after', { type: () => String, nullable: true }) after?: string,
   ): Promise<Page<TokenExposureType>> {
@@ -287,16 +337,18 @@ export class ReadModelsResolver {
     tokenCondition(w, token, ['mint'], ['symbol']);
     if (cursor) w.add('mint > ?', cursor[0]);
     const limit = w.param(n + 1);
-    const { rows } = await this.sql.query<Row>(
-      `SELECT mint, symbol, received::text, spent::text, net::text, fills::int, last_fill_at FROM token_exposure ${w} ORDER BY mint LIMIT ${limit}`,
-      w.params,
-    );
-    return toPage(
-      rows,
-      n,
-      (r) => ({ mint: r.mint, symbol: r.symbol, received: r.received, spent: r.spent, net: r.net, fills: r.fills, lastFillAt: iso(r.last_fill_at)! }),
-      (r) => encodeCursor('tokenExposure', [r.mint]),
-    );
+    return this.view([pnlProjection], asOf, asOfPosition, async (db) => {
+      const { rows } = await db.query<Row>(
+        `SELECT mint, symbol, received::text, spent::text, net::text, fills::int, last_fill_at FROM token_exposure ${w} ORDER BY mint LIMIT ${limit}`,
+        w.params,
+      );
+      return toPage(
+        rows,
+        n,
+        (r) => ({ mint: r.mint, symbol: r.symbol, received: r.received, spent: r.spent, net: r.net, fills: r.fills, lastFillAt: iso(r.last_fill_at)! }),
+        (r) => encodeCursor('tokenExposure', [r.mint]),
+      );
+    });
   }
 
   @Query(() => RiskDecisionConnection, { description: 'Pre-trade checks, newest assessment first' })
@@ -308,6 +360,8 @@ export class ReadModelsResolver {
     @Args('token', { type: () => String, nullable: true, description: 'Input or output mint' }) token?: string,
     @Args('from', { type: () => GraphQLISODateTime, nullable: true }) from?: Date,
     @Args('to', { type: () => GraphQLISODateTime, nullable: true }) to?: Date,
+    @Args('asOf', { type: () => GraphQLISODateTime, nullable: true, description: 'Answer from the read model as it stood at this time (built into a temporary generation)' }) asOf?: Date,
+    @Args('asOfPosition', { type: () => String, nullable: true, description: 'Answer from the read model as it stood at this global position' }) asOfPosition?: string,
     @Args('first', { type: () => Int, nullable: true, defaultValue: 50 }) first?: number,
     @Args('after', { type: () => String, nullable: true }) after?: string,
   ): Promise<Page<RiskDecisionType>> {
@@ -319,40 +373,42 @@ export class ReadModelsResolver {
     // those positions as a literal array. Left to one join, the planner -- with the statistics
     // a freshly built generation has -- walked risk_decisions or risk_assessments in position
     // order for the ORDER BY … LIMIT (0.4–1.5 s per query at a million events).
-    if (opportunityId) {
-      const found = await this.sql.query<{ position: string }>('SELECT position::text AS position FROM risk_assessments WHERE opportunity_id = $1', [
-        opportunityId,
-      ]);
-      const positions = found.rows.map((r) => r.position);
-      w.add('d.position = ANY(?::bigint[]) AND a.position = ANY(?::bigint[])', positions, positions);
-    }
-    if (check) w.add('d.check_name = ?', check);
-    if (passed !== null && passed !== undefined) w.add('d.passed = ?', passed);
-    if (approved !== null && approved !== undefined) w.add('a.approved = ?', approved);
-    if (token) w.add('? IN (a.input_mint, a.output_mint)', token);
-    if (range.from) w.add('a.assessed_at >= ?', range.from);
-    if (range.to) w.add('a.assessed_at < ?', range.to);
-    if (cursor) w.add('d.position < ?::bigint OR (d.position = ?::bigint AND d.check_index > ?::int)', cursor[0], cursor[0], cursor[1]);
-    const limit = w.param(n + 1);
-    const { rows } = await this.sql.query<Row>(
-      `SELECT a.event_id::text AS event_id, d.position::text AS cursor_position, d.check_index, d.opportunity_id, d.check_name, d.passed, a.approved, d.inputs,
-              d.limit_value::text, d.observed::text, d.unit, d.reason, a.engine_mode, a.limits_version, a.input_mint, a.output_mint,
-              a.amount_in::text, a.notional_usd_micros::text, a.assessed_at
-         FROM risk_decisions d JOIN risk_assessments a ON a.position = d.position
-         ${w} ORDER BY d.position DESC, d.check_index LIMIT ${limit}`,
-      w.params,
-    );
-    return toPage(
-      rows,
-      n,
-      (r) => ({
-        assessmentId: r.event_id, opportunityId: r.opportunity_id, check: r.check_name, passed: r.passed, approved: r.approved, inputs: r.inputs,
-        limit: r.limit_value, observed: r.observed, unit: r.unit, reason: r.reason, engineMode: r.engine_mode, limitsVersion: r.limits_version,
-        inputMint: r.input_mint, outputMint: r.output_mint, amountIn: r.amount_in, notionalUsdMicros: r.notional_usd_micros,
-        assessedAt: iso(r.assessed_at)!,
-      }),
-      (r) => encodeCursor('riskDecisions', [r.cursor_position, r.check_index]),
-    );
+    return this.view([riskProjection], asOf, asOfPosition, async (db) => {
+      if (opportunityId) {
+        const found = await db.query<{ position: string }>('SELECT position::text AS position FROM risk_assessments WHERE opportunity_id = $1', [
+          opportunityId,
+        ]);
+        const positions = found.rows.map((r) => r.position);
+        w.add('d.position = ANY(?::bigint[]) AND a.position = ANY(?::bigint[])', positions, positions);
+      }
+      if (check) w.add('d.check_name = ?', check);
+      if (passed !== null && passed !== undefined) w.add('d.passed = ?', passed);
+      if (approved !== null && approved !== undefined) w.add('a.approved = ?', approved);
+      if (token) w.add('? IN (a.input_mint, a.output_mint)', token);
+      if (range.from) w.add('a.assessed_at >= ?', range.from);
+      if (range.to) w.add('a.assessed_at < ?', range.to);
+      if (cursor) w.add('d.position < ?::bigint OR (d.position = ?::bigint AND d.check_index > ?::int)', cursor[0], cursor[0], cursor[1]);
+      const limit = w.param(n + 1);
+      const { rows } = await db.query<Row>(
+        `SELECT a.event_id::text AS event_id, d.position::text AS cursor_position, d.check_index, d.opportunity_id, d.check_name, d.passed, a.approved, d.inputs,
+                d.limit_value::text, d.observed::text, d.unit, d.reason, a.engine_mode, a.limits_version, a.input_mint, a.output_mint,
+                a.amount_in::text, a.notional_usd_micros::text, a.assessed_at
+           FROM risk_decisions d JOIN risk_assessments a ON a.position = d.position
+           ${w} ORDER BY d.position DESC, d.check_index LIMIT ${limit}`,
+        w.params,
+      );
+      return toPage(
+        rows,
+        n,
+        (r) => ({
+          assessmentId: r.event_id, opportunityId: r.opportunity_id, check: r.check_name, passed: r.passed, approved: r.approved, inputs: r.inputs,
+          limit: r.limit_value, observed: r.observed, unit: r.unit, reason: r.reason, engineMode: r.engine_mode, limitsVersion: r.limits_version,
+          inputMint: r.input_mint, outputMint: r.output_mint, amountIn: r.amount_in, notionalUsdMicros: r.notional_usd_micros,
+          assessedAt: iso(r.assessed_at)!,
+        }),
+        (r) => encodeCursor('riskDecisions', [r.cursor_position, r.check_index]),
+      );
+    });
   }
 
   @Query(() => ComplianceFlagConnection, { description: 'Compliance flags, newest first' })
@@ -363,6 +419,8 @@ export class ReadModelsResolver {
     @Args('opportunityId', { type: () => String, nullable: true }) opportunityId?: string,
     @Args('from', { type: () => GraphQLISODateTime, nullable: true }) from?: Date,
     @Args('to', { type: () => GraphQLISODateTime, nullable: true }) to?: Date,
+    @Args('asOf', { type: () => GraphQLISODateTime, nullable: true, description: 'Answer from the read model as it stood at this time (built into a temporary generation)' }) asOf?: Date,
+    @Args('asOfPosition', { type: () => String, nullable: true, description: 'Answer from the read model as it stood at this global position' }) asOfPosition?: string,
     @Args('first', { type: () => Int, nullable: true, defaultValue: 50 }) first?: number,
     @Args('after', { type: () => String, nullable: true }) after?: string,
   ): Promise<Page<ComplianceFlagType>> {
@@ -381,30 +439,50 @@ export class ReadModelsResolver {
     if (range.to) w.add('raised_at < ?', range.to);
     if (cursor) w.add('raised_position < ?::bigint', cursor[0]);
     const limit = w.param(n + 1);
-    const { rows } = await this.sql.query<Row>(
-      `SELECT flag_id::text AS flag_id, opportunity_id, rule, severity, evidence, status, raised_at, reviewed_by, reviewed_at, review_note,
-              closed_by, closed_at, close_note, outcome, raised_position::text AS cursor_position
-         FROM compliance_flags ${w} ORDER BY raised_position DESC LIMIT ${limit}`,
-      w.params,
-    );
-    return toPage(
-      rows,
-      n,
-      (r) => ({
-        flagId: r.flag_id, opportunityId: r.opportunity_id, rule: r.rule, severity: r.severity, evidence: r.evidence, status: r.status,
-        raisedAt: iso(r.raised_at), reviewedBy: r.reviewed_by, reviewedAt: iso(r.reviewed_at), reviewNote: r.review_note,
-        closedBy: r.closed_by, closedAt: iso(r.closed_at), closeNote: r.close_note, outcome: r.outcome,
-      }),
-      (r) => encodeCursor('complianceFlags', [r.cursor_position]),
-    );
+    return this.view([complianceProjection], asOf, asOfPosition, async (db) => {
+      const { rows } = await db.query<Row>(
+        `SELECT flag_id::text AS flag_id, opportunity_id, rule, severity, evidence, status, raised_at, reviewed_by, reviewed_at, review_note,
+                closed_by, closed_at, close_note, outcome, raised_position::text AS cursor_position
+           FROM compliance_flags ${w} ORDER BY raised_position DESC LIMIT ${limit}`,
+        w.params,
+      );
+      return toPage(
+        rows,
+        n,
+        (r) => ({
+          flagId: r.flag_id, opportunityId: r.opportunity_id, rule: r.rule, severity: r.severity, evidence: r.evidence, status: r.status,
+          raisedAt: iso(r.raised_at), reviewedBy: r.reviewed_by, reviewedAt: iso(r.reviewed_at), reviewNote: r.review_note,
+          closedBy: r.closed_by, closedAt: iso(r.closed_at), closeNote: r.close_note, outcome: r.outcome,
+        }),
+        (r) => encodeCursor('complianceFlags', [r.cursor_position]),
+      );
+    });
   }
 
-  @Query(() => EngineStatusType, { description: 'The trading state: mode, since when, who set it and why, and its history' })
-  async engine(): Promise<EngineStatusType> {
+  @Query(() => EngineStatusType, { description: 'The trading state: mode, since when, who set it and why, and its history; asOf folds it up to a past point' })
+  async engine(
+    @Args('asOf', { type: () => GraphQLISODateTime, nullable: true, description: 'The state folded from the log up to this time' }) asOf?: Date,
+    @Args('asOfPosition', { type: () => String, nullable: true, description: 'The state folded from the log up to this global position' }) asOfPosition?: string,
+  ): Promise<EngineStatusType> {
+    const cut = await asOfArgs(this.store, asOf, asOfPosition);
+    if (cut) {
+      // The engine's own fold (risk's evolve) over the log cut at the position: what it held then.
+      const { state } = await engineStateAsOf(this.store, cut.position, defaultRiskLimits());
+      return {
+        mode: state.mode, since: iso(state.since), actor: state.actor, reason: state.reason, cause: state.pauseCause,
+        limitsVersion: state.limitsVersion, limits: riskLimitsToJson(state.limits), asOfPosition: cut.position.toString(),
+        exposureUsdMicros: Object.fromEntries(Object.entries(state.exposureByToken).map(([m, v]) => [m, v.toString()])),
+        realisedToday: { day: state.realisedToday.day, pnlUsdMicros: state.realisedToday.pnlUsdMicros.toString(), unpricedFills: state.realisedToday.unpricedFills },
+        consecutiveFailedFills: state.consecutiveFailedFills,
+        circuitBreakerThreshold: state.limits.circuitBreaker.consecutiveFailedFills,
+        inFlight: Object.values(state.inFlight).map((f) => ({ ...f, amountIn: f.amountIn.toString(), notionalUsdMicros: f.notionalUsdMicros.toString(), approvedAt: new Date(f.approvedAtMs).toISOString() })),
+      };
+    }
     const { rows } = await this.sql.query<Row>(`SELECT mode, since, actor, reason, cause, limits, limits_version FROM engine_state WHERE id = 'engine'`);
     const r = rows[0];
-    if (!r) return { mode: 'ACTIVE', since: null, actor: null, reason: null, cause: null, limitsVersion: 0, limits: null };
-    return { mode: r.mode, since: iso(r.since), actor: r.actor, reason: r.reason, cause: r.cause, limitsVersion: Number(r.limits_version), limits: r.limits };
+    const none = { asOfPosition: null, exposureUsdMicros: null, realisedToday: null, consecutiveFailedFills: null, circuitBreakerThreshold: null, inFlight: null };
+    if (!r) return { mode: 'ACTIVE', since: null, actor: null, reason: null, cause: null, limitsVersion: 0, limits: null, ...none };
+    return { mode: r.mode, since: iso(r.since), actor: r.actor, reason: r.reason, cause: r.cause, limitsVersion: Number(r.limits_version), limits: r.limits, ...none };
   }
 }
 
@@ -414,7 +492,7 @@ export class EngineStatusResolver {
 
   @ResolveField(() => EngineChangeConnection, { description: 'Changes, newest first' })
   async history(
-    @Parent() _engine: EngineStatusType,
+    @Parent() engine: EngineStatusType,
     @Args('from', { type: () => GraphQLISODateTime, nullable: true }) from?: Date,
     @Args('to', { type: () => GraphQLISODateTime, nullable: true }) to?: Date,
     @Args('first', { type: () => Int, nullable: true, defaultValue: 50 }) first?: number,
@@ -427,6 +505,7 @@ export class EngineStatusResolver {
     if (range.from) w.add('at >= ?', range.from);
     if (range.to) w.add('at < ?', range.to);
     if (cursor) w.add('position < ?::bigint', cursor[0]);
+    if (engine.asOfPosition) w.add('position <= ?::bigint', engine.asOfPosition);
     const limit = w.param(n + 1);
     const { rows } = await this.sql.query<Row>(
       `SELECT position::text AS cursor_position, type, mode, actor, reason, cause, detail, limits, limits_version, at FROM engine_history ${w} ORDER BY engine_history.position DESC LIMIT ${limit}`,

@@ -4,7 +4,11 @@ import { Inject } from '@nestjs/common';
 import { Args, Field, GraphQLISODateTime, Int, ObjectType, Query, Resolver, registerEnumType } from '@nestjs/graphql';
 import GraphQLJSON from './json.scalar.js';
 import { SQL_CLIENT } from '../../ledger/ledger.module.js';
-import type { SqlClient } from '../../shared/sql/sql-client.js';
+import { EVENT_STORE, type EventStore } from '../../ledger/event-store.port.js';
+import type { SqlClient, SqlExecutor } from '../../shared/sql/sql-client.js';
+import { AuditService } from '../../audit/point-in-time.module.js';
+import { reports as reportsProjection } from '../../../projections/reports.js';
+import { asBadInput, asOfArgs } from './audit.resolver.js';
 import { ReportInputError, exportReport, loadReport, type ReportKind as ExportKind, type ReportRow } from '../../reports/export.js';
 import { badInput } from './pagination.js';
 import { ComplianceFlagType } from './read-models.resolver.js';
@@ -70,6 +74,7 @@ export class ReportType {
   suspiciousActivity!: SuspiciousActivityRowType[] | null;
   @Field({ description: 'The report exported in `format` (JSON text, or RFC 4180 CSV with CRLF line ends)' }) content!: string;
   @Field() contentType!: string;
+  @Field(() => String, { nullable: true, description: 'Set when asked asOf: the global position the report reflects (null: the live read model)' }) asOfPosition!: string | null;
 }
 
 const camel = (s: string) => s.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
@@ -86,7 +91,11 @@ function toGqlRow(r: ReportRow): Record<string, unknown> {
 
 @Resolver()
 export class ReportsResolver {
-  constructor(@Inject(SQL_CLIENT) private readonly sql: SqlClient) {}
+  constructor(
+    @Inject(SQL_CLIENT) private readonly sql: SqlClient,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly audit: AuditService,
+  ) {}
 
   @Query(() => ReportType, { description: 'A regulatory report for [from, to), as rows and as exported text' })
   async report(
@@ -94,10 +103,14 @@ export class ReportsResolver {
     @Args('from', { type: () => GraphQLISODateTime }) from: Date,
     @Args('to', { type: () => GraphQLISODateTime }) to: Date,
     @Args('format', { type: () => ReportFormat, nullable: true, defaultValue: ReportFormat.JSON }) format: ReportFormat = ReportFormat.JSON,
+    @Args('asOf', { type: () => GraphQLISODateTime, nullable: true, description: 'The report as the read model had it at this time (built into a temporary generation)' }) asOf?: Date,
+    @Args('asOfPosition', { type: () => String, nullable: true, description: 'The report as the read model had it at this global position' }) asOfPosition?: string,
   ): Promise<ReportType> {
     let report;
+    const cut = await asOfArgs(this.store, asOf, asOfPosition);
     try {
-      report = await loadReport(this.sql, KIND[kind], from, to);
+      const load = (db: SqlExecutor) => loadReport(db, KIND[kind], from, to);
+      report = cut ? await asBadInput(() => this.audit.pointInTime.read([reportsProjection], cut.position, load)) : await load(this.sql);
     } catch (err) {
       if (err instanceof ReportInputError) throw badInput(err.message);
       throw err;
@@ -115,6 +128,7 @@ export class ReportsResolver {
       suspiciousActivity: kind === ReportKind.SUSPICIOUS_ACTIVITY ? (rows as unknown as SuspiciousActivityRowType[]) : null,
       content: exported.content,
       contentType: exported.contentType,
+      asOfPosition: cut ? cut.position.toString() : null,
     };
   }
 }

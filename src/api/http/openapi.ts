@@ -79,6 +79,15 @@ export const OPERATIONS: Operation[] = [
     body: { schema: 'RevokeKeyBody', required: false }, success: { status: 200, description: 'Revoked', schema: 'KeyRevoked' }, errors: [...COMMAND_ERRORS, 404], idempotent: true,
   },
   {
+    method: 'get', path: '/audit/export', tag: 'audit', role: 'compliance', summary: 'Download an evidence bundle',
+    description:
+      'Query parameters (all optional): from, to (ISO-8601 times, [from, to), or global positions, inclusive), stream or correlation (not both), ' +
+      'report (daily_transactions, suspicious_activity; comma-separated). Answers one JSON-lines file (README: Audits): events with their hashes, ' +
+      'stream anchors, seals, the ledger\'s verification and point-in-time reports; `arbiter audit check FILE` re-verifies it offline. ' +
+      'Records AuditBundleExported with the key as actor. 400 names a bad selection (a time in the future, a position past the head, more than 50,000 events …).',
+    success: { status: 200, description: 'The bundle', contentType: 'application/x-ndjson' }, errors: [400, 401, 403],
+  },
+  {
     method: 'post', path: '/webhooks/subscriptions', tag: 'webhooks', role: 'admin', summary: 'Subscribe a URL to event types',
     description: 'Records WebhookSubscriptionCreated. The signing secret is in this response only (a replay under the same Idempotency-Key answers with secret: null). Deliveries start with the events after the subscription; each POST is signed (README: Notifications). 400 names every problem, including a URL that is not http(s) or whose host is not in WEBHOOK_ALLOWED_HOSTS.',
     body: { schema: 'WebhookSubscriptionBody' }, success: { status: 201, description: 'The new subscription and its secret', schema: 'CreatedWebhookSubscription' }, errors: COMMAND_ERRORS, idempotent: true,

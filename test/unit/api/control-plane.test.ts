@@ -15,6 +15,7 @@ import { WebhooksController } from '../../../src/api/http/webhooks.controller.js
 import { DocsController } from '../../../src/api/http/docs.controller.js';
 import { SystemController } from '../../../src/api/http/system.controller.js';
 import { ConcurrentCommandError, decideAndAppendOne, deterministicUuid } from '../../../src/ledger/decide-and-append.js';
+import { AuditController } from '../../../src/api/http/audit.controller.js';
 import { WrongExpectedRevisionError } from '../../../src/ledger/errors.js';
 import type { EventStore } from '../../../src/ledger/event-store.port.js';
 import type { NewEvent, RecordedEvent } from '../../../src/ledger/envelope.js';
@@ -147,7 +148,7 @@ describe('OpenAPI document', () => {
   }
 
   it('documents every route of every controller, and nothing that does not exist', () => {
-    const served = [CommandsController, ProjectionsController, KeysController, DocsController, SystemController, WebhooksController].flatMap(routesOf);
+    const served = [CommandsController, ProjectionsController, KeysController, DocsController, SystemController, AuditController, WebhooksController].flatMap(routesOf);
     const documented = OPERATIONS.filter((o) => o.tag !== 'graphql').map((o) => `${o.method} ${o.path}`);
     expect([...served].sort()).toEqual([...documented].sort());
     const doc = openApiDocument() as { paths: Record<string, Record<string, { 'x-required-role': string | null }>> };
