@@ -183,7 +183,7 @@ describe('the database goes away and comes back', () => {
     );
     expect(revisions).toEqual([]);
     const unfinished = await query(
-      `SELECT stream_id FROM events WHERE stream_id LIKE 'arbitrage-%' GROUP BY stream_id
+      `SELECT stream_id, string_agg(event_type, ' ' ORDER BY stream_revision) AS trail FROM events WHERE stream_id LIKE 'arbitrage-%' GROUP BY stream_id
         HAVING bool_and(event_type NOT IN ('QuoteFailed','FillConfirmed','FillFailed','TransactionExpired','OpportunityAbandoned'))
            AND NOT bool_or(event_type = 'RiskAssessed' AND payload->>'approved' = 'false')
            AND NOT bool_or(event_type = 'ComplianceScreened' AND payload->>'decision' = 'blocked')`,
