@@ -150,12 +150,12 @@ export class AdvanceArbitrageHandler implements ICommandHandler<AdvanceArbitrage
       this.logger.warn(`${s.opportunityId}: abandoned at ${nextStep(s)}: ${(stale.events[0].payload as { reason: string }).reason}`);
       return this.toEvents(s, stale);
     }
-    const input = await this.io(s, signal);
+    const input = await this.io(s, signal, resumed);
     return this.toEvents(s, this.decided(decide(input, s)));
   }
 
   /** The I/O the saga's phase asks for, as the decider's input. */
-  private io(s: SagaState, signal?: AbortSignal): Promise<SagaInput> {
+  private io(s: SagaState, signal?: AbortSignal, resumed = false): Promise<SagaInput> {
     switch (s.phase) {
       case 'detected':
         return this.quote(s);
@@ -167,9 +167,9 @@ export class AdvanceArbitrageHandler implements ICommandHandler<AdvanceArbitrage
       case 'prepared':
         return this.sign(s);
       case 'signed':
-        return this.submit(s, signal);
+        return this.submit(s, signal, resumed);
       case 'submitted':
-        return this.confirm(s, signal);
+        return this.confirm(s, signal, resumed);
       case 'new':
       case 'finished':
         throw new Error(`a ${s.phase} saga has no next step`);
@@ -295,7 +295,7 @@ export class AdvanceArbitrageHandler implements ICommandHandler<AdvanceArbitrage
 
   // 5. Submit: never a second transaction. Ask the venue about the recorded signature first; only
   // a signature the venue has never seen is sent, and it is always the same signed bytes.
-  private async submit(s: Extract<SagaState, { phase: 'signed' }>, signal?: AbortSignal): Promise<SagaInput> {
+  private async submit(s: Extract<SagaState, { phase: 'signed' }>, signal?: AbortSignal, resumed = false): Promise<SagaInput> {
     const prepared = preparedFromPayload(s.prepared);
     const status = await this.venue.status(s.signed.signature, prepared.lastValidBlockHeight);
     switch (submitAction(status)) {
@@ -304,12 +304,12 @@ export class AdvanceArbitrageHandler implements ICommandHandler<AdvanceArbitrage
       case 'record-existing':
         return { kind: 'SubmissionChecked', at: new Date(), status, sent: null };
       case 'read-outcome':
-        return this.confirm(s, signal);
+        return this.confirm(s, signal, resumed);
     }
   }
 
   // 6. Confirm: wait for the outcome (amounts from the chain): fill, failure or expiry.
-  private async confirm(s: Extract<SagaState, { phase: 'signed' | 'submitted' }>, signal?: AbortSignal): Promise<SagaInput> {
+  private async confirm(s: Extract<SagaState, { phase: 'signed' | 'submitted' }>, signal?: AbortSignal, resumed = false): Promise<SagaInput> {
     const query = fillQuery(s);
     // The wait ends at the confirm timeout, or when the engine's drain runs out of time (nothing is
     // recorded then: a restart asks the venue about the recorded signature).
@@ -319,6 +319,6 @@ export class AdvanceArbitrageHandler implements ICommandHandler<AdvanceArbitrage
       const token = tokenByMint(query.inputMint)?.symbol ?? query.inputMint;
       this.metrics.realisedPnlBaseUnits.inc({ token }, Number(outcome.realisedPnl));
     }
-    return { kind: 'FillObserved', at: new Date(), outcome };
+    return { kind: 'FillObserved', at: new Date(), outcome, ...(resumed ? { resumed: { maxSagaAgeMs: this.config.maxSagaAgeMs } } : {}) };
   }
 }

@@ -173,6 +173,9 @@ const TRANSITIONS: Readonly<Record<SagaPhase, Readonly<Record<string, Transition
     FillConfirmed: ends,
     FillFailed: ends,
     TransactionExpired: ends,
+    // Resumed after the engine was down and the transaction expired meanwhile: it never landed,
+    // and a stale saga is closed as such, not counted as a failed fill (the breaker counts those).
+    OpportunityAbandoned: ends,
   },
   finished: {},
 };
@@ -242,7 +245,13 @@ export type SagaInput =
   | { kind: 'SigningFailed'; at: Date; message: string; retryable: boolean }
   /** What the venue said of the recorded signature (status), and what sending did, if it sent. */
   | { kind: 'SubmissionChecked'; at: Date; status: TransactionStatus; sent: SubmitOutcome | null }
-  | { kind: 'FillObserved'; at: Date; outcome: ConfirmOutcome };
+  | {
+      kind: 'FillObserved';
+      at: Date;
+      outcome: ConfirmOutcome;
+      /** Set when the engine picked the saga up again after a restart, with the age bound. */
+      resumed?: { maxSagaAgeMs: number };
+    };
 
 /** An event to record, as the decider sees it: a type and its payload. */
 export interface SagaEventDraft<P = unknown> {
@@ -357,6 +366,15 @@ export function decide(input: SagaInput, s: SagaState): SagaDecision | Retryable
     }
     case 'FillObserved': {
       if (s.phase !== 'submitted' && s.phase !== 'signed') throw wrong();
+      const ageMs = input.at.getTime() - Date.parse(s.detectedAt);
+      if (input.outcome.status === 'expired' && input.resumed && ageMs > input.resumed.maxSagaAgeMs) {
+        return abandon(
+          s,
+          'confirm',
+          input.at,
+          `its transaction expired while the engine was down (opportunity ${Math.round(ageMs / 1000)} s old when resumed): closed as stale, not a failed fill (${input.outcome.reason})`,
+        );
+      }
       const ev = outcomeEvent(fillQuery(s), input.outcome, input.at.toISOString());
       return only(draft(ev.event as EventTypeDefinition<unknown>, ev.payload));
     }

@@ -208,7 +208,7 @@ describe('saga transition table', () => {
     screened: { TransactionPrepared: 'prepared', OpportunityAbandoned: 'abandoned' },
     prepared: { TransactionSigned: 'signed', OpportunityAbandoned: 'abandoned' },
     signed: { TransactionSubmitted: 'submitted', FillConfirmed: 'filled', FillFailed: 'fill_failed', TransactionExpired: 'expired', OpportunityAbandoned: 'abandoned' },
-    submitted: { FillConfirmed: 'filled', FillFailed: 'fill_failed', TransactionExpired: 'expired' },
+    submitted: { FillConfirmed: 'filled', FillFailed: 'fill_failed', TransactionExpired: 'expired', OpportunityAbandoned: 'abandoned' },
     finished: {},
   };
 
@@ -353,6 +353,22 @@ describe('saga decisions', () => {
     saga.given(logs.submitted).when(filled).then((d) => {
       expect(d.events[0]).toMatchObject({ def: { type: 'FillConfirmed' }, payload: { amountIn: '1000000000', amountOut: '1000110000', realisedPnl: '110000', feeLamports: '6000' } });
     });
+  });
+
+  it('given a submitted saga resumed after a restart whose transaction expired meanwhile, then it is abandoned as stale, not a failed fill', () => {
+    const expired: SagaInput = {
+      kind: 'FillObserved',
+      at: at(3_600_000),
+      outcome: { status: 'expired', signature: SIG, reason: 'block height exceeded', lastValidBlockHeight: 5_000n },
+      resumed: { maxSagaAgeMs: 30_000 },
+    };
+    saga.given(logs.submitted).when(expired).then((d) => {
+      expect(d.events[0]).toMatchObject({ def: { type: 'OpportunityAbandoned' }, payload: { step: 'confirm', signature: SIG, reason: expect.stringMatching(/expired while the engine was down .* not a failed fill/) } });
+    });
+    // While running (not resumed), or young enough, an expiry is a TransactionExpired as before.
+    const { resumed: _, ...live } = expired as Extract<SagaInput, { kind: 'FillObserved' }>;
+    saga.given(logs.submitted).when(live).then((d) => expect(d.events[0].def.type).toBe('TransactionExpired'));
+    saga.given(logs.submitted).when({ ...expired, at: at(10_000) } as SagaInput).then((d) => expect(d.events[0].def.type).toBe('TransactionExpired'));
   });
 
   it('given a saga not yet signed that waited too long, when a step starts, then it is abandoned as stale', () => {
