@@ -210,8 +210,15 @@ describe('operator console in Chromium', () => {
 
   it('fits a phone screen in the dark theme', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
-    await page.getByRole('button', { name: 'Switch theme' }).click();
-    expect(await page.evaluate('document.documentElement.dataset.theme')).toBe('dark');
+    // The switch flips the theme (the render applies it a moment after the click); the start
+    // depends on the browser's preferred scheme, so flip until it is dark (at most twice).
+    const theme = () => page.evaluate('document.documentElement.dataset.theme') as Promise<string>;
+    for (let i = 0; i < 2 && (await theme()) !== 'dark'; i++) {
+      const before = await theme();
+      await page.getByRole('button', { name: 'Switch theme' }).click();
+      await page.waitForFunction(`document.documentElement.dataset.theme !== ${JSON.stringify(before)}`);
+    }
+    expect(await theme()).toBe('dark');
     const overflow = (await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth')) as number;
     expect(overflow).toBeLessThanOrEqual(0);
     await page.reload(); // the key (session storage) and the theme (local storage) survive a reload
