@@ -13,11 +13,12 @@ export interface Loaded<T> {
 
 /**
  * A reload that runs a few times over the next seconds: a live event arrives as soon as it is
- * recorded, and the read model a query reads may fold it in a moment later.
+ * recorded, and the read model a query reads may fold it in a moment later (up to ~20 s behind
+ * on a loaded server).
  */
 export function useSoon(reload: () => void): () => void {
   return useCallback(() => {
-    for (const ms of [150, 800, 2000, 5000]) setTimeout(reload, ms);
+    for (const ms of [150, 800, 2000, 5000, 10_000, 20_000]) setTimeout(reload, ms);
   }, [reload]);
 }
 
