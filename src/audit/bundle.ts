@@ -1,6 +1,7 @@
 // The evidence bundle: one self-describing JSON-lines file an auditor or regulator can check
 // without our database. This module owns the format and the offline check; it imports nothing
-// but the ledger's hash formulas (node:crypto), so `arbiter audit check FILE` runs anywhere.
+// but the ledger's hash formulas and the seal's signature check (node:crypto), so
+// `arbiter audit check FILE` runs anywhere.
 //
 // Format (media type application/x-ndjson; one JSON object per line, `record` says which):
 //   header   format "arbiter-evidence-bundle", formatVersion 1, createdAt, exportedBy, the
@@ -10,14 +11,26 @@
 //   stream   per stream: first revision and the prevHash it starts from, last revision and hash,
 //            number of events (the anchor a seal or the live ledger can confirm);
 //   seal     LedgerSealed events covering the range, as stored, when the ledger has seals;
+//   chain    (version 2) the global hash chain over every position from the one before the range
+//            to the end of what the bundle's seals cover: [position, hash, logHash] triples, in
+//            blocks; it ties each selected event to its position in the whole log and each seal's
+//            signed (position, hash) to those events, so a bundle with a seal proves the ledger
+//            held exactly these events when it was sealed;
 //   verify   the ledger's own verification, at export time, of every stream the bundle touches;
 //   report   a point-in-time report as of toPosition, its rows and their digest;
 //   trailer  counts of each record kind and the SHA-256 of every line before it.
 import { createHash } from 'node:crypto';
-import { canonicalJson, chainHash, contentHash, GENESIS_HASH, sha256Hex } from '../ledger/hash-chain.js';
+import { canonicalJson, chainHash, contentHash, GENESIS_HASH, logChainHash, sha256Hex } from '../ledger/hash-chain.js';
+import { sealSignatureProblem, type LedgerSealedPayload } from '../ledger/sealing/seal.js';
 
 export const BUNDLE_FORMAT = 'arbiter-evidence-bundle';
-export const BUNDLE_FORMAT_VERSION = 1;
+export const BUNDLE_FORMAT_VERSION = 2;
+/** Versions this check reads: 1 (no global chain) and 2. */
+export const BUNDLE_FORMAT_VERSIONS_READ = [1, 2];
+/** Positions of the global chain one bundle carries at most (a longer span is left out, and said). */
+export const MAX_BUNDLE_CHAIN_POSITIONS = 500_000n;
+/** Triples per `chain` line. */
+export const CHAIN_BLOCK = 1000;
 export const BUNDLE_MEDIA_TYPE = 'application/x-ndjson';
 
 export interface BundleSelection {
@@ -41,6 +54,8 @@ export interface BundleEvent {
   contentHash: string;
   prevHash: string;
   hash: string;
+  /** The global chain hash at the event's position (stores that keep one). */
+  logHash?: string;
 }
 
 export type BundleRecord =
@@ -54,11 +69,15 @@ export type BundleRecord =
       fromPosition: string;
       toPosition: string;
       headAtExport: string;
-      hashes: { content: string; chain: string };
+      hashes: { content: string; chain: string; log?: string };
+      /** Version 2: the positions the `chain` records cover, or null with the reason they are left out. */
+      chain?: { fromPosition: string; toPosition: string } | null;
+      chainOmitted?: string | null;
     }
   | ({ record: 'event' } & BundleEvent)
   | { record: 'stream'; streamId: string; firstRevision: string; firstPrevHash: string; lastRevision: string; lastHash: string; events: number }
   | ({ record: 'seal' } & BundleEvent)
+  | { record: 'chain'; entries: [string, string, string][] }
   | {
       record: 'verify';
       scope: 'streams';
@@ -73,6 +92,7 @@ export type BundleRecord =
 export const HASH_FORMULAS = {
   content: 'sha256(canonicalJson({id,type,version,streamId,recordedAt,metadata:{correlationId,causationId,actor,tenant},payload})), keys sorted, no whitespace',
   chain: 'sha256(prevHash + "|" + revision + "|" + contentHash); prevHash of revision 0 is 64 zeros',
+  log: 'logHash = sha256(previous position\'s logHash + "|" + position + "|" + hash); before position 1 it is 64 zeros',
 };
 
 export const rowsDigest = (rows: unknown[]) => sha256Hex(canonicalJson(rows));
@@ -111,6 +131,8 @@ export interface CheckResult {
   fromPosition: string | null;
   toPosition: string | null;
   digest: string | null;
+  /** Version 2: the newest position a seal with a verified signature ties the bundle's chain to. */
+  sealedThrough: { position: string; hash: string; keyId: string; publicKey: string } | null;
   /** What this check could not establish from the bundle alone. */
   notes: string[];
 }
@@ -140,11 +162,20 @@ function eventProblem(e: BundleEvent): string | null {
   return null;
 }
 
+function sealProblem(r: BundleEvent): string | null {
+  const p = r.payload as Partial<LedgerSealedPayload> | null;
+  if (r.type !== 'LedgerSealed' || !p || typeof p !== 'object') return 'is not a LedgerSealed event';
+  if (!INT.test(String(p.position)) || !HEX64.test(String(p.hash)) || typeof p.sealedAt !== 'string' || typeof p.publicKey !== 'string' || typeof p.signature !== 'string') {
+    return 'its payload lacks position, hash, sealedAt, publicKey or signature';
+  }
+  return sealSignatureProblem(p as LedgerSealedPayload);
+}
+
 const who = (e: BundleEvent) => `event ${e.id} (stream ${e.streamId}, revision ${e.revision}, position ${e.position})`;
 
 /** Checks a bundle's text offline and names the first thing that does not hold. */
 export function checkBundle(text: string): CheckResult {
-  const result: CheckResult = { ok: false, failure: null, events: 0, streams: 0, seals: 0, reports: 0, fromPosition: null, toPosition: null, digest: null, notes: [] };
+  const result: CheckResult = { ok: false, failure: null, events: 0, streams: 0, seals: 0, reports: 0, fromPosition: null, toPosition: null, digest: null, sealedThrough: null, notes: [] };
   const lines = text.split('\n');
   if (lines.length && lines[lines.length - 1] === '') lines.pop();
   try {
@@ -160,7 +191,7 @@ export function checkBundle(text: string): CheckResult {
     });
     const header = records[0];
     if (header.record !== 'header' || header.format !== BUNDLE_FORMAT) throw new Fail(`line 1 is not the header of an ${BUNDLE_FORMAT}`);
-    if (header.formatVersion !== BUNDLE_FORMAT_VERSION) throw new Fail(`line 1: format version ${header.formatVersion} is not one this check knows (${BUNDLE_FORMAT_VERSION})`);
+    if (!BUNDLE_FORMAT_VERSIONS_READ.includes(header.formatVersion)) throw new Fail(`line 1: format version ${header.formatVersion} is not one this check knows (${BUNDLE_FORMAT_VERSIONS_READ.join(', ')})`);
     if (!INT.test(String(header.fromPosition)) || !INT.test(String(header.toPosition))) throw new Fail('line 1: fromPosition and toPosition must be decimal integers');
     result.fromPosition = header.fromPosition;
     result.toPosition = header.toPosition;
@@ -174,7 +205,18 @@ export function checkBundle(text: string): CheckResult {
     const streams = new Map<string, { firstRevision: bigint; firstPrevHash: string; lastRevision: bigint; lastHash: string; events: number }>();
     let lastPosition = -1n;
     const summaries: Extract<BundleRecord, { record: 'stream' }>[] = [];
-    const seals: BundleEvent[] = [];
+    const seals: { at: string; r: BundleEvent }[] = [];
+    const placed: { at: string; r: BundleEvent }[] = [];
+    // Version 2's global chain: position -> [hash, logHash], checked link by link as it is read.
+    const v2 = header.formatVersion >= 2;
+    if (v2 && header.chain === undefined) throw new Fail('line 1: a version 2 header says which positions its chain covers ("chain", or null with "chainOmitted")');
+    const chainRange = v2 && header.chain ? { from: BigInt(header.chain.fromPosition), to: BigInt(header.chain.toPosition) } : null;
+    if (chainRange && (chainRange.from > (from > 1n ? from - 1n : 1n) || chainRange.to < to)) {
+      throw new Fail(`line 1: the chain covers positions ${chainRange.from}..${chainRange.to}, which does not span the range ${from}..${to} and the position before it`);
+    }
+    const chain = new Map<bigint, [string, string]>();
+    let chainNext = chainRange?.from ?? 0n;
+    let chainPrevLog: string | null = null;
     let verifyRecord: Extract<BundleRecord, { record: 'verify' }> | null = null;
 
     for (let i = 1; i < records.length - 1; i++) {
@@ -192,6 +234,7 @@ export function checkBundle(text: string): CheckResult {
           if (sel.streamId && r.streamId !== sel.streamId) throw new Fail(`${at}: ${who(r)} is not in the selected stream ${sel.streamId}`);
           if (sel.correlationId && r.metadata.correlationId !== sel.correlationId) throw new Fail(`${at}: ${who(r)} does not carry the selected correlation id ${sel.correlationId}`);
           lastPosition = pos;
+          placed.push({ at, r });
           const s = streams.get(r.streamId);
           if (!s) {
             if (rev === 0n && r.prevHash !== GENESIS_HASH) throw new Fail(`${at}: ${who(r)} is the first of its stream but its prevHash is not the genesis hash`);
@@ -214,9 +257,34 @@ export function checkBundle(text: string): CheckResult {
           summaries.push(r);
           break;
         case 'seal': {
-          const problem = eventProblem(r);
+          const problem = eventProblem(r) ?? sealProblem(r);
           if (problem) throw new Fail(`${at}: seal ${who(r)}: ${problem}`);
-          seals.push(r);
+          seals.push({ at, r });
+          break;
+        }
+        case 'chain': {
+          if (!chainRange) throw new Fail(`${at}: a chain record, but the header says the bundle carries no chain`);
+          if (!Array.isArray(r.entries) || !r.entries.length) throw new Fail(`${at}: a chain record without entries`);
+          for (const entry of r.entries) {
+            if (!Array.isArray(entry) || entry.length !== 3 || !INT.test(String(entry[0])) || !HEX64.test(String(entry[1])) || !HEX64.test(String(entry[2]))) {
+              throw new Fail(`${at}: a chain entry is not [position, hash, logHash] (decimal, 64 hex, 64 hex)`);
+            }
+            const pos = BigInt(entry[0]);
+            if (pos !== chainNext) throw new Fail(`${at}: the chain jumps to position ${pos} where ${chainNext} was next: positions are missing or reordered`);
+            if (pos > chainRange.to) throw new Fail(`${at}: the chain goes past position ${chainRange.to}, the end its header gives`);
+            // The first entry is the anchor the range starts from (taken as given; a seal at or after
+            // it confirms it); from position 1 on, the anchor is the genesis hash.
+            const prev = chainPrevLog ?? (pos <= 1n ? GENESIS_HASH : null);
+            if (prev !== null) {
+              const computed = logChainHash(prev, pos, entry[1]);
+              if (computed !== entry[2]) {
+                throw new Fail(`${at}: the global chain recomputed at position ${pos} (${computed.slice(0, 12)}…) differs from the recorded ${entry[2].slice(0, 12)}…: an event at or before it was changed, removed or reordered`);
+              }
+            }
+            chain.set(pos, [entry[1], entry[2]]);
+            chainPrevLog = entry[2];
+            chainNext = pos + 1n;
+          }
           break;
         }
         case 'verify':
@@ -266,6 +334,35 @@ export function checkBundle(text: string): CheckResult {
       if (!same) throw new Fail(`stream record ${s.streamId} does not match its events (first revision, start hash, last revision, last hash or count)`);
     }
     if (!verifyRecord) throw new Fail('the bundle has no verify record');
+    if (chainRange) {
+      if (chainNext !== chainRange.to + 1n) throw new Fail(`the chain stops before position ${chainNext}, short of the end its header gives (${chainRange.to})`);
+      // Every event sits at its position of the whole log: its hash is the one the chain links.
+      for (const { at, r } of placed) {
+        const c = chain.get(BigInt(r.position));
+        if (!c) throw new Fail(`${at}: ${who(r)} lies outside the chain the bundle carries`);
+        if (c[0] !== r.hash || (r.logHash !== undefined && r.logHash !== c[1])) {
+          throw new Fail(`${at}: ${who(r)}: its hash differs from the one the global chain links at position ${r.position}: it is not the event the log held there`);
+        }
+      }
+    }
+    // Seals: signatures were checked as read; a seal whose position the chain covers must sign
+    // exactly the chain's hash there, which ties every event at or before it to the signed head.
+    let sealedThrough: CheckResult['sealedThrough'] = null;
+    const outside: string[] = [];
+    for (const { at, r } of seals) {
+      const p = r.payload as LedgerSealedPayload;
+      const pos = BigInt(p.position);
+      const c = chain.get(pos);
+      if (!c) {
+        outside.push(p.position);
+        continue;
+      }
+      if (c[1] !== p.hash) {
+        throw new Fail(`${at}: seal ${who(r)} signs global chain hash ${p.hash.slice(0, 12)}… at position ${pos}, but the bundle's chain there is ${c[1].slice(0, 12)}…: the events at or before it are not the ones that were sealed`);
+      }
+      if (!sealedThrough || pos > BigInt(sealedThrough.position)) sealedThrough = { position: p.position, hash: p.hash, keyId: p.keyId, publicKey: p.publicKey };
+    }
+    result.sealedThrough = sealedThrough;
     result.events = counts.event ?? 0;
     result.streams = streams.size;
     result.seals = seals.length;
@@ -275,11 +372,19 @@ export function checkBundle(text: string): CheckResult {
         `${midStream} streams start mid-way (revision > 0): where they begin is anchored by their first prevHash, which the bundle alone cannot prove; compare it with the ledger (arbiter verify) or a seal`,
       );
     }
+    if (!v2) result.notes.push('format version 1 carries no global chain: seals\' signatures were checked, but nothing ties them to these events');
+    else if (!chainRange) result.notes.push(`the bundle carries no global chain (${header.chainOmitted ?? 'no reason given'}): nothing ties its events to a seal`);
     if (!seals.length) {
       result.notes.push('no seals in the bundle: the hashes prove the events are consistent with each other, not that the ledger held these exact events; compare the stream records\' last hashes with the ledger or a seal');
-    } else {
-      result.notes.push(`${seals.length} seal events present: their content and chain hashes were checked; their signatures and the global chain are not checked by this version of the format`);
+    } else if (sealedThrough) {
+      const unsealed = placed.filter(({ r }) => BigInt(r.position) > BigInt(sealedThrough!.position)).length;
+      const keys = [...new Set(seals.map(({ r }) => { const p = r.payload as LedgerSealedPayload; return `${p.keyId} (${p.publicKey})`; }))];
+      result.notes.push(
+        `sealed through position ${sealedThrough.position} (global chain hash ${sealedThrough.hash}) by ${keys.join(', ')}: check that this is a seal key you trust, or compare the position and hash with a digest you kept`,
+      );
+      if (unsealed) result.notes.push(`${unsealed} events after position ${sealedThrough.position} are not covered by a seal in the bundle`);
     }
+    if (outside.length) result.notes.push(`${outside.length} seals sign positions outside the bundle's chain (${outside.slice(0, 5).join(', ')}${outside.length > 5 ? ', …' : ''}): their signatures verify, their positions are not tied to these events`);
     result.ok = true;
   } catch (err) {
     if (!(err instanceof Fail)) throw err;

@@ -11,7 +11,7 @@ import { verifyLog } from '../ledger/verify.js';
 import { loadReport, REPORT_KINDS, type ReportKind } from '../reports/export.js';
 import { reports as reportsProjection } from '../../projections/reports.js';
 import { AsOfError, resolveAsOf } from './as-of.js';
-import { BundleWriter, BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, HASH_FORMULAS, rowsDigest, type BundleEvent, type BundleSelection } from './bundle.js';
+import { BundleWriter, BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, CHAIN_BLOCK, HASH_FORMULAS, MAX_BUNDLE_CHAIN_POSITIONS, rowsDigest, type BundleEvent, type BundleSelection } from './bundle.js';
 import { AuditBundleExported, auditExportStreamId } from './events.js';
 import type { PointInTimeReadModels } from './point-in-time.js';
 
@@ -148,6 +148,65 @@ export async function prepareExport(store: EventStore, req: ExportRequest, nowMs
 
 const bundleEvent = (e: RecordedEvent): BundleEvent => toJsonEvent(e) as unknown as BundleEvent;
 
+/** Seals covering the range: those inside it and the first one at or after its end (at most 1000). */
+async function coveringSeals(store: EventStore, prepared: PreparedExport): Promise<RecordedEvent[]> {
+  const out: RecordedEvent[] = [];
+  if (!store.registry.get(SEAL_EVENT_TYPE)) return out;
+  let after = prepared.fromPosition - 1n;
+  for (let turn = 0; turn < 100; turn++) {
+    const page = await store.readAll({ after, maxCount: 100, raw: true, filter: { eventTypes: [SEAL_EVENT_TYPE] } });
+    for (const e of page) {
+      out.push(e);
+      if (out.length >= 1000 || e.position >= prepared.toPosition) return out;
+    }
+    if (page.length < 100) break;
+    after = page[page.length - 1].position;
+  }
+  return out;
+}
+
+/**
+ * The span of the global chain the bundle carries: from the position before the range (its
+ * anchor; from position 1 the genesis hash is) to the range's end or the newest position a
+ * covering seal signs, whichever is later. Left out, with the reason, when the store keeps no
+ * global chain or the span is longer than MAX_BUNDLE_CHAIN_POSITIONS.
+ */
+async function chainSpan(store: EventStore, prepared: PreparedExport, seals: RecordedEvent[]): Promise<{ from: bigint; to: bigint } | { omitted: string }> {
+  const from = prepared.fromPosition > 1n ? prepared.fromPosition - 1n : 1n;
+  let to = prepared.toPosition;
+  for (const s of seals) {
+    const p = BigInt((s.payload as { position: string }).position);
+    if (p > to) to = p;
+  }
+  if (!store.bookkeeping?.contiguousPositions) return { omitted: 'this store does not keep the global chain with dense positions' };
+  if (to - from + 1n > MAX_BUNDLE_CHAIN_POSITIONS) {
+    return { omitted: `the chain from position ${from} to ${to} spans more than ${MAX_BUNDLE_CHAIN_POSITIONS} positions; export a shorter range to carry it` };
+  }
+  const [probe] = await store.readAll({ after: from - 1n, maxCount: 1, raw: true });
+  if (!probe || probe.logHash === undefined) return { omitted: 'this store records no global chain hash per event' };
+  return { from, to };
+}
+
+async function writeChain(store: EventStore, span: { from: bigint; to: bigint }, emit: (r: { record: 'chain'; entries: [string, string, string][] }) => Promise<void> | void): Promise<void> {
+  let after = span.from - 1n;
+  let block: [string, string, string][] = [];
+  while (after < span.to) {
+    const page = await store.readAll({ after, maxCount: 5000, raw: true });
+    if (!page.length) throw new Error(`the log ends at position ${after}, before the chain's end ${span.to}`);
+    for (const e of page) {
+      if (e.position > span.to) break;
+      if (e.logHash === undefined) throw new Error(`event at position ${e.position} has no global chain hash`);
+      block.push([e.position.toString(), e.hash, e.logHash]);
+      if (block.length >= CHAIN_BLOCK) {
+        await emit({ record: 'chain', entries: block });
+        block = [];
+      }
+    }
+    after = page[page.length - 1].position;
+  }
+  if (block.length) await emit({ record: 'chain', entries: block });
+}
+
 export interface WrittenBundle {
   exportId: string;
   digest: string;
@@ -166,6 +225,8 @@ export async function writeBundle(
 ): Promise<WrittenBundle> {
   const w = new BundleWriter();
   const exportId = randomUUID();
+  const seals = await coveringSeals(store, prepared);
+  const chain = await chainSpan(store, prepared, seals);
   await write(
     w.line({
       record: 'header',
@@ -178,6 +239,8 @@ export async function writeBundle(
       toPosition: prepared.toPosition.toString(),
       headAtExport: prepared.head.toString(),
       hashes: HASH_FORMULAS,
+      chain: 'omitted' in chain ? null : { fromPosition: chain.from.toString(), toPosition: chain.to.toString() },
+      chainOmitted: 'omitted' in chain ? chain.omitted : null,
     }),
   );
   const streams = new Map<string, { first: RecordedEvent; last: RecordedEvent; n: number }>();
@@ -205,20 +268,8 @@ export async function writeBundle(
   }
   await write(chunk);
 
-  // Seals covering the range: those inside it and the first one at or after its end.
-  if (store.registry.get(SEAL_EVENT_TYPE)) {
-    let after = prepared.fromPosition - 1n;
-    let seals = 0;
-    outer: for (let turn = 0; turn < 100; turn++) {
-      const page = await store.readAll({ after, maxCount: 100, raw: true, filter: { eventTypes: [SEAL_EVENT_TYPE] } });
-      for (const e of page) {
-        await write(w.line({ record: 'seal', ...bundleEvent(e) }));
-        if (++seals >= 1000 || e.position >= prepared.toPosition) break outer;
-      }
-      if (page.length < 100) break;
-      after = page[page.length - 1].position;
-    }
-  }
+  for (const e of seals) await write(w.line({ record: 'seal', ...bundleEvent(e) }));
+  if (!('omitted' in chain)) await writeChain(store, chain, (line) => write(w.line(line)));
 
   // The ledger's own verification of every stream the bundle touches, as it stands now.
   let checked = 0;

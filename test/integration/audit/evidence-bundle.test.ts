@@ -10,7 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliIo } from '../../../src/cli/main.js';
 import { buildEventRegistry } from '../../../src/event-catalog.js';
 import { PostgresEventStore } from '../../../src/ledger/postgres/postgres-event-store.js';
-import { chainHash, contentHash } from '../../../src/ledger/hash-chain.js';
+import { chainHash, contentHash, logChainHash } from '../../../src/ledger/hash-chain.js';
+import { LedgerSealer } from '../../../src/audit/sealer.js';
+import { testSealSigner } from '../../support/seal-signer.js';
 import { checkBundle } from '../../../src/audit/bundle.js';
 import { freshDatabase, type TestDatabase } from '../../support/db.js';
 import { oppId, standardLog } from '../../unit/projections/fixtures.js';
@@ -62,7 +64,7 @@ describe('arbiter audit export / check', () => {
 
   it('writes a self-describing bundle and records who exported what', async () => {
     const records = bundle.trim().split('\n').map((l) => JSON.parse(l));
-    expect(records[0]).toMatchObject({ record: 'header', format: 'arbiter-evidence-bundle', formatVersion: 1, fromPosition: '1', toPosition: head.toString() });
+    expect(records[0]).toMatchObject({ record: 'header', format: 'arbiter-evidence-bundle', formatVersion: 2, fromPosition: '1', toPosition: head.toString() });
     expect(records.filter((r) => r.record === 'event')).toHaveLength(Number(head));
     expect(records.find((r) => r.record === 'verify')).toMatchObject({ ok: true, eventsChecked: Number(head) });
     const reports = records.filter((r) => r.record === 'report');
@@ -163,5 +165,118 @@ describe('arbiter audit export / check', () => {
       expect(await runCli(args, env, io), args.join(' ')).toBe(2);
       expect(io.stderr, args.join(' ')).toMatch(message);
     }
+  });
+});
+
+describe('evidence bundles with seals: the global chain ties the events to a signed head', () => {
+  let db: TestDatabase;
+  let store: PostgresEventStore;
+  let bundle: string;
+  let sealedAt: bigint;
+  const dir = mkdtempSync(join(tmpdir(), 'arbiter-audit-sealed-'));
+
+  beforeAll(async () => {
+    db = await freshDatabase();
+    store = new PostgresEventStore(db.sql, buildEventRegistry());
+    const log = standardLog();
+    const half = Math.floor(log.length / 2);
+    for (const e of log.slice(0, half)) await store.append(e.streamId, [e.event], 'any');
+    const sealer = new LedgerSealer(store, await testSealSigner('seal-audit'), null, { everyEvents: 1000, everySeconds: 60 });
+    sealedAt = BigInt((await sealer.sealIfNew())!.payload.position);
+    for (const e of log.slice(half)) await store.append(e.streamId, [e.event], 'any');
+    // A second seal covers the rest; the export of the middle of the log takes both.
+    await sealer.sealIfNew();
+    const out = join(dir, 'sealed.jsonl');
+    const io = capture();
+    expect(await runCli(['audit', 'export', '--from', '3', '--to', (sealedAt + 2n).toString(), '--out', out], { DATABASE_URL: db.url }, io), io.stderr).toBe(0);
+    bundle = readFileSync(out, 'utf8');
+  });
+  afterAll(async () => {
+    await store?.close();
+    await db?.drop();
+  });
+
+  const records = (text: string) => text.trim().split('\n').map((l) => JSON.parse(l));
+
+  it('carries the chain from the position before the range to the newest sealed position, and checks the seals', () => {
+    const rs = records(bundle);
+    const chainEntries = rs.filter((r) => r.record === 'chain').flatMap((r) => r.entries);
+    expect(rs[0].chain.fromPosition).toBe('2');
+    expect(chainEntries[0][0]).toBe('2');
+    expect(BigInt(chainEntries[chainEntries.length - 1][0])).toBeGreaterThan(sealedAt + 2n);
+    const r = checkBundle(bundle);
+    expect(r.failure).toBeNull();
+    expect(r.ok).toBe(true);
+    expect(r.seals).toBe(2);
+    expect(BigInt(r.sealedThrough!.position)).toBeGreaterThan(sealedAt + 2n);
+    expect(r.sealedThrough!.keyId).toBe('seal-audit');
+    expect(r.notes.join('\n')).toMatch(/sealed through position \d+ .* by seal-audit \(/);
+  });
+
+  it('catches a forger who rewrites an event and every hash after it, but cannot sign a seal', () => {
+    const forged = forge(bundle, (rs) => {
+      const events = rs.filter((r) => r.record === 'event');
+      const target = events[1];
+      target.payload = { ...target.payload, forged: true };
+      target.contentHash = contentHash(target);
+      target.hash = chainHash(target.prevHash, BigInt(target.revision), target.contentHash);
+      // Every later event of its stream, the stream anchor, then the whole global chain.
+      let prev = target.hash;
+      for (const e of events.filter((e) => e.streamId === target.streamId && BigInt(e.revision) > BigInt(target.revision))) {
+        e.prevHash = prev;
+        e.hash = chainHash(prev, BigInt(e.revision), e.contentHash);
+        prev = e.hash;
+      }
+      for (const s of rs.filter((r) => r.record === 'stream' && r.streamId === target.streamId)) s.lastHash = prev;
+      const byPosition = new Map(events.map((e) => [e.position, e]));
+      let log: string | null = null;
+      for (const c of rs.filter((r) => r.record === 'chain')) {
+        for (const entry of c.entries) {
+          const e = byPosition.get(entry[0]);
+          if (e) entry[1] = e.hash;
+          if (log !== null) entry[2] = logChainHash(log, BigInt(entry[0]), entry[1]);
+          if (e && e.logHash !== undefined) e.logHash = entry[2];
+          log = entry[2];
+        }
+      }
+    }, true);
+    const r = checkBundle(forged);
+    expect(r.ok).toBe(false);
+    expect(r.failure).toMatch(/seal event .* signs global chain hash .* but the bundle's chain there is .*: the events at or before it are not the ones that were sealed/);
+  });
+
+  it('catches a re-signed seal, a reordered or edited chain, and an event that is not the one at its position', () => {
+    // The seal's signature replaced (a forger with a key of their own would also change the key: then the note names it).
+    let r = checkBundle(forge(bundle, (rs) => {
+      const seal = rs.find((x) => x.record === 'seal');
+      seal.payload.hash = 'f'.repeat(64);
+      seal.contentHash = contentHash(seal);
+      seal.hash = chainHash(seal.prevHash, BigInt(seal.revision), seal.contentHash);
+    }, true));
+    expect(r.failure).toMatch(/seal event .*: its signature does not verify/);
+    // Two chain entries swapped.
+    r = checkBundle(forge(bundle, (rs) => { const c = rs.find((x) => x.record === 'chain'); [c.entries[2], c.entries[3]] = [c.entries[3], c.entries[2]]; }, true));
+    expect(r.failure).toMatch(/the chain jumps to position \d+ where \d+ was next/);
+    // One link's logHash edited.
+    r = checkBundle(forge(bundle, (rs) => void (rs.find((x) => x.record === 'chain').entries[4][2] = 'a'.repeat(64)), true));
+    expect(r.failure).toMatch(/the global chain recomputed at position \d+ .* differs from the recorded/);
+    // The chain cut short of its header's end.
+    r = checkBundle(forge(bundle, (rs) => { const cs = rs.filter((x) => x.record === 'chain'); cs[cs.length - 1].entries.pop(); }, true));
+    expect(r.failure).toMatch(/the chain stops before position \d+, short of the end its header gives/);
+  });
+
+  it('reads version 1 bundles, saying they carry no global chain', () => {
+    const v1 = forge(bundle, (rs) => {
+      rs[0].formatVersion = 1;
+      delete rs[0].chain;
+      delete rs[0].chainOmitted;
+      for (let i = rs.length - 1; i >= 0; i--) if (rs[i].record === 'chain') rs.splice(i, 1);
+      const trailer = rs[rs.length - 1];
+      delete trailer.counts.chain;
+    }, true);
+    const r = checkBundle(v1);
+    expect(r.failure).toBeNull();
+    expect(r.sealedThrough).toBeNull();
+    expect(r.notes.join('\n')).toMatch(/format version 1 carries no global chain/);
   });
 });
