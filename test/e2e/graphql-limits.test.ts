@@ -114,6 +114,18 @@ describe('GraphQL bounded before execution', () => {
       clearTimeout(release);
       expect(r.status).toBe(503);
       expect(r.body.errors![0].extensions.code).toBe('TIME_BUDGET_EXCEEDED');
+      // The server itself gave the statement up (statement_timeout of GraphQL's own pool): while
+      // the lock is still held, no GraphQL query is left waiting on it.
+      const waiting = async () =>
+        (await db.sql.query<{ n: string }>(`SELECT count(*)::text AS n FROM pg_stat_activity WHERE application_name = 'arbiter-graphql' AND state = 'active'`)).rows[0].n;
+      let left = await waiting();
+      for (let i = 0; i < 30 && left !== '0'; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        left = await waiting();
+      }
+      expect(left, 'GraphQL statements still running on the server after the budget').toBe('0');
+      const locks = await db.sql.query(`SELECT 1 FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'arbiter-graphql' AND NOT l.granted`);
+      expect(locks.rows).toEqual([]);
     } finally {
       await locker.query('ROLLBACK').catch(() => undefined);
       await locker.end();

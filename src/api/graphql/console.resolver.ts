@@ -5,7 +5,7 @@ import { Inject } from '@nestjs/common';
 import { Args, Context, Field, Int, ObjectType, Query, Resolver } from '@nestjs/graphql';
 import { GraphQLError } from 'graphql';
 import { EVENT_STORE, type EventStore } from '../../ledger/event-store.port.js';
-import { SQL_CLIENT } from '../../ledger/ledger.module.js';
+import { GRAPHQL_SQL } from '../api.tokens.js';
 import { verifyLog } from '../../ledger/verify.js';
 import type { SqlClient } from '../../shared/sql/sql-client.js';
 import { defaultRiskLimits, riskLimitsToJson } from '../../risk/limits.js';
@@ -43,7 +43,7 @@ export class VerifyResultType {
 @Resolver()
 export class ConsoleResolver {
   constructor(
-    @Inject(SQL_CLIENT) private readonly sql: SqlClient,
+    @Inject(GRAPHQL_SQL) private readonly sql: SqlClient,
     @Inject(EVENT_STORE) private readonly store: EventStore,
   ) {}
 

@@ -6,7 +6,7 @@
 // Internal errors reach the client without their raw text. GraphiQL is served by the app itself
 // (graphiql.controller.ts), so mercurius' CDN-loading page is off. Subscriptions run over
 // WebSocket on the same path.
-import { Logger, Module } from '@nestjs/common';
+import { Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { loadNotificationsConfig, NOTIFICATIONS_CONFIG } from '../../notifications/notifications.config.js';
 import { GraphQLModule } from '@nestjs/graphql';
 import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
@@ -14,7 +14,12 @@ import { PointInTimeModule } from '../../audit/point-in-time.module.js';
 import { AuditResolver } from './audit.resolver.js';
 import mercurius from 'mercurius';
 import { loadApiConfig } from '../api.config.js';
-import { API_CONFIG } from '../api.tokens.js';
+import { API_CONFIG, GRAPHQL_SQL } from '../api.tokens.js';
+import type { ApiConfig } from '../api.config.js';
+import type { ArbiterConfig } from '../../config/config.js';
+import { ARBITER_CONFIG } from '../../config/config.module.js';
+import { SQL_CLIENT, type SqlClient } from '../../shared/sql/sql-client.js';
+import { PgSqlClient } from '../../shared/sql/pg-client.js';
 import { complexityLimitRule, MAX_QUERY_COMPLEXITY, MAX_QUERY_DEPTH } from './complexity.js';
 import { GraphiqlController } from './graphiql.controller.js';
 import { GraphqlEdges, safeErrorFormatter } from './graphql-edges.js';
@@ -50,6 +55,20 @@ import { WebhooksResolver } from './webhooks.resolver.js';
   providers: [
     AuditResolver,
     { provide: API_CONFIG, useFactory: () => loadApiConfig() },
+    {
+      provide: GRAPHQL_SQL,
+      inject: [SQL_CLIENT, ARBITER_CONFIG, API_CONFIG],
+      useFactory: (sql: SqlClient, config: ArbiterConfig, api: ApiConfig): SqlClient =>
+        sql.kind === 'postgres' && config.databaseUrl
+          ? new PgSqlClient(config.databaseUrl, {
+              max: 4,
+              applicationName: 'arbiter-graphql',
+              connectTimeoutMs: config.database.connectTimeoutMs,
+              queryTimeoutMs: api.graphqlTimeBudgetMs + 5000,
+              statementTimeoutMs: api.graphqlTimeBudgetMs,
+            })
+          : sql,
+    },
     GraphqlEdges,
     LedgerResolver,
     ReadModelsResolver,
@@ -62,4 +81,13 @@ import { WebhooksResolver } from './webhooks.resolver.js';
     LiveFeed,
   ],
 })
-export class GraphqlApiModule {}
+export class GraphqlApiModule implements OnApplicationShutdown {
+  constructor(
+    @Inject(GRAPHQL_SQL) private readonly readSql: SqlClient,
+    @Inject(SQL_CLIENT) private readonly sql: SqlClient,
+  ) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.readSql !== this.sql) await this.readSql.close();
+  }
+}

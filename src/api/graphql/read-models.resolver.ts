@@ -5,7 +5,7 @@
 import { Inject } from '@nestjs/common';
 import { Args, Field, GraphQLISODateTime, ID, Int, ObjectType, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import GraphQLJSON from './json.scalar.js';
-import { SQL_CLIENT } from '../../ledger/ledger.module.js';
+import { GRAPHQL_SQL } from '../api.tokens.js';
 import { EVENT_STORE, type EventStore } from '../../ledger/event-store.port.js';
 import type { SqlClient, SqlExecutor } from '../../shared/sql/sql-client.js';
 import type { ProjectionDefinition } from '../../projections/projection.js';
@@ -223,7 +223,7 @@ function tokenCondition(w: Where, token: string | null | undefined, mints: strin
 @Resolver()
 export class ReadModelsResolver {
   constructor(
-    @Inject(SQL_CLIENT) private readonly sql: SqlClient,
+    @Inject(GRAPHQL_SQL) private readonly sql: SqlClient,
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly audit: AuditService,
   ) {}
@@ -488,7 +488,7 @@ export class ReadModelsResolver {
 
 @Resolver(() => EngineStatusType)
 export class EngineStatusResolver {
-  constructor(@Inject(SQL_CLIENT) private readonly sql: SqlClient) {}
+  constructor(@Inject(GRAPHQL_SQL) private readonly sql: SqlClient) {}
 
   @ResolveField(() => EngineChangeConnection, { description: 'Changes, newest first' })
   async history(

@@ -3,7 +3,7 @@
 import { Inject } from '@nestjs/common';
 import { Args, Field, GraphQLISODateTime, Int, ObjectType, Query, Resolver, registerEnumType } from '@nestjs/graphql';
 import GraphQLJSON from './json.scalar.js';
-import { SQL_CLIENT } from '../../ledger/ledger.module.js';
+import { GRAPHQL_SQL } from '../api.tokens.js';
 import { EVENT_STORE, type EventStore } from '../../ledger/event-store.port.js';
 import type { SqlClient, SqlExecutor } from '../../shared/sql/sql-client.js';
 import { AuditService } from '../../audit/point-in-time.module.js';
@@ -92,7 +92,7 @@ function toGqlRow(r: ReportRow): Record<string, unknown> {
 @Resolver()
 export class ReportsResolver {
   constructor(
-    @Inject(SQL_CLIENT) private readonly sql: SqlClient,
+    @Inject(GRAPHQL_SQL) private readonly sql: SqlClient,
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly audit: AuditService,
   ) {}

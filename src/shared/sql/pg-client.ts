@@ -18,6 +18,12 @@ export interface PgClientOptions {
   probeTimeoutMs?: number;
   /** Probe every this many ms while the database is away (and, once monitor() runs, while it is up). Default 1000. */
   probeIntervalMs?: number;
+  /**
+   * Server-side bound on every statement of this pool's connections (PostgreSQL's
+   * statement_timeout): the server cancels the statement, so a request that gave up does not
+   * leave it running. Unset: none (the server's default).
+   */
+  statementTimeoutMs?: number;
   /** Told when the database goes away and comes back (a log line). */
   onAvailability?: (available: boolean, detail: string) => void;
 }
@@ -44,6 +50,7 @@ export class PgSqlClient implements SqlClient {
       application_name: opts.applicationName ?? 'arbiter',
       connectionTimeoutMillis: opts.connectTimeoutMs ?? 5000,
       query_timeout: opts.queryTimeoutMs ?? 30_000,
+      ...(opts.statementTimeoutMs !== undefined ? { statement_timeout: opts.statementTimeoutMs } : {}),
       keepAlive: true,
     });
     this.probeTimeoutMs = opts.probeTimeoutMs ?? 2000;
