@@ -3,7 +3,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { loadApiConfig, metricsExposureWarning, type ApiConfig } from './api/api.config.js';
+import { fastifyServerOptions, loadApiConfig, metricsExposureWarning, type ApiConfig } from './api/api.config.js';
 import { AppModule } from './app.module.js';
 import { ConfigError, loadConfig, type ArbiterConfig } from './config/config.js';
 import { loadAuditConfig } from './audit/audit.config.js';
@@ -65,7 +65,7 @@ function exitWithin(timeoutMs: number): void {
 
 async function bootstrap() {
   const { config, api } = checkConfiguration();
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule, new FastifyAdapter({ bodyLimit: 256 * 1024 }), {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule, new FastifyAdapter(fastifyServerOptions(api)), {
     logger: config.logLevel === 'debug' ? ['error', 'warn', 'log', 'debug'] : config.logLevel === 'info' ? ['error', 'warn', 'log'] : config.logLevel === 'warn' ? ['error', 'warn'] : ['error'],
   });
   app.enableShutdownHooks();

@@ -1,6 +1,7 @@
 // Settings of the API's edges, from the environment, validated at start: rate limits (and the
 // Redis store that shares them between processes), the bearer token of /metrics, the bound on
 // idempotency records per key, and GraphQL's per-request budgets. Every one is in README.
+import { isIP } from 'node:net';
 import { ConfigError, integer, redact } from '../config/config.js';
 
 export interface ApiConfig {
@@ -20,6 +21,11 @@ export interface ApiConfig {
   graphqlTimeBudgetMs: number;
   /** Largest GraphQL response body sent. */
   graphqlMaxResponseBytes: number;
+  /**
+   * Reverse proxies whose X-Forwarded-For is believed (Fastify's trustProxy): their addresses or
+   * CIDR ranges, or a number of hops; false = the peer's address is the client's.
+   */
+  trustProxy: false | string[] | number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -33,7 +39,32 @@ export const API_ENV_VARS = [
   'IDEMPOTENCY_MAX_RECORDS_PER_KEY',
   'GRAPHQL_TIME_BUDGET_MS',
   'GRAPHQL_MAX_RESPONSE_BYTES',
+  'TRUST_PROXY',
 ] as const;
+
+/** TRUST_PROXY: empty = none; "1".."10" = hops; else addresses or CIDR ranges, comma-separated. */
+function trustProxySetting(raw: string | null, problems: string[]): false | string[] | number {
+  if (raw === null) return false;
+  if (/^\d+$/.test(raw)) {
+    const hops = Number(raw);
+    if (hops < 1 || hops > 10) problems.push(`TRUST_PROXY as a number of proxy hops must be 1–10 (got ${raw})`);
+    return hops;
+  }
+  const parts = raw.split(',').map((p) => p.trim()).filter(Boolean);
+  const bad = parts.filter((p) => {
+    const [addr, bits, extra] = p.split('/');
+    const family = isIP(addr);
+    if (!family || extra !== undefined) return true;
+    if (bits === undefined) return false;
+    return !/^\d{1,3}$/.test(bits) || Number(bits) > (family === 4 ? 32 : 128);
+  });
+  if (!parts.length || bad.length) {
+    problems.push(
+      `TRUST_PROXY must be the proxies' addresses or CIDR ranges, comma-separated (e.g. 10.0.0.5,10.1.0.0/16), or a number of hops 1–10${bad.length ? `; not an address or range: ${bad.slice(0, 5).map((b) => `"${b.slice(0, 60)}"`).join(', ')}` : ''}`,
+    );
+  }
+  return parts;
+}
 
 export function loadApiConfig(env: Env = process.env): ApiConfig {
   const problems: string[] = [];
@@ -60,6 +91,7 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     idempotencyMaxRecordsPerKey: int('IDEMPOTENCY_MAX_RECORDS_PER_KEY', 1000, 1, 1_000_000),
     graphqlTimeBudgetMs: int('GRAPHQL_TIME_BUDGET_MS', 10_000, 10, 600_000),
     graphqlMaxResponseBytes: int('GRAPHQL_MAX_RESPONSE_BYTES', 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    trustProxy: trustProxySetting(text('TRUST_PROXY'), problems),
   };
   if (problems.length) throw new ConfigError(problems);
   return config;
@@ -78,4 +110,9 @@ export function metricsExposureWarning(host: string, config: Pick<ApiConfig, 'me
     `/metrics is open to anyone who can reach ${host} (it shows realised profit per token): ` +
     'set METRICS_TOKEN to ask for a bearer token, or bind HOST=127.0.0.1'
   );
+}
+
+/** Fastify's options for the app's HTTP server: body limit and the proxies it believes. */
+export function fastifyServerOptions(config: Pick<ApiConfig, 'trustProxy'>): { bodyLimit: number; trustProxy: boolean | string[] | number } {
+  return { bodyLimit: 256 * 1024, trustProxy: config.trustProxy };
 }

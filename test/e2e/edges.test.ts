@@ -14,6 +14,7 @@ import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { gql, startApp } from '../support/app.js';
 import { authHeaders } from '../support/auth.js';
 import { startServerChild } from '../support/server-child.js';
+import { loadApiConfig } from '../../src/api/api.config.js';
 
 const METRICS_TOKEN = 'metrics-token-0123456789abcdef';
 const dataDir = () => mkdtempSync(join(tmpdir(), 'arbiter-edges-'));
@@ -103,7 +104,49 @@ describe('edges: rate limits, failed authentication, /metrics and /ready', () =>
     expect(refused, 'an anonymous request was refused within 12 tries (limit 10 per minute)').not.toBeNull();
     expect(Number(refused!.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(((await refused!.json()) as any).message).toMatch(/rate limit exceeded: 10 requests per minute for address 127\.0\.0\.1/);
+    // Without TRUST_PROXY a forwarded-for header is not believed: it cannot buy a fresh limit.
+    expect((await get('/docs/openapi.json', { 'x-forwarded-for': '198.51.100.7' })).status).toBe(429);
     for (let i = 0; i < 5; i++) expect((await get('/health')).status).toBe(200);
+  });
+});
+
+describe('edges: behind a trusted reverse proxy (TRUST_PROXY)', () => {
+  let db: TestDatabase;
+  let app: Awaited<ReturnType<typeof startApp>>;
+
+  beforeAll(async () => {
+    db = await freshDatabase();
+    app = await startApp({
+      DATABASE_URL: db.url,
+      ARBITER_DATA_DIR: dataDir(),
+      RATE_LIMIT_ANONYMOUS_PER_MINUTE: '3',
+      TRUST_PROXY: '127.0.0.1,10.0.0.0/8',
+      REDIS_URL: undefined,
+    });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await db?.drop();
+  });
+
+  const from = (client: string) => fetch(`${app.url}/docs/openapi.json`, { headers: { 'x-forwarded-for': client } });
+
+  it('limits each client address the proxy forwards for, not the proxy as one client', async () => {
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push((await from('203.0.113.1')).status);
+    expect(statuses).toEqual([200, 200, 200, 429]);
+    const refused = await from('203.0.113.1');
+    expect(((await refused.json()) as any).message).toMatch(/for address 203\.0\.113\.1/);
+    // Another client behind the same proxy has its own limit.
+    expect((await from('203.0.113.2')).status).toBe(200);
+  });
+
+  it('refuses a TRUST_PROXY that is neither addresses nor a hop count, naming the bad part', () => {
+    expect(() => loadApiConfig({ TRUST_PROXY: '10.0.0.1,proxy.local' })).toThrow(/TRUST_PROXY must be .*not an address or range: "proxy\.local"/);
+    expect(() => loadApiConfig({ TRUST_PROXY: '10.0.0.0/33' })).toThrow(/TRUST_PROXY/);
+    expect(() => loadApiConfig({ TRUST_PROXY: '0' })).toThrow(/number of proxy hops must be 1–10/);
+    expect(loadApiConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadApiConfig({}).trustProxy).toBe(false);
   });
 });
 
