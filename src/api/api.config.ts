@@ -113,6 +113,8 @@ export function metricsExposureWarning(host: string, config: Pick<ApiConfig, 'me
 }
 
 /** Fastify's options for the app's HTTP server: body limit and the proxies it believes. */
-export function fastifyServerOptions(config: Pick<ApiConfig, 'trustProxy'>): { bodyLimit: number; trustProxy: boolean | string[] | number } {
-  return { bodyLimit: 256 * 1024, trustProxy: config.trustProxy };
+export function fastifyServerOptions(config: Pick<ApiConfig, 'trustProxy'>): { bodyLimit: number; trustProxy: boolean | string[] | ((address: string, hop: number) => boolean) } {
+  const tp = config.trustProxy;
+  // A hop count: believe the nearest `tp` hops (what Fastify does with a number, which its types omit).
+  return { bodyLimit: 256 * 1024, trustProxy: typeof tp === 'number' ? (_address: string, hop: number) => hop < tp : tp };
 }

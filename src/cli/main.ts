@@ -15,7 +15,7 @@ import { allProjections, findProjection } from '../../projections/index.js';
 import { parseArgs, parseIsoTime, UsageError } from './args.js';
 import { Logger } from '@nestjs/common';
 import { userInfo } from 'node:os';
-import { issueRecordedApiKey, labelProblem, listApiKeys, revokeApiKey, ROLES, type Role } from '../api/auth/api-keys.js';
+import { issueRecordedApiKey, labelProblem, listApiKeys, revokeRecordedApiKey, ROLES, type Role } from '../api/auth/api-keys.js';
 import { unstorableReason } from '../shared/text/storable.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -567,15 +567,11 @@ async function keys(
     return 0;
   }
   if (p.kind === 'keys-revoke') {
-    if (!(await revokeApiKey(sql, p.keyId))) {
+    const revoked = await revokeRecordedApiKey(sql, store, { keyId: p.keyId, actor, reason: 'revoked from the command line', metadata: meta(p.keyId) });
+    if (!revoked) {
       io.err(`arbiter: no active key with id "${p.keyId}"\n`);
       return 1;
     }
-    await decideAndAppend(store, {
-      streamId: apiKeyStreamId(p.keyId),
-      fold: () => null,
-      decide: () => [newEvent(ApiKeyRevoked, { keyId: p.keyId, actor, reason: 'revoked from the command line' }, meta(p.keyId))],
-    });
     io.out(`revoked ${p.keyId}\n`);
     return 0;
   }

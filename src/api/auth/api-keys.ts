@@ -87,9 +87,32 @@ export async function issueRecordedApiKey(
   return { key, keyId, event };
 }
 
-export async function revokeApiKey(sql: SqlExecutor, keyId: string): Promise<boolean> {
-  const r = await sql.query('UPDATE api_keys SET revoked_at = now() WHERE key_id = $1 AND revoked_at IS NULL', [keyId]);
-  return r.rowCount > 0;
+/**
+ * Revokes a key and records it. The row goes first, so the key stops working at once (failing
+ * closed), then its ApiKeyRevoked. Should the append fail, the key stays revoked and the error is
+ * thrown; revoking it again appends the missing event, so every revoked key ends with its event
+ * in the log. Null when there is no such key, or it is revoked and its revocation recorded.
+ */
+export async function revokeRecordedApiKey(
+  sql: SqlExecutor,
+  store: EventStore,
+  opts: { keyId: string; actor: string; reason: string; metadata: EventMetadata; eventId?: string },
+): Promise<CommandReceipt | null> {
+  const { keyId } = opts;
+  const updated = await sql.query('UPDATE api_keys SET revoked_at = now() WHERE key_id = $1 AND revoked_at IS NULL', [keyId]);
+  if (updated.rowCount === 0) {
+    const known = await sql.query('SELECT 1 FROM api_keys WHERE key_id = $1', [keyId]);
+    if (!known.rows.length) return null;
+    const recorded = await store.readStream(apiKeyStreamId(keyId));
+    if (recorded.some((e) => e.type === ApiKeyRevoked.type)) return null;
+    // Revoked, but its event is missing: an earlier revocation stopped between its two steps.
+  }
+  return decideAndAppendOne(store, {
+    streamId: apiKeyStreamId(keyId),
+    eventId: opts.eventId,
+    fold: () => null,
+    decide: () => newEvent(ApiKeyRevoked, { keyId, actor: opts.actor, reason: opts.reason }, opts.metadata),
+  });
 }
 
 /** The principal for a presented key, or null when it is malformed, unknown or revoked. */

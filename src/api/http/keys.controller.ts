@@ -9,7 +9,7 @@ import { SQL_CLIENT } from '../../ledger/ledger.module.js';
 import { commandMetadata, decideAndAppendOne, type CommandReceipt } from '../../ledger/decide-and-append.js';
 import { ApiKeyRevoked, apiKeyStreamId } from '../auth/events.js';
 import type { SqlClient } from '../../shared/sql/sql-client.js';
-import { issueRecordedApiKey, listApiKeys, revokeApiKey, type ApiKeyInfo, type Role } from '../auth/api-keys.js';
+import { issueRecordedApiKey, listApiKeys, revokeRecordedApiKey, type ApiKeyInfo, type Role } from '../auth/api-keys.js';
 import { Roles } from '../auth/decorators.js';
 import { IssueKeyBody, readBody, RevokeKeyBody } from './body-schema.js';
 import { IdempotencyService } from './idempotency.js';
@@ -63,15 +63,16 @@ export class KeysController {
   revoke(@Req() req: FastifyRequest, @Param('id') id: string): Promise<{ keyId: string; revoked: true; event: CommandReceipt }> {
     const body = readBody<{ reason?: string }>(req, RevokeKeyBody, { optional: true });
     return this.idempotency.run(req, { route: 'DELETE /keys/:id', params: { id }, body, successStatus: 200 }, async (ctx) => {
-      if (!/^[a-z0-9]{12}$/.test(id) || !(await revokeApiKey(this.sql, id))) {
-        throw new NotFoundException(`there is no active API key with id "${id.slice(0, 40)}"`);
-      }
-      const event = await decideAndAppendOne(this.store, {
-        streamId: apiKeyStreamId(id),
-        eventId: ctx.eventId,
-        fold: () => null,
-        decide: () => newEvent(ApiKeyRevoked, { keyId: id, actor: ctx.actor, reason: body.reason?.trim() || 'revoked' }, commandMetadata(ctx)),
-      });
+      const event = /^[a-z0-9]{12}$/.test(id)
+        ? await revokeRecordedApiKey(this.sql, this.store, {
+            keyId: id,
+            actor: ctx.actor,
+            reason: body.reason?.trim() || 'revoked',
+            metadata: commandMetadata(ctx),
+            eventId: ctx.eventId,
+          })
+        : null;
+      if (!event) throw new NotFoundException(`there is no active API key with id "${id.slice(0, 40)}"`);
       return { keyId: id, revoked: true as const, event };
     });
   }
