@@ -367,12 +367,17 @@ export function decide(input: SagaInput, s: SagaState): SagaDecision | Retryable
     case 'FillObserved': {
       if (s.phase !== 'submitted' && s.phase !== 'signed') throw wrong();
       const ageMs = input.at.getTime() - Date.parse(s.detectedAt);
-      if (input.outcome.status === 'expired' && input.resumed && ageMs > input.resumed.maxSagaAgeMs) {
+      // Resumed after a restart, an expiry is the downtime's doing, not a failed fill (it must not
+      // count toward the circuit breaker): always for a transaction never recorded as sent (nothing
+      // landed, no fee was paid), and for a sent one once the opportunity is past its age.
+      if (input.outcome.status === 'expired' && input.resumed && (s.phase === 'signed' || ageMs > input.resumed.maxSagaAgeMs)) {
         return abandon(
           s,
           'confirm',
           input.at,
-          `its transaction expired while the engine was down (opportunity ${Math.round(ageMs / 1000)} s old when resumed): closed as stale, not a failed fill (${input.outcome.reason})`,
+          s.phase === 'signed'
+            ? `its transaction was signed but not recorded as sent, and its blockhash expired while the engine was down: closed as stale, not a failed fill (${input.outcome.reason})`
+            : `its transaction expired while the engine was down (opportunity ${Math.round(ageMs / 1000)} s old when resumed): closed as stale, not a failed fill (${input.outcome.reason})`,
         );
       }
       const ev = outcomeEvent(fillQuery(s), input.outcome, input.at.toISOString());

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { preparedFromPayload } from '../../src/execution/events.js';
 import { SolanaVenue } from '../../src/execution/solana/solana-venue.js';
 import { EVENT_STORE, type EventStore } from '../../src/ledger/event-store.port.js';
+import { ENGINE_STATE, type EngineStateView } from '../../src/risk/engine-state.port.js';
 import { OPPORTUNITY_SOURCE } from '../../src/market/opportunity-source.port.js';
 import type { SimulatedMarket } from '../../src/market/simulated/simulated-market.js';
 import { USDC } from '../../src/shared/tokens.js';
@@ -102,6 +103,37 @@ describe('saga crash recovery with the Solana venue', () => {
 
       // Running recovery again finds nothing left to do.
       expect(await second.app.get(ArbitrageSagaService).recoverUnfinished()).toBe(0);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('abandons as stale, without tripping the circuit breaker, signed sagas whose transactions expired while it was down', async () => {
+    const breaker = { RISK_CIRCUIT_BREAKER_CONSECUTIVE_FAILED_FILLS: '2' };
+    const first = await startApp({ ...env(), ...breaker });
+    const signed = await signedSagas(first, 3);
+    await first.close();
+    // The engine is down long enough for every blockhash it signed with to expire.
+    rpc.advanceBlocks(400);
+    const sendsBefore = rpc.calls.get('sendTransaction') ?? 0;
+    const second = await startApp({ ...env(), ...breaker }); // recovery runs at start
+    try {
+      const store = second.app.get<EventStore>(EVENT_STORE);
+      for (const s of signed) {
+        const types = (await store.readStream(sagaStreamId(s.opportunityId))).map((e) => e.type);
+        expect(types.at(-1), `saga ${s.opportunityId}: ${types.join(', ')}`).toBe('OpportunityAbandoned');
+        expect(types).not.toContain('FillFailed');
+        expect(types).not.toContain('TransactionExpired');
+        expect(types).not.toContain('TransactionSubmitted');
+      }
+      expect((rpc.calls.get('sendTransaction') ?? 0) - sendsBefore, 'an expired transaction is never sent').toBe(0);
+      // Three closed sagas against a threshold of two failed fills: the breaker did not trip (it
+      // trips while folding a FillFailed or TransactionExpired, and the log holds none).
+      const engine = second.app.get<EngineStateView>(ENGINE_STATE);
+      expect(await store.readAll({ after: 0n, filter: { eventTypes: ['FillFailed', 'TransactionExpired'] } })).toEqual([]);
+      expect(engine.current().mode).toBe('ACTIVE');
+      expect(engine.current().consecutiveFailedFills).toBe(0);
+      expect(await store.readAll({ after: 0n, filter: { eventTypes: ['EnginePaused'] } })).toEqual([]);
     } finally {
       await second.close();
     }

@@ -371,6 +371,21 @@ describe('saga decisions', () => {
     saga.given(logs.submitted).when({ ...expired, at: at(10_000) } as SagaInput).then((d) => expect(d.events[0].def.type).toBe('TransactionExpired'));
   });
 
+  it('given a signed saga never recorded as sent, resumed after its blockhash expired, then it is abandoned as stale whatever its age', () => {
+    const expired: SagaInput = {
+      kind: 'FillObserved',
+      at: at(10_000),
+      outcome: { status: 'expired', signature: SIG, reason: 'block height exceeded', lastValidBlockHeight: 5_000n },
+      resumed: { maxSagaAgeMs: 600_000 },
+    };
+    saga.given(logs.signed).when(expired).then((d) => {
+      expect(d.events[0]).toMatchObject({ def: { type: 'OpportunityAbandoned' }, payload: { step: 'confirm', signature: SIG, reason: expect.stringMatching(/signed but not recorded as sent, and its blockhash expired while the engine was down/) } });
+    });
+    // Not resumed (the blockhash ran out while the engine itself was signing), it is an expiry.
+    const { resumed: _, ...live } = expired as Extract<SagaInput, { kind: 'FillObserved' }>;
+    saga.given(logs.signed).when(live).then((d) => expect(d.events[0].def.type).toBe('TransactionExpired'));
+  });
+
   it('given a saga not yet signed that waited too long, when a step starts, then it is abandoned as stale', () => {
     for (const phase of ['detected', 'quoted', 'approved', 'screened'] as const) {
       saga.given(logAt(phase)).when({ kind: 'StepStarted', at: at(31_000), resumed: true, maxSagaAgeMs: 30_000 }).then((d) => {
