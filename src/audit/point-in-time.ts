@@ -27,6 +27,26 @@ export class PointInTimeLimitError extends Error {
   }
 }
 
+/**
+ * A point-in-time read model is still being built and the caller would not wait longer. The
+ * build goes on; asking again at the same position reuses it (and `builds()` shows its progress).
+ */
+export class PointInTimeBuildingError extends Error {
+  readonly code = 'POINT_IN_TIME_BUILDING';
+  constructor(
+    readonly builds: PointInTimeBuild[],
+    /** A guess from the build's rate so far. */
+    readonly retryAfterSeconds: number,
+  ) {
+    const what = builds.map((b) => `${b.projection} ${b.percent.toFixed(1)}% (${b.eventsApplied} events applied)`).join(', ');
+    super(
+      `the read model as of position ${builds[0]?.asOfPosition ?? '?'} is still being built from the log: ${what}; ` +
+        `the build goes on, ask again in about ${retryAfterSeconds} s (pointInTimeBuilds shows its progress)`,
+    );
+    this.name = 'PointInTimeBuildingError';
+  }
+}
+
 export interface PointInTimeBuild {
   projection: string;
   asOfPosition: bigint;
@@ -58,10 +78,34 @@ export interface PointInTimeView {
 
 const key = (name: string, p: bigint) => `${name}@${p}`;
 
+/** True when `p` settles within `ms` (its rejection is rethrown); false when the time ran out first. */
+async function settledWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const out = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, ms))));
+  try {
+    return await Promise.race([p.then(() => true as const), out]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Seconds until the slowest build is done, by its rate so far (at least 1, at most 300). */
+function retryAfter(builds: PointInTimeBuild[], nowMs: number): number {
+  let worst = 1;
+  for (const b of builds) {
+    if (b.state !== 'building') continue;
+    const elapsed = Math.max(0.001, (nowMs - Date.parse(b.startedAt)) / 1000);
+    const done = Math.max(0.0001, b.percent / 100);
+    worst = Math.max(worst, Math.ceil((elapsed / done) * (1 - done)));
+  }
+  return Math.min(300, worst);
+}
+
 export class PointInTimeReadModels {
   private readonly projections: ProjectionStore;
   private readonly entries = new Map<string, Entry>();
   private timer: NodeJS.Timeout | null = null;
+  private closing = false;
   private readonly now: () => number;
 
   constructor(
@@ -83,6 +127,8 @@ export class PointInTimeReadModels {
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    // A build in progress stops at its next batch (its generation is dropped): shutdown does not wait for it.
+    this.closing = true;
     await Promise.allSettled([...this.entries.values()].map((e) => e.ready));
   }
 
@@ -103,13 +149,21 @@ export class PointInTimeReadModels {
    * Runs `fn` against the read models of `defs` as they stood at `position`: inside one
    * transaction whose search path puts each point-in-time schema before the public views.
    */
-  async read<T>(defs: ProjectionDefinition[], position: bigint, fn: (db: SqlExecutor, view: PointInTimeView) => Promise<T>): Promise<T> {
+  async read<T>(
+    defs: ProjectionDefinition[],
+    position: bigint,
+    fn: (db: SqlExecutor, view: PointInTimeView) => Promise<T>,
+    opts: { waitMs?: number } = {},
+  ): Promise<T> {
     const used: Entry[] = [];
     try {
-      for (const def of defs) {
-        const e = await this.acquire(def, position);
-        used.push(e);
-        await e.ready;
+      // Every projection's build starts at once; the answer waits for all of them.
+      for (const def of defs) used.push(await this.acquire(def, position));
+      const ready = Promise.all(used.map((e) => e.ready));
+      if (opts.waitMs === undefined) await ready;
+      else if (!(await settledWithin(ready, opts.waitMs))) {
+        const builds = used.map((e) => ({ ...e.build }));
+        throw new PointInTimeBuildingError(builds, retryAfter(builds, this.now()));
       }
       const schemas = used.map((e) => schemaOf(e.build.projection, e.build.generation));
       const view: PointInTimeView = {
@@ -188,6 +242,7 @@ export class PointInTimeReadModels {
     let from = 0n;
     // Bounded: each turn advances `from` by at least one position or ends.
     while (from < target) {
+      if (this.closing) throw new Error(`point-in-time build of ${def.name} at ${target} stopped: shutting down`);
       const events = await this.store.readAll({ after: from, maxCount: batchSize, filter: { eventTypes: def.eventTypes } });
       const inView = events.filter((e) => e.position <= target);
       const full = events.length === batchSize && inView.length === events.length;

@@ -9,7 +9,9 @@ import { EVENT_STORE, type EventStore } from '../../ledger/event-store.port.js';
 import { AsOfError, resolveAsOf, type AsOf } from '../../audit/as-of.js';
 import { AuditService } from '../../audit/point-in-time.module.js';
 import { HistoryInputError, readHistory } from '../../audit/history.js';
-import { PointInTimeLimitError } from '../../audit/point-in-time.js';
+import { PointInTimeBuildingError, PointInTimeLimitError } from '../../audit/point-in-time.js';
+import { GraphQLError } from 'graphql';
+import type { ApiConfig } from '../api.config.js';
 import { engineStreamAsOf, sagaStateAsOf } from '../../audit/state-as-of.js';
 import { defaultRiskLimits, riskLimitsToJson, type RiskLimits, type RiskLimitsJson } from '../../risk/limits.js';
 import type { RiskAssessedPayload } from '../../risk/events.js';
@@ -23,8 +25,26 @@ export async function asBadInput<T>(fn: () => Promise<T>): Promise<T> {
     return await fn();
   } catch (err) {
     if (err instanceof AsOfError || err instanceof HistoryInputError || err instanceof PointInTimeLimitError) throw badInput(err.message);
+    if (err instanceof PointInTimeBuildingError) {
+      throw new GraphQLError(err.message, {
+        extensions: {
+          code: err.code,
+          retryAfterSeconds: err.retryAfterSeconds,
+          builds: err.builds.map((b) => ({ projection: b.projection, asOfPosition: b.asOfPosition.toString(), percent: b.percent, eventsApplied: b.eventsApplied })),
+        },
+      });
+    }
     throw err;
   }
+}
+
+/**
+ * How long a GraphQL request waits for a point-in-time build before answering
+ * POINT_IN_TIME_BUILDING (the build goes on): most of the request's time budget, so the answer
+ * comes before the budget stops the request.
+ */
+export function pointInTimeWaitMs(api: Pick<ApiConfig, 'graphqlTimeBudgetMs'>): number {
+  return Math.max(0, api.graphqlTimeBudgetMs - Math.min(2000, Math.floor(api.graphqlTimeBudgetMs / 5)));
 }
 
 /** Resolves the asOf / asOfPosition pair of a query (neither: null, the live view). */

@@ -5,7 +5,8 @@
 import { Inject } from '@nestjs/common';
 import { Args, Field, GraphQLISODateTime, ID, Int, ObjectType, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import GraphQLJSON from './json.scalar.js';
-import { GRAPHQL_SQL } from '../api.tokens.js';
+import { API_CONFIG, GRAPHQL_SQL } from '../api.tokens.js';
+import type { ApiConfig } from '../api.config.js';
 import { EVENT_STORE, type EventStore } from '../../ledger/event-store.port.js';
 import type { SqlClient, SqlExecutor } from '../../shared/sql/sql-client.js';
 import type { ProjectionDefinition } from '../../projections/projection.js';
@@ -16,7 +17,7 @@ import { EXECUTION_STATUSES, executions as executionsProjection } from '../../..
 import { pnl as pnlProjection } from '../../../projections/pnl.js';
 import { riskDecisions as riskProjection } from '../../../projections/risk-decisions.js';
 import { complianceFlags as complianceProjection } from '../../../projections/compliance-flags.js';
-import { asBadInput, asOfArgs } from './audit.resolver.js';
+import { asBadInput, asOfArgs, pointInTimeWaitMs } from './audit.resolver.js';
 import {
   Connection,
   DATE_KEY,
@@ -226,6 +227,7 @@ export class ReadModelsResolver {
     @Inject(GRAPHQL_SQL) private readonly sql: SqlClient,
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly audit: AuditService,
+    @Inject(API_CONFIG) private readonly api: ApiConfig,
   ) {}
 
   /** Runs a read on the live views, or (asOf given) on point-in-time generations of `defs`; says the position. */
@@ -237,7 +239,7 @@ export class ReadModelsResolver {
   ): Promise<T & { asOfPosition: string | null }> {
     const cut = await asOfArgs(this.store, asOf, asOfPosition);
     if (!cut) return { ...(await fn(this.sql)), asOfPosition: null };
-    const answer = await asBadInput(() => this.audit.pointInTime.read(defs, cut.position, (db) => fn(db)));
+    const answer = await asBadInput(() => this.audit.pointInTime.read(defs, cut.position, (db) => fn(db), { waitMs: pointInTimeWaitMs(this.api) }));
     return { ...answer, asOfPosition: cut.position.toString() };
   }
 

@@ -3,12 +3,13 @@
 import { Inject } from '@nestjs/common';
 import { Args, Field, GraphQLISODateTime, Int, ObjectType, Query, Resolver, registerEnumType } from '@nestjs/graphql';
 import GraphQLJSON from './json.scalar.js';
-import { GRAPHQL_SQL } from '../api.tokens.js';
+import { API_CONFIG, GRAPHQL_SQL } from '../api.tokens.js';
+import type { ApiConfig } from '../api.config.js';
 import { EVENT_STORE, type EventStore } from '../../ledger/event-store.port.js';
 import type { SqlClient, SqlExecutor } from '../../shared/sql/sql-client.js';
 import { AuditService } from '../../audit/point-in-time.module.js';
 import { reports as reportsProjection } from '../../../projections/reports.js';
-import { asBadInput, asOfArgs } from './audit.resolver.js';
+import { asBadInput, asOfArgs, pointInTimeWaitMs } from './audit.resolver.js';
 import { ReportInputError, exportReport, loadReport, type ReportKind as ExportKind, type ReportRow } from '../../reports/export.js';
 import { badInput } from './pagination.js';
 import { ComplianceFlagType } from './read-models.resolver.js';
@@ -95,6 +96,7 @@ export class ReportsResolver {
     @Inject(GRAPHQL_SQL) private readonly sql: SqlClient,
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly audit: AuditService,
+    @Inject(API_CONFIG) private readonly api: ApiConfig,
   ) {}
 
   @Query(() => ReportType, { description: 'A regulatory report for [from, to), as rows and as exported text' })
@@ -110,7 +112,7 @@ export class ReportsResolver {
     const cut = await asOfArgs(this.store, asOf, asOfPosition);
     try {
       const load = (db: SqlExecutor) => loadReport(db, KIND[kind], from, to);
-      report = cut ? await asBadInput(() => this.audit.pointInTime.read([reportsProjection], cut.position, load)) : await load(this.sql);
+      report = cut ? await asBadInput(() => this.audit.pointInTime.read([reportsProjection], cut.position, load, { waitMs: pointInTimeWaitMs(this.api) })) : await load(this.sql);
     } catch (err) {
       if (err instanceof ReportInputError) throw badInput(err.message);
       throw err;

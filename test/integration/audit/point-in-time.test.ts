@@ -10,7 +10,7 @@ import { PostgresEventStore } from '../../../src/ledger/postgres/postgres-event-
 import { ProjectionRunner } from '../../../src/projections/projection-runner.js';
 import { ProjectionStore } from '../../../src/projections/projection-store.js';
 import { AsOfError, resolveAsOf } from '../../../src/audit/as-of.js';
-import { PointInTimeReadModels } from '../../../src/audit/point-in-time.js';
+import { PointInTimeBuildingError, PointInTimeReadModels } from '../../../src/audit/point-in-time.js';
 import { engineStateAsOf, sagaStateAsOf } from '../../../src/audit/state-as-of.js';
 import { defaultRiskLimits } from '../../../src/risk/limits.js';
 import { allProjections } from '../../../projections/index.js';
@@ -130,6 +130,43 @@ describe('point-in-time read models', () => {
     const leftover = await db.sql.query(`SELECT nspname FROM pg_namespace WHERE nspname LIKE 'proj_%' AND nspname NOT IN (SELECT 'proj_' || name || '_g' || generation FROM projection_generations)`);
     expect(leftover.rows).toEqual([]);
     expect(pit.builds()).toEqual([]);
+  });
+
+  it('answers "still building" with its progress when a caller will not wait, and the build goes on for the next ask', async () => {
+    // A build in small batches, so it is still running when the caller stops waiting.
+    const slow = new PointInTimeReadModels(store, db.sql, { ttlMs: 60_000, maxGenerations: 20, batchSize: 3, now: () => clock });
+    try {
+      const at = p2 - 1n;
+      const ask = () => slow.read([allProjections[1]], at, async (db2) => (await db2.query<{ n: number }>('SELECT count(*)::int AS n FROM executions')).rows[0].n, { waitMs: 0 });
+      const err = await ask().then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(PointInTimeBuildingError);
+      const building = err as PointInTimeBuildingError;
+      expect(building.message).toMatch(new RegExp(`as of position ${at} is still being built .*executions .*%.*ask again in about \\d+ s`));
+      expect(building.retryAfterSeconds).toBeGreaterThanOrEqual(1);
+      expect(building.builds[0]).toMatchObject({ projection: 'executions', asOfPosition: at, state: 'building' });
+      // The same build finishes without anyone waiting on it, and the next ask is answered from it.
+      const done = await slow.ensure(allProjections[1], at);
+      expect(done).toMatchObject({ state: 'ready', generation: building.builds[0].generation, position: at });
+      expect(await ask()).toBeGreaterThan(0);
+      expect(slow.builds().filter((b) => b.projection === 'executions')).toHaveLength(1);
+    } finally {
+      await slow.dropOwn();
+    }
+  });
+
+  it('stops a build in progress on close instead of holding up shutdown', async () => {
+    const closing = new PointInTimeReadModels(store, db.sql, { ttlMs: 60_000, maxGenerations: 20, batchSize: 2, now: () => clock });
+    const pending = closing.ensure(allProjections[1], p2).then(
+      () => 'finished',
+      (e: Error) => e.message,
+    );
+    await closing.close();
+    expect(await pending).toMatch(/stopped: shutting down/);
+    const left = await db.sql.query(`SELECT 1 FROM projection_generations WHERE status = 'point_in_time' AND generation = $1`, [closing.builds()[0]?.generation ?? -1]);
+    expect(left.rows).toEqual([]);
   });
 
   it('resolves times and positions, and refuses cut-offs in the future, before the first event or past the head', async () => {
