@@ -15,6 +15,7 @@ import { EnginePaused, EngineResumed, ENGINE_STREAM_ID } from '../src/risk/event
 import { Metrics } from '../src/shared/metrics/metrics.js';
 import { migrate } from '../src/shared/sql/migrator.js';
 import { PgSqlClient } from '../src/shared/sql/pg-client.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -52,7 +53,7 @@ export async function webhooksBench(databaseUrl: string, opts: { backlog: number
     const want = opts.backlog * opts.subscriptions;
     const t0 = performance.now();
     await service.start();
-    while (arrivals.size < want) await new Promise((r) => setTimeout(r, 5));
+    while (arrivals.size < want) await sleep(5);
     const seconds = (performance.now() - t0) / 1000;
     rows.push([`catch-up: ${opts.backlog} events × ${opts.subscriptions} subscription(s)`, String(want), seconds.toFixed(2), String(Math.round(want / seconds))]);
 
@@ -64,7 +65,7 @@ export async function webhooksBench(databaseUrl: string, opts: { backlog: number
       const keys = subs.map((s) => `${s} ${e.id}`);
       while (keys.some((k) => !arrivals.has(k))) await new Promise((r) => setImmediate(r));
       for (const k of keys) delays.push(arrivals.get(k)! - appended);
-      await new Promise((r) => setTimeout(r, 20));
+      await sleep(20);
     }
     delays.sort((a, b) => a - b);
     rows.push([`event → delivery delay, ${opts.live} events one at a time`, String(delays.length), `p50 ${pct(delays, 50).toFixed(1)} ms`, `p99 ${pct(delays, 99).toFixed(1)} ms`]);

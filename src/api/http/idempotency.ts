@@ -22,6 +22,7 @@ import type { ApiKeyPrincipal } from '../auth/api-keys.js';
 import { actorOf, principalOf } from '../auth/principal.js';
 import { ReplayedResponse, toErrorResponse } from './errors.js';
 import { correlationIdOf } from './request-context.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const KEY_RE = /^[\x21-\x7e]{1,200}$/;
 /** A claim older than this belongs to a request that died; a retry may take it over. */
@@ -180,7 +181,7 @@ export class IdempotencyService implements OnApplicationBootstrap, OnApplication
       if (Date.now() > deadline) {
         throw new ConflictException('a request with this Idempotency-Key is still being processed; retry in a moment');
       }
-      await new Promise((r) => setTimeout(r, 25));
+      await sleep(25);
     }
   }
 
