@@ -10,7 +10,7 @@ import { newEvent } from '../src/ledger/event-types.js';
 import { PostgresEventStore } from '../src/ledger/postgres/postgres-event-store.js';
 import { CreateWebhookSubscription, CreateWebhookSubscriptionHandler } from '../src/notifications/commands/subscription-commands.js';
 import { WebhookDeliveryService } from '../src/notifications/delivery.service.js';
-import { loadNotificationsConfig } from '../src/notifications/notifications.config.js';
+import { loadConfig } from '../src/config/config.js';
 import { EnginePaused, EngineResumed, ENGINE_STREAM_ID } from '../src/risk/events.js';
 import { Metrics } from '../src/shared/metrics/metrics.js';
 import { migrate } from '../src/shared/sql/migrator.js';
@@ -47,7 +47,7 @@ export async function webhooksBench(databaseUrl: string, opts: { backlog: number
   for (let i = 0; i < opts.backlog; i += 100) {
     await store.append(ENGINE_STREAM_ID, Array.from({ length: Math.min(100, opts.backlog - i) }, (_, j) => toggle(i + j)), 'any');
   }
-  const service = new WebhookDeliveryService(store, sql, loadNotificationsConfig({ WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' }), new Metrics({ defaultMetrics: false }));
+  const service = new WebhookDeliveryService(store, sql, loadConfig({ WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' }).notifications, new Metrics({ defaultMetrics: false }));
   const rows: string[][] = [];
   try {
     const want = opts.backlog * opts.subscriptions;

@@ -108,7 +108,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
       case 'replay':
         return await replay(store, parsed, io);
       case 'verify':
-        return await verify(store, parsed, io, env);
+        return await verify(store, parsed, io, config);
       case 'digest':
         return await digest(store, io);
       case 'migrate': {
@@ -358,7 +358,7 @@ async function replay(store: EventStore, p: Extract<Parsed, { kind: 'replay' }>,
   return 0;
 }
 
-async function verify(store: EventStore, p: Extract<Parsed, { kind: 'verify' }>, io: CliIo, env: NodeJS.ProcessEnv): Promise<number> {
+async function verify(store: EventStore, p: Extract<Parsed, { kind: 'verify' }>, io: CliIo, config: ArbiterConfig): Promise<number> {
   let lastShown = 0;
   const result = await verifyLog(store, {
     streamId: p.stream ?? undefined,
@@ -375,7 +375,7 @@ async function verify(store: EventStore, p: Extract<Parsed, { kind: 'verify' }>,
   // A digest's anchor is checked on chain when an RPC is configured for it.
   let anchorProblem: string | null = null;
   const anchor = p.digest?.seal.anchor;
-  const rpcUrl = env.SEAL_ANCHOR_RPC_URL?.trim() || env.SOLANA_RPC_URL?.trim();
+  const rpcUrl = config.seal.anchorRpcUrl;
   if (result.ok && anchor && rpcUrl) {
     anchorProblem = await new SolanaMemoAnchor({ rpcUrl }).check(anchor).catch((err: Error) => `cannot check the anchor: ${err.message}`);
   }

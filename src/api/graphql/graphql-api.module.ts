@@ -7,13 +7,14 @@
 // (graphiql.controller.ts), so mercurius' CDN-loading page is off. Subscriptions run over
 // WebSocket on the same path.
 import { Logger, Module } from '@nestjs/common';
-import { loadNotificationsConfig, NOTIFICATIONS_CONFIG } from '../../notifications/notifications.config.js';
+import { NOTIFICATIONS_CONFIG } from '../../notifications/notifications.config.js';
 import { GraphQLModule } from '@nestjs/graphql';
 import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
 import { PointInTimeModule } from '../../audit/point-in-time.module.js';
 import { AuditResolver } from './audit.resolver.js';
 import mercurius from 'mercurius';
-import { loadApiConfig } from '../api.config.js';
+import { ARBITER_CONFIG } from '../../config/config.module.js';
+import type { ArbiterConfig } from '../../config/config.js';
 import { API_CONFIG } from '../api.tokens.js';
 import { complexityLimitRule, MAX_QUERY_COMPLEXITY, MAX_QUERY_DEPTH } from './complexity.js';
 import { GraphiqlController } from './graphiql.controller.js';
@@ -49,13 +50,13 @@ import { WebhooksResolver } from './webhooks.resolver.js';
   controllers: [GraphiqlController],
   providers: [
     AuditResolver,
-    { provide: API_CONFIG, useFactory: () => loadApiConfig() },
+    { provide: API_CONFIG, inject: [ARBITER_CONFIG], useFactory: (c: ArbiterConfig) => c.api },
     GraphqlEdges,
     LedgerResolver,
     ReadModelsResolver,
     EngineStatusResolver,
     ReportsResolver,
-    { provide: NOTIFICATIONS_CONFIG, useFactory: () => loadNotificationsConfig() },
+    { provide: NOTIFICATIONS_CONFIG, inject: [ARBITER_CONFIG], useFactory: (c: ArbiterConfig) => c.notifications },
     WebhooksResolver,
     ConsoleResolver,
     SubscriptionsResolver,

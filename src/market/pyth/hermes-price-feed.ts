@@ -9,7 +9,8 @@ import { DEFAULT_RETRY, withRetries, type RetryPolicy } from '../retry.js';
 import { fullJitterDelayMs } from '../../shared/retry.js';
 import { FEED_ID_RE, normaliseFeedId } from '../../shared/tokens.js';
 
-export const HERMES_PUBLIC_URL = 'https://hermes.pyth.network';
+export { HERMES_PUBLIC_URL } from '../../config/config.js';
+import { HERMES_PUBLIC_URL } from '../../config/config.js';
 
 export interface HermesPriceFeedOptions {
   endpoint: string;

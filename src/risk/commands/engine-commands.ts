@@ -10,14 +10,16 @@ import { commandMetadata, decideAndAppendOne, type CommandContext, type CommandR
 import { changeRiskLimits, pauseEngine, reduceEngine, resumeEngine } from '../decisions.js';
 import { foldEngineState, type EngineState } from '../engine-state.js';
 import { ENGINE_STREAM_ID, EnginePaused, EngineReducing, EngineResumed, RiskLimitsChanged } from '../events.js';
-import { defaultRiskLimits, type RiskLimits } from '../limits.js';
+import type { RiskLimits } from '../limits.js';
+import { ARBITER_CONFIG } from '../../config/config.module.js';
+import type { ArbiterConfig } from '../../config/config.js';
 
 /** The command's input check, published so an edge can refuse a bad body before dispatching. */
 export { validateRiskLimits } from '../limits.js';
 
 /** The limits in force before any RiskLimitsChanged; injectable so tests and config can set them. */
 export const BASE_RISK_LIMITS = Symbol('BASE_RISK_LIMITS');
-export const baseRiskLimitsProvider = { provide: BASE_RISK_LIMITS, useFactory: (): RiskLimits => defaultRiskLimits() };
+export const baseRiskLimitsProvider = { provide: BASE_RISK_LIMITS, inject: [ARBITER_CONFIG], useFactory: (c: ArbiterConfig): RiskLimits => c.risk.defaultLimits };
 
 export class PauseEngine extends Command<CommandReceipt> {
   constructor(readonly ctx: CommandContext, readonly reason: string) {
