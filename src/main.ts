@@ -7,6 +7,7 @@ import { metricsExposureWarning } from './api/api.config.js';
 import { AppModule } from './app.module.js';
 import { ConfigError, loadConfig, type ArbiterConfig } from './config/config.js';
 import { useStartupConfig } from './config/config.module.js';
+import { ArbiterLogger, createLogger } from './shared/logging/logger.js';
 
 /**
  * The one configuration, read from the environment once and checked before anything starts, so
@@ -40,9 +41,9 @@ function exitWithin(timeoutMs: number): void {
 async function bootstrap() {
   const config = checkConfiguration();
   useStartupConfig(config);
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule, new FastifyAdapter({ bodyLimit: 256 * 1024 }), {
-    logger: config.logLevel === 'debug' ? ['error', 'warn', 'log', 'debug'] : config.logLevel === 'info' ? ['error', 'warn', 'log'] : config.logLevel === 'warn' ? ['error', 'warn'] : ['error'],
-  });
+  // Structured logs (src/shared/logging): JSON lines unless stdout is a terminal (LOG_FORMAT).
+  const logger = new ArbiterLogger(createLogger({ level: config.logLevel, format: config.logFormat }));
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule, new FastifyAdapter({ bodyLimit: 256 * 1024 }), { logger });
   app.enableShutdownHooks();
   exitWithin(config.shutdownTimeoutMs);
   await app.listen(config.port, config.host);

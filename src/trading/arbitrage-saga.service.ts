@@ -18,6 +18,9 @@ import { OPEN_SAGAS, type OpenSagaIndex } from './open-sagas.port.js';
 import { SAGA_ENDING_EVENT_TYPES, SAGA_OPEN_PHASES, sagaOutcomeOf } from './outcomes.js';
 import type { SagaState } from './saga.js';
 import { pause, retry } from '../shared/retry.js';
+import { withLogContext } from '../shared/logging/log-context.js';
+
+const sagaLogContext = (opportunityId: string) => ({ correlationId: opportunityId, opportunityId });
 import { TRADING_CONFIG, type TradingConfig } from './trading.config.js';
 
 /** How often a saga step that failed for a passing reason (venue unreachable…) is retried. */
@@ -122,12 +125,22 @@ export class ArbitrageSagaService implements OnApplicationBootstrap, OnModuleDes
 
   /** Records a new opportunity and runs its saga to the end. */
   async runNew(candidate: OpportunityCandidate): Promise<SagaState> {
-    await this.commands.execute(new DetectOpportunity(candidate));
-    return this.drive(candidate.opportunityId, false);
+    return withLogContext(sagaLogContext(candidate.opportunityId), async () => {
+      await this.commands.execute(new DetectOpportunity(candidate));
+      return this.drive(candidate.opportunityId, false);
+    });
   }
 
-  /** Runs one saga's remaining steps until it finishes (or the engine stops). */
-  async drive(opportunityId: string, resumed: boolean): Promise<SagaState> {
+  /**
+   * Runs one saga's remaining steps until it finishes (or the engine stops). Every line logged
+   * on the way, here or in the steps, carries the saga's correlation id (its opportunity id,
+   * which is also the correlation id of its events).
+   */
+  drive(opportunityId: string, resumed: boolean): Promise<SagaState> {
+    return withLogContext(sagaLogContext(opportunityId), () => this.driveSteps(opportunityId, resumed));
+  }
+
+  private async driveSteps(opportunityId: string, resumed: boolean): Promise<SagaState> {
     const halt = this.halt.signal;
     // Losing the database mid-step is not the saga's failure: it is never retried as one (the
     // loop below waits for the database, then goes on from what the log has: an append that did
