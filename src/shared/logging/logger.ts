@@ -107,12 +107,12 @@ export class ArbiterLogger implements LoggerService {
     const context = params.length && typeof params[params.length - 1] === 'string' ? (params.pop() as string) : undefined;
     const fields: Record<string, unknown> = context ? { context } : {};
     for (const p of params) {
-      if (p instanceof Error) fields.err = { type: p.name, message: p.message, stack: p.stack };
+      if (p instanceof Error) fields.err = p; // pino's err serializer: type, message, stack
       else if (typeof p === 'string' && isError) fields.stack = p;
       else if (p && typeof p === 'object') Object.assign(fields, p);
     }
     if (message instanceof Error) {
-      fields.err = { type: message.name, message: message.message, stack: message.stack };
+      fields.err = message;
       this.pino[level](fields, message.message);
     } else if (message && typeof message === 'object') {
       const { msg, ...more } = message as Record<string, unknown>;
