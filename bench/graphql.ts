@@ -31,6 +31,7 @@ import { PgSqlClient } from '../src/shared/sql/pg-client.js';
 import { AdvanceArbitrage, DetectOpportunity } from '../src/trading/commands.js';
 import type { SagaState } from '../src/trading/saga.js';
 import { allProjections } from '../projections/index.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 // autocannon ships no types; the few fields used here.
 interface CannonResult {
@@ -298,7 +299,7 @@ async function startServer(databaseUrl: string): Promise<{ url: string; stop: ()
       console.log(`  server still starting after ${nextNote} s`);
       nextNote += 30;
     }
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
   }
 }
 

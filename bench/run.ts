@@ -3,6 +3,7 @@
 import pg from 'pg';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { cpus } from 'node:os';
+import { parseArgs } from 'node:util';
 import type { NewEvent } from '../src/ledger/envelope.js';
 import { EventTypeRegistry } from '../src/ledger/event-types.js';
 import { PostgresEventStore } from '../src/ledger/postgres/postgres-event-store.js';
@@ -17,8 +18,16 @@ import { sealBench } from './seal.js';
 import { webhooksBench } from './webhooks.js';
 
 const SERVER = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const quick = process.argv.includes('--quick');
-const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length) ?? 'all';
+function benchArgs(): { quick: boolean; only: string } {
+  try {
+    const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string', default: 'all' } }, strict: true, allowPositionals: false });
+    return { quick: values.quick, only: values.only };
+  } catch (err) {
+    console.error(`bench: ${(err as Error).message}\nusage: npm run bench [-- --quick] [-- --only=ledger|saga|graphql|seal|webhooks|audit]`);
+    process.exit(2);
+  }
+}
+const { quick, only } = benchArgs();
 if (!['all', 'ledger', 'saga', 'graphql', 'seal', 'webhooks', 'audit'].includes(only)) {
   console.error(`--only must be ledger, saga, graphql, seal, webhooks or audit (got "${only}")`);
   process.exit(2);

@@ -10,11 +10,12 @@ import { newEvent } from '../src/ledger/event-types.js';
 import { PostgresEventStore } from '../src/ledger/postgres/postgres-event-store.js';
 import { CreateWebhookSubscription, CreateWebhookSubscriptionHandler } from '../src/notifications/commands/subscription-commands.js';
 import { WebhookDeliveryService } from '../src/notifications/delivery.service.js';
-import { loadNotificationsConfig } from '../src/notifications/notifications.config.js';
+import { loadConfig } from '../src/config/config.js';
 import { EnginePaused, EngineResumed, ENGINE_STREAM_ID } from '../src/risk/events.js';
 import { Metrics } from '../src/shared/metrics/metrics.js';
 import { migrate } from '../src/shared/sql/migrator.js';
 import { PgSqlClient } from '../src/shared/sql/pg-client.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -46,13 +47,13 @@ export async function webhooksBench(databaseUrl: string, opts: { backlog: number
   for (let i = 0; i < opts.backlog; i += 100) {
     await store.append(ENGINE_STREAM_ID, Array.from({ length: Math.min(100, opts.backlog - i) }, (_, j) => toggle(i + j)), 'any');
   }
-  const service = new WebhookDeliveryService(store, sql, loadNotificationsConfig({ WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' }), new Metrics({ defaultMetrics: false }));
+  const service = new WebhookDeliveryService(store, sql, loadConfig({ WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' }).notifications, new Metrics({ defaultMetrics: false }));
   const rows: string[][] = [];
   try {
     const want = opts.backlog * opts.subscriptions;
     const t0 = performance.now();
     await service.start();
-    while (arrivals.size < want) await new Promise((r) => setTimeout(r, 5));
+    while (arrivals.size < want) await sleep(5);
     const seconds = (performance.now() - t0) / 1000;
     rows.push([`catch-up: ${opts.backlog} events × ${opts.subscriptions} subscription(s)`, String(want), seconds.toFixed(2), String(Math.round(want / seconds))]);
 
@@ -64,7 +65,7 @@ export async function webhooksBench(databaseUrl: string, opts: { backlog: number
       const keys = subs.map((s) => `${s} ${e.id}`);
       while (keys.some((k) => !arrivals.has(k))) await new Promise((r) => setImmediate(r));
       for (const k of keys) delays.push(arrivals.get(k)! - appended);
-      await new Promise((r) => setTimeout(r, 20));
+      await sleep(20);
     }
     delays.sort((a, b) => a - b);
     rows.push([`event → delivery delay, ${opts.live} events one at a time`, String(delays.length), `p50 ${pct(delays, 50).toFixed(1)} ms`, `p99 ${pct(delays, 99).toFixed(1)} ms`]);

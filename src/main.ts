@@ -3,49 +3,24 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { fastifyServerOptions, loadApiConfig, metricsExposureWarning, type ApiConfig } from './api/api.config.js';
+import { fastifyServerOptions, metricsExposureWarning } from './api/api.config.js';
 import { AppModule } from './app.module.js';
 import { ConfigError, loadConfig, type ArbiterConfig } from './config/config.js';
-import { loadAuditConfig } from './audit/audit.config.js';
-import { loadComplianceConfig } from './compliance/compliance.config.js';
-import { loadExecutionConfig } from './execution/execution.config.js';
-import { loadSealConfig } from './audit/seal.config.js';
-import { loadMarketConfig } from './market/market.config.js';
-import { loadNotificationsConfig } from './notifications/notifications.config.js';
-import { defaultRiskLimits } from './risk/limits.js';
-import { loadTradingConfig } from './trading/trading.config.js';
+import { useStartupConfig } from './config/config.module.js';
+import { ArbiterLogger, createLogger } from './shared/logging/logger.js';
 
 /**
- * Every context's settings, checked before anything starts, so one run names every problem
- * (not only the first module's) without a stack trace.
+ * The one configuration, read from the environment once and checked before anything starts, so
+ * one run names every problem of every context without a stack trace (exit 2).
  */
-function checkConfiguration(): { config: ArbiterConfig; api: ApiConfig } {
-  const problems: string[] = [];
-  let config: ArbiterConfig | null = null;
-  const check = (fn: () => unknown) => {
-    try {
-      return fn();
-    } catch (err) {
-      const list = (err as { problems?: unknown }).problems;
-      if (Array.isArray(list)) problems.push(...list.map(String));
-      else throw err;
-    }
-  };
-  config = check(() => loadConfig()) as ArbiterConfig | null;
-  check(() => loadMarketConfig());
-  check(() => defaultRiskLimits());
-  check(() => loadComplianceConfig());
-  check(() => loadExecutionConfig());
-  check(() => loadTradingConfig());
-  check(() => loadAuditConfig());
-  check(() => loadSealConfig());
-  check(() => loadNotificationsConfig());
-  const api = check(() => loadApiConfig()) as ApiConfig | undefined;
-  if (problems.length || !config || !api) {
-    process.stderr.write(`${new ConfigError([...new Set(problems)]).message}\nSee README.md (Configuration) for every setting.\n`);
+function checkConfiguration(): ArbiterConfig {
+  try {
+    return loadConfig(process.env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${err.message}\nSee README.md (Configuration) for every setting.\n`);
     process.exit(2);
   }
-  return { config, api };
 }
 
 /**
@@ -64,14 +39,15 @@ function exitWithin(timeoutMs: number): void {
 }
 
 async function bootstrap() {
-  const { config, api } = checkConfiguration();
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule, new FastifyAdapter(fastifyServerOptions(api)), {
-    logger: config.logLevel === 'debug' ? ['error', 'warn', 'log', 'debug'] : config.logLevel === 'info' ? ['error', 'warn', 'log'] : config.logLevel === 'warn' ? ['error', 'warn'] : ['error'],
-  });
+  const config = checkConfiguration();
+  useStartupConfig(config);
+  // Structured logs (src/shared/logging): JSON lines unless stdout is a terminal (LOG_FORMAT).
+  const logger = new ArbiterLogger(createLogger({ level: config.logLevel, format: config.logFormat }));
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule, new FastifyAdapter(fastifyServerOptions(config.api)), { logger });
   app.enableShutdownHooks();
   exitWithin(config.shutdownTimeoutMs);
   await app.listen(config.port, config.host);
-  const warning = metricsExposureWarning(config.host, api);
+  const warning = metricsExposureWarning(config.host, config.api);
   if (warning) new Logger('Arbiter').warn(warning);
   const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}`;
   new Logger('Arbiter').log(`listening on ${url} — GraphQL ${url}/graphql (GraphiQL ${url}/graphiql), metrics ${url}/metrics`);

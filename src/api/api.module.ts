@@ -3,12 +3,13 @@
 // request metrics, the OpenAPI document, and the first-run admin key on the embedded database;
 // at the edge, rate limits and the log of failed authentications (edge-guard.ts).
 import { Module } from '@nestjs/common';
-import { loadNotificationsConfig, NOTIFICATIONS_CONFIG } from '../notifications/notifications.config.js';
+import { NOTIFICATIONS_CONFIG } from '../notifications/notifications.config.js';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { ProjectionsModule } from '../projections/projections.module.js';
 import { PointInTimeModule } from '../audit/point-in-time.module.js';
 import { AuditController } from './http/audit.controller.js';
-import { loadApiConfig } from './api.config.js';
+import { ARBITER_CONFIG } from '../config/config.module.js';
+import type { ArbiterConfig } from '../config/config.js';
 import { API_CONFIG } from './api.tokens.js';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
 import { FirstRunAdminKey } from './auth/first-run.js';
@@ -27,11 +28,11 @@ import { WebhooksController } from './http/webhooks.controller.js';
   imports: [ProjectionsModule, PointInTimeModule],
   controllers: [AuditController, CommandsController, ProjectionsController, KeysController, DocsController, ConsoleController, WebhooksController],
   providers: [
-    // The webhook URL checks need the notifications settings (its published config loader).
-    { provide: NOTIFICATIONS_CONFIG, useFactory: () => loadNotificationsConfig() },
+    // The webhook URL checks need the notifications settings (their section of the configuration).
+    { provide: NOTIFICATIONS_CONFIG, inject: [ARBITER_CONFIG], useFactory: (c: ArbiterConfig) => c.notifications },
     { provide: APP_GUARD, useClass: ApiKeyGuard },
     { provide: APP_FILTER, useClass: ApiExceptionFilter },
-    { provide: API_CONFIG, useFactory: () => loadApiConfig() },
+    { provide: API_CONFIG, inject: [ARBITER_CONFIG], useFactory: (c: ArbiterConfig) => c.api },
     EdgeGuard,
     HttpHooks,
     IdempotencyService,

@@ -7,7 +7,9 @@ import { SigningModule } from '../signing/signing.module.js';
 import { SIGNER, SignerConfigError, type Signer } from '../signing/signer.port.js';
 import { EVENT_STORE, type EventStore } from '../ledger/event-store.port.js';
 import { SEAL_ANCHOR, type SealAnchorPort } from './anchor.port.js';
-import { loadSealConfig, sealSignerEnv, type SealConfig } from './seal.config.js';
+import { ARBITER_CONFIG } from '../config/config.module.js';
+import type { ArbiterConfig } from '../config/config.js';
+import type { SealConfig } from './seal.config.js';
 import { LedgerSealer } from './sealer.js';
 import { SolanaMemoAnchor } from './solana/solana-memo-anchor.js';
 
@@ -68,19 +70,19 @@ export class SealingService implements OnApplicationBootstrap, OnApplicationShut
   // The trading signer, only to refuse a seal key equal to it.
   imports: [SigningModule],
   providers: [
-    { provide: SEAL_CONFIG, useFactory: () => loadSealConfig(process.env) },
+    { provide: SEAL_CONFIG, inject: [ARBITER_CONFIG], useFactory: (c: ArbiterConfig): SealConfig => c.seal },
     {
       provide: SEAL_SIGNER,
       inject: [SEAL_CONFIG, SIGNER],
       useFactory: async (config: SealConfig, trading: Signer): Promise<Signer | null> => {
         if (!config.enabled) return null;
         const logger = new Logger('Sealing');
-        const env = sealSignerEnv(process.env);
+        const settings = config.signer;
         // The development seal keystore keeps its generated passphrase beside it, so scrypt's
         // cost protects nothing there: a cheaper one keeps start-up fast. A keystore created
         // from SEAL_KEYSTORE_PASSPHRASE gets the full cost.
-        const development = !env.KEYSTORE_PATH?.trim() && !env.KEYSTORE_PASSPHRASE;
-        const { signer } = await createSigner(env, {
+        const development = settings.kind === 'keystore' && !settings.keystorePath && !settings.passphrase;
+        const { signer } = await createSigner(settings, {
           keystoreOptions: development ? { scryptN: 2 ** 14 } : undefined,
           log: (n) => (n.startsWith('warning:') ? logger.warn(`seal key: ${n}`) : logger.log(`seal key: ${n}`)),
         });

@@ -4,7 +4,8 @@ import { Inject, Injectable, Module, type OnApplicationBootstrap, type OnApplica
 import { EVENT_STORE, type EventStore } from '../ledger/event-store.port.js';
 import { SQL_CLIENT } from '../ledger/ledger.module.js';
 import type { SqlClient } from '../shared/sql/sql-client.js';
-import { loadAuditConfig } from './audit.config.js';
+import { ARBITER_CONFIG } from '../config/config.module.js';
+import type { ArbiterConfig } from '../config/config.js';
 import { PointInTimeReadModels } from './point-in-time.js';
 
 @Injectable()
@@ -14,8 +15,9 @@ export class AuditService implements OnApplicationBootstrap, OnApplicationShutdo
   constructor(
     @Inject(EVENT_STORE) readonly store: EventStore,
     @Inject(SQL_CLIENT) readonly sql: SqlClient,
+    @Inject(ARBITER_CONFIG) arbiter: ArbiterConfig,
   ) {
-    const config = loadAuditConfig();
+    const config = arbiter.audit;
     this.pointInTime = new PointInTimeReadModels(store, sql, { ttlMs: config.pointInTimeTtlMs, maxGenerations: config.pointInTimeMax });
   }
 

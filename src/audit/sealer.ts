@@ -4,7 +4,7 @@
 // seal: the last seal is then the head of the log. Framework-free; audit.module.ts runs it.
 import type { EventStore } from '../ledger/event-store.port.js';
 import { newEvent } from '../ledger/event-types.js';
-import { base58Encode } from '../shared/base58.js';
+import bs58 from 'bs58';
 import type { Signer } from '../signing/signer.port.js';
 import type { SealAnchorPort } from './anchor.port.js';
 import { LedgerSealed, SEAL_STREAM, sealMemo, sealMessage, type LedgerSealedPayload, type SealAnchor } from '../ledger/sealing/seal.js';
@@ -86,7 +86,7 @@ export class LedgerSealer {
       keyId: this.signer.keyId,
       signerKind: this.signer.kind,
       publicKey: await this.signer.publicKeyBase58(),
-      signature: base58Encode(signature),
+      signature: bs58.encode(signature),
       anchor,
     };
     const event = newEvent(LedgerSealed, payload, {

@@ -1,4 +1,9 @@
-// Minimal argument parsing for the CLI: --flag value, --flag=value, booleans, positionals.
+// Argument parsing for the CLI and the benchmarks: node:util parseArgs (its tokens), with the
+// CLI's rules on top: every option is declared, a value option needs a value (one that does not
+// look like another option), a boolean takes none, and only a repeatable option may be given twice.
+// Every refusal is a UsageError naming the option, which the CLI answers with the usage and exit 2.
+import { parseArgs as parseNodeArgs } from 'node:util';
+
 export class UsageError extends Error {
   constructor(message: string) {
     super(message);
@@ -9,31 +14,52 @@ export class UsageError extends Error {
 export interface ParsedArgs {
   positionals: string[];
   flags: Map<string, string | true>;
+  /** Every value of each repeatable option, in order. */
+  lists: Map<string, string[]>;
 }
 
-export function parseArgs(argv: string[], spec: { values: string[]; booleans: string[] }): ParsedArgs {
+export interface ArgsSpec {
+  values: string[];
+  booleans: string[];
+  /** Value options that may be given more than once (`--report a --report b`). */
+  repeatable?: string[];
+}
+
+export function parseArgs(argv: string[], spec: ArgsSpec): ParsedArgs {
+  const repeatable = spec.repeatable ?? [];
+  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = {};
+  for (const v of spec.values) options[v] = { type: 'string' };
+  for (const v of repeatable) options[v] = { type: 'string', multiple: true };
+  for (const b of spec.booleans) options[b] = { type: 'boolean' };
+  // Not strict: the checks below give the CLI's own messages, and an unknown option is reported
+  // by name instead of node's generic text.
+  const { tokens } = parseNodeArgs({ args: argv, options, strict: false, allowPositionals: true, tokens: true });
   const flags = new Map<string, string | true>();
+  const lists = new Map<string, string[]>();
   const positionals: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (!a.startsWith('--')) {
-      positionals.push(a);
+  for (const t of tokens) {
+    if (t.kind === 'positional') {
+      positionals.push(t.value);
       continue;
     }
-    const [name, inline] = a.slice(2).split(/=(.*)/s, 2);
-    if (spec.booleans.includes(name)) {
-      if (inline !== undefined) throw new UsageError(`--${name} takes no value`);
-      flags.set(name, true);
-    } else if (spec.values.includes(name)) {
-      const v = inline ?? argv[++i];
-      if (v === undefined || v.startsWith('--')) throw new UsageError(`--${name} needs a value`);
-      if (flags.has(name)) throw new UsageError(`--${name} given twice`);
-      flags.set(name, v);
-    } else {
-      throw new UsageError(`unknown option --${name}`);
+    if (t.kind === 'option-terminator') continue;
+    const shown = t.rawName.startsWith('--') ? `--${t.name}` : t.rawName;
+    const declared = options[t.name];
+    if (!declared || !t.rawName.startsWith('--')) throw new UsageError(`unknown option ${shown}`);
+    if (declared.type === 'boolean') {
+      if (t.value !== undefined) throw new UsageError(`--${t.name} takes no value`);
+      flags.set(t.name, true);
+      continue;
     }
+    if (t.value === undefined || (!t.inlineValue && t.value.startsWith('--'))) throw new UsageError(`--${t.name} needs a value`);
+    if (declared.multiple) {
+      lists.set(t.name, [...(lists.get(t.name) ?? []), t.value]);
+      continue;
+    }
+    if (flags.has(t.name)) throw new UsageError(`--${t.name} given twice`);
+    flags.set(t.name, t.value);
   }
-  return { positionals, flags };
+  return { positionals, flags, lists };
 }
 
 const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;

@@ -108,7 +108,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
       case 'replay':
         return await replay(store, parsed, io);
       case 'verify':
-        return await verify(store, parsed, io, env);
+        return await verify(store, parsed, io, config);
       case 'digest':
         return await digest(store, io);
       case 'migrate': {
@@ -229,23 +229,15 @@ function prepare(command: string | undefined, rest: string[]): Parsed {
         return { kind: 'audit-check', file: a.positionals[0] };
       }
       if (sub === 'export') {
-        // --report may be repeated: collect them before the generic parser sees the rest.
+        // --report may be repeated (and take a comma-separated list).
+        const a = parseArgs(args, { values: ['from', 'to', 'stream', 'correlation', 'out'], booleans: [], repeatable: ['report'] });
         const reports: string[] = [];
-        const others: string[] = [];
-        for (let i = 0; i < args.length; i++) {
-          const m = /^--report(?:=(.*))?$/s.exec(args[i]);
-          if (!m) {
-            others.push(args[i]);
-            continue;
-          }
-          const v = m[1] ?? args[++i];
-          if (v === undefined || v.startsWith('--')) throw new UsageError('--report needs a value');
+        for (const v of a.lists.get('report') ?? []) {
           for (const k of v.split(',')) {
             if (!REPORT_KINDS.includes(k as never)) throw new UsageError(`--report "${k}" is not a report; reports: ${REPORT_KINDS.join(', ')}`);
             reports.push(k);
           }
         }
-        const a = parseArgs(others, { values: ['from', 'to', 'stream', 'correlation', 'out'], booleans: [] });
         if (a.positionals.length) throw new UsageError(`audit export takes no positional arguments (got "${a.positionals[0]}")`);
         const get = (k: string) => (a.flags.get(k) as string | undefined) ?? null;
         if (get('stream') && get('correlation')) throw new UsageError('give --stream or --correlation, not both');
@@ -358,7 +350,7 @@ async function replay(store: EventStore, p: Extract<Parsed, { kind: 'replay' }>,
   return 0;
 }
 
-async function verify(store: EventStore, p: Extract<Parsed, { kind: 'verify' }>, io: CliIo, env: NodeJS.ProcessEnv): Promise<number> {
+async function verify(store: EventStore, p: Extract<Parsed, { kind: 'verify' }>, io: CliIo, config: ArbiterConfig): Promise<number> {
   let lastShown = 0;
   const result = await verifyLog(store, {
     streamId: p.stream ?? undefined,
@@ -375,7 +367,7 @@ async function verify(store: EventStore, p: Extract<Parsed, { kind: 'verify' }>,
   // A digest's anchor is checked on chain when an RPC is configured for it.
   let anchorProblem: string | null = null;
   const anchor = p.digest?.seal.anchor;
-  const rpcUrl = env.SEAL_ANCHOR_RPC_URL?.trim() || env.SOLANA_RPC_URL?.trim();
+  const rpcUrl = config.seal.anchorRpcUrl;
   if (result.ok && anchor && rpcUrl) {
     anchorProblem = await new SolanaMemoAnchor({ rpcUrl }).check(anchor).catch((err: Error) => `cannot check the anchor: ${err.message}`);
   }

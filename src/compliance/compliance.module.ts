@@ -10,7 +10,9 @@ import { LogFollower } from '../ledger/log-follower.js';
 import { SQL_CLIENT, type SqlClient } from '../shared/sql/sql-client.js';
 import { SnapshotStore } from '../shared/sql/snapshots.js';
 import { flagCommandHandlers } from './commands/flag-commands.js';
-import { loadComplianceConfig, type ComplianceConfig } from './compliance.config.js';
+import { ARBITER_CONFIG } from '../config/config.module.js';
+import type { ArbiterConfig } from '../config/config.js';
+import type { ComplianceConfig } from './compliance.config.js';
 import type { ScreeningContext } from './decisions.js';
 import { ComplianceScreened, historyFromScreened } from './events.js';
 import type { SanctionsLookup } from './rules.js';
@@ -38,8 +40,8 @@ export class ComplianceService implements Screening, OnApplicationBootstrap, OnA
   private readonly follower: LogFollower<ScreeningMemo[]>;
   private started: Promise<void> | null = null;
 
-  constructor(@Inject(EVENT_STORE) store: EventStore, @Inject(SQL_CLIENT) sql: SqlClient) {
-    this.config = loadComplianceConfig();
+  constructor(@Inject(EVENT_STORE) store: EventStore, @Inject(SQL_CLIENT) sql: SqlClient, @Inject(ARBITER_CONFIG) config: ArbiterConfig) {
+    this.config = config.compliance;
     this.follower = new LogFollower<ScreeningMemo[]>(
       store,
       new SnapshotStore(sql),

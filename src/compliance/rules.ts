@@ -15,7 +15,7 @@
 //   under or at the threshold, so a trade is either large or possibly structuring, never both;
 // - velocity fires when the count (or notional) in the window, this trade included, is above the
 //   maximum; windows are (at − window, at]: a trade exactly one window old is out.
-import { createHash } from 'node:crypto';
+import { uuidFromText } from '../shared/ids.js';
 
 export const COMPLIANCE_RULES = [
   'sanctioned_address',
@@ -103,11 +103,7 @@ const MAX_EVIDENCE_IDS = 100;
 
 /** A UUID (version 5 layout) derived from the opportunity id and rule: the same screening retried gives the same flag ids. */
 export function deterministicFlagId(rule: ComplianceRule, opportunityId: string): string {
-  const h = createHash('sha256').update(`arbiter:compliance-flag:${opportunityId}:${rule}`).digest();
-  h[6] = (h[6] & 0x0f) | 0x50;
-  h[8] = (h[8] & 0x3f) | 0x80;
-  const x = h.subarray(0, 16).toString('hex');
-  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20, 32)}`;
+  return uuidFromText(`arbiter:compliance-flag:${opportunityId}:${rule}`);
 }
 
 function parseTime(at: string, what: string): number {

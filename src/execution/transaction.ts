@@ -12,7 +12,7 @@ import {
   type VersionedMessage,
 } from '@solana/web3.js';
 import { createTransferInstruction, getAssociatedTokenAddressSync } from '@solana/spl-token';
-import { base58Encode } from '../shared/base58.js';
+import bs58 from 'bs58';
 import { VenueError } from './errors.js';
 import type { PreparedTransaction, TradeIntent, VenueName } from './venue.port.js';
 
@@ -200,7 +200,7 @@ export function attachSignature(
     throw new VenueError('INVALID_REQUEST', `${prepared.signerPublicKey} is not a signer of the prepared transaction`);
   }
   tx.signatures[signerIndex] = Uint8Array.from(signature);
-  return { tx, signature: base58Encode(signature) };
+  return { tx, signature: bs58.encode(signature) };
 }
 
 const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');

@@ -9,9 +9,9 @@
 
 export const VENUE = Symbol('VENUE');
 
-/** The registered venues: a new venue is its folder, its name here and its case in createVenue (execution.config.ts). */
-export const VENUE_NAMES = ['paper', 'solana'] as const;
-export type VenueName = (typeof VENUE_NAMES)[number];
+/** The registered venues (declared with the settings, src/config/config.ts, since VENUE names them): a new venue is its folder, its name there and its case in venueFromConfig (execution.config.ts). */
+export { VENUE_NAMES, type VenueName } from '../config/config.js';
+import type { VenueName } from '../config/config.js';
 
 /** What to trade, as the trading saga decided it from a quote. Amounts are base units. */
 export interface TradeIntent {

@@ -10,7 +10,6 @@
 // A command may carry a deterministic event id (from its Idempotency-Key or a derived flag id):
 // if that event is already in the stream the command was done before, and its record is
 // returned instead of deciding again.
-import { createHash } from 'node:crypto';
 import type { EventMetadata, ExpectedRevision, NewEvent, RecordedEvent } from './envelope.js';
 import type { EventStore } from './event-store.port.js';
 import { WrongExpectedRevisionError } from './errors.js';
@@ -49,14 +48,8 @@ export function commandMetadata(ctx: CommandContext): EventMetadata {
   return { correlationId: ctx.correlationId, causationId: null, actor: ctx.actor, tenant: 'default' };
 }
 
-/** A UUID (version 5 layout) derived from the parts: the same parts always give the same id. */
-export function deterministicUuid(...parts: string[]): string {
-  const h = createHash('sha256').update(parts.join('\u0000'), 'utf8').digest();
-  h[6] = (h[6] & 0x0f) | 0x50;
-  h[8] = (h[8] & 0x3f) | 0x80;
-  const x = h.subarray(0, 16).toString('hex');
-  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20, 32)}`;
-}
+/** The one deterministic UUID (src/shared/ids.ts), re-exported for the command handlers. */
+export { deterministicUuid } from '../shared/ids.js';
 
 function receiptOf(e: { id: string; type: string; recordedAt: string; metadata: EventMetadata }, streamId: string, revision: bigint, position: bigint): CommandReceipt {
   return { eventId: e.id, type: e.type, streamId, revision: revision.toString(), position: position.toString(), recordedAt: e.recordedAt, actor: e.metadata.actor };

@@ -1,5 +1,5 @@
-// Tamper evidence. Each event's content is hashed over its canonical JSON (keys sorted, no
-// whitespace), and chained to the previous event of its stream:
+// Tamper evidence. Each event's content is hashed over its canonical JSON (RFC 8785 JCS, on the
+// values the store allows: src/shared/canonical-json.ts), and chained to the previous event of its stream:
 //   contentHash = sha256(canonicalJson({id,type,version,streamId,recordedAt,metadata,payload}))
 //   hash        = sha256(prevHash + "|" + revision + "|" + contentHash)
 // and every event also chains to the previous event of the whole log (migrations/007):
@@ -9,33 +9,12 @@
 // The PostgreSQL adapter computes both steps in SQL with the same formulas, so `verify` can
 // recompute them from nothing but the stored rows.
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '../shared/canonical-json.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
-export function canonicalJson(value: unknown): string {
-  if (value === null) return 'null';
-  switch (typeof value) {
-    case 'string':
-      return JSON.stringify(value);
-    case 'boolean':
-      return value ? 'true' : 'false';
-    case 'number':
-      if (!Number.isSafeInteger(value)) {
-        throw new TypeError(`canonical JSON takes only safe integers, got ${value}`);
-      }
-      return String(value);
-    case 'object': {
-      if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-      const obj = value as Record<string, unknown>;
-      const keys = Object.keys(obj)
-        .filter((k) => obj[k] !== undefined)
-        .sort();
-      return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
-    }
-    default:
-      throw new TypeError(`canonical JSON cannot hold a ${typeof value}`);
-  }
-}
+/** The canonical JSON events are hashed over (RFC 8785, safe integers only): see src/shared/canonical-json.ts. */
+export { canonicalJson } from '../shared/canonical-json.js';
 
 export function sha256Hex(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');

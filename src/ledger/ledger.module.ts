@@ -15,6 +15,7 @@ import { EventTypeRegistry, type EventTypeDefinition } from './event-types.js';
 import { EVENT_STORE, type EventStore } from './event-store.port.js';
 import { PostgresEventStore } from './postgres/postgres-event-store.js';
 import { openEventStoreDb } from './eventstoredb/open.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export { SQL_CLIENT };
 
@@ -95,7 +96,7 @@ export async function withStartupRetry<T>(fn: () => Promise<T>, where: string, t
         lastLog = Date.now();
       }
       const delay = Math.min(5000, 250 * 2 ** Math.min(attempt, 5), Math.max(0, timeoutMs - waited));
-      await new Promise((r) => setTimeout(r, delay));
+      await sleep(delay);
     }
   }
 }

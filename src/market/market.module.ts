@@ -7,7 +7,9 @@ import type { MarketDataError } from './errors.js';
 import { JupiterBuildSource } from './jupiter/jupiter-build-source.js';
 import { JupiterQuoteSource } from './jupiter/jupiter-quote-source.js';
 import { ROUTE_INSTRUCTIONS, type RouteInstructionsSource } from './route-instructions.port.js';
-import { loadMarketConfig, MARKET_CONFIG, type MarketConfig } from './market.config.js';
+import { ARBITER_CONFIG } from '../config/config.module.js';
+import type { ArbiterConfig } from '../config/config.js';
+import { MARKET_CONFIG, type MarketConfig } from './market.config.js';
 import { OPPORTUNITY_SOURCE, type OpportunitySource } from './opportunity-source.port.js';
 import { PRICE_FEED, type PriceFeed } from './price-feed.port.js';
 import { HermesPriceFeed } from './pyth/hermes-price-feed.js';
@@ -62,7 +64,7 @@ export const NO_ROUTE_INSTRUCTIONS: RouteInstructionsSource = {
 };
 
 export const marketProviders: Provider[] = [
-  { provide: MARKET_CONFIG, useFactory: () => loadMarketConfig() },
+  { provide: MARKET_CONFIG, inject: [ARBITER_CONFIG], useFactory: (c: ArbiterConfig) => c.market },
   { provide: MARKET_ADAPTERS, inject: [MARKET_CONFIG, { token: Metrics, optional: true }], useFactory: (c: MarketConfig, m?: Metrics) => createMarketAdapters(c, m) },
   { provide: PRICE_FEED, inject: [MARKET_ADAPTERS], useFactory: (a: MarketAdapters) => a.priceFeed },
   { provide: QUOTE_SOURCE, inject: [MARKET_ADAPTERS], useFactory: (a: MarketAdapters) => a.quoteSource },

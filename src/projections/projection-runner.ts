@@ -6,6 +6,7 @@ import type { EventStore, LogReader } from '../ledger/event-store.port.js';
 import type { SqlClient } from '../shared/sql/sql-client.js';
 import type { ProjectionDefinition } from './projection.js';
 import { ProjectionStore } from './projection-store.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface ScanResult {
   events: RecordedEvent[];
@@ -189,7 +190,7 @@ export class ProjectionRunner {
     while ([...this.state.values()].some((s) => s.checkpoint < target)) {
       if (Date.now() > deadline) throw new Error(`projections did not reach position ${target} within ${timeoutMs} ms`);
       this.wakeAll();
-      await new Promise((r) => setTimeout(r, 20));
+      await sleep(20);
     }
   }
 

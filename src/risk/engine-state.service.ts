@@ -11,7 +11,8 @@ import { circuitBreaker, circuitBreakerPausePayload, CIRCUIT_BREAKER_ACTOR } fro
 import { evolve, initialEngineState, realisedOn, type EngineState } from './engine-state.js';
 import type { EngineStateView } from './engine-state.port.js';
 import { EnginePaused, ENGINE_STREAM_ID } from './events.js';
-import { defaultRiskLimits } from './limits.js';
+import { ARBITER_CONFIG } from '../config/config.module.js';
+import type { ArbiterConfig } from '../config/config.js';
 import { Metrics, usdFromMicros } from '../shared/metrics/metrics.js';
 import { tokenByMint } from '../shared/tokens.js';
 import { SQL_CLIENT, type SqlClient } from '../shared/sql/sql-client.js';
@@ -48,8 +49,9 @@ export class EngineStateService implements EngineStateView, OnApplicationBootstr
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(SQL_CLIENT) sql: SqlClient,
     private readonly metrics: Metrics,
+    @Inject(ARBITER_CONFIG) config: ArbiterConfig,
   ) {
-    this.state = initialEngineState(defaultRiskLimits());
+    this.state = initialEngineState(config.risk.defaultLimits);
     this.follower = new LogFollower<EngineSnapshot>(
       store,
       new SnapshotStore(sql),

@@ -7,7 +7,8 @@
 // - profit is in base units of the trade's input mint (the only unit the quote gives us exactly);
 // - notional, exposure and daily loss are in USD micro-units ("usdMicros", 1 USD = 1_000_000),
 //   because they add up across mints; the caller converts a trade's size to USD before the check.
-import { ConfigError } from '../config/config.js';
+import { loadConfig } from '../config/config.js';
+import { CIRCUIT_BREAKER_FIELDS, RISK_LIMIT_FIELDS, type RiskLimitField } from '../config/risk-limit-fields.js';
 
 export interface CircuitBreakerLimits {
   /** Pause by itself after this many failed or expired fills in a row. */
@@ -56,31 +57,12 @@ type IntKey = 'maxPriceAgeSeconds' | 'maxConfidenceBps' | 'maxPriceDeviationBps'
 type BigKey = 'minProfitBaseUnits' | 'maxNotionalPerTradeUsdMicros' | 'maxExposurePerTokenUsdMicros' | 'dailyLossLimitUsdMicros';
 type CbKey = keyof CircuitBreakerLimits;
 
-interface FieldSpec {
-  env: string;
-  kind: 'int' | 'big';
-  min: bigint;
-  max?: bigint;
-  default: bigint;
-}
+type FieldSpec = RiskLimitField;
 
-// One table drives env parsing, REST validation and documentation, so they cannot drift apart.
-const TOP: Record<IntKey | BigKey, FieldSpec> = {
-  maxPriceAgeSeconds: { env: 'RISK_MAX_PRICE_AGE_SECONDS', kind: 'int', min: 1n, max: 3600n, default: 5n },
-  maxConfidenceBps: { env: 'RISK_MAX_CONFIDENCE_BPS', kind: 'int', min: 0n, max: 10_000n, default: 50n },
-  maxPriceDeviationBps: { env: 'RISK_MAX_PRICE_DEVIATION_BPS', kind: 'int', min: 0n, max: 10_000n, default: 100n },
-  maxSlippageBps: { env: 'RISK_MAX_SLIPPAGE_BPS', kind: 'int', min: 0n, max: 10_000n, default: 50n },
-  minProfitBaseUnits: { env: 'RISK_MIN_PROFIT_BASE_UNITS', kind: 'big', min: 0n, default: 1n },
-  maxNotionalPerTradeUsdMicros: { env: 'RISK_MAX_NOTIONAL_PER_TRADE_USD_MICROS', kind: 'big', min: 1n, default: 1_000_000_000n },
-  maxExposurePerTokenUsdMicros: { env: 'RISK_MAX_EXPOSURE_PER_TOKEN_USD_MICROS', kind: 'big', min: 1n, default: 5_000_000_000n },
-  dailyLossLimitUsdMicros: { env: 'RISK_DAILY_LOSS_LIMIT_USD_MICROS', kind: 'big', min: 1n, default: 100_000_000n },
-  maxOrdersPerMinute: { env: 'RISK_MAX_ORDERS_PER_MINUTE', kind: 'int', min: 1n, max: 100_000n, default: 30n },
-};
-
-const CB: Record<CbKey, FieldSpec> = {
-  consecutiveFailedFills: { env: 'RISK_CIRCUIT_BREAKER_CONSECUTIVE_FAILED_FILLS', kind: 'int', min: 1n, max: 1000n, default: 3n },
-  deviationSpikeBps: { env: 'RISK_CIRCUIT_BREAKER_DEVIATION_SPIKE_BPS', kind: 'int', min: 1n, max: 1_000_000n, default: 500n },
-};
+// One table (src/config/risk-limit-fields.ts) drives env parsing, REST validation and
+// documentation, so they cannot drift apart.
+const TOP: Record<IntKey | BigKey, FieldSpec> = RISK_LIMIT_FIELDS;
+const CB: Record<CbKey, FieldSpec> = CIRCUIT_BREAKER_FIELDS;
 
 /** Every RISK_* variable read by `defaultRiskLimits`, for the README configuration table. */
 export const RISK_ENV_VARS: readonly string[] = [...Object.values(TOP), ...Object.values(CB)].map((s) => s.env);
@@ -152,24 +134,12 @@ function assemble(values: Record<string, bigint>): RiskLimits {
 
 /**
  * The limits in force before any RiskLimitsChanged event, from RISK_* variables (unset or blank =
- * the built-in default). Throws ConfigError listing every bad variable.
+ * the built-in default), as the one configuration reads them (the app injects
+ * `config.risk.defaultLimits`; this is for tools and tests). Throws ConfigError listing every bad
+ * variable.
  */
-export function defaultRiskLimits(env: Record<string, string | undefined> = process.env): RiskLimits {
-  const problems: string[] = [];
-  const values: Record<string, bigint> = {};
-  const read = (key: string, spec: FieldSpec) => {
-    const raw = env[spec.env];
-    if (raw === undefined || raw.trim() === '') values[key] = spec.default;
-    else values[key] = parseInteger(raw, spec.env, spec, problems) ?? spec.default;
-  };
-  for (const [k, spec] of Object.entries(TOP)) read(k, spec);
-  for (const [k, spec] of Object.entries(CB)) read(`cb.${k}`, spec);
-  const limits = assemble(values);
-  if (!problems.length) {
-    crossChecks(limits, problems, { spike: CB.deviationSpikeBps.env, deviation: TOP.maxPriceDeviationBps.env });
-  }
-  if (problems.length) throw new ConfigError(problems);
-  return limits;
+export function defaultRiskLimits(env: Record<string, string | undefined> = {}): RiskLimits {
+  return loadConfig(env).risk.defaultLimits;
 }
 
 export type RiskLimitsValidation = { ok: true; limits: RiskLimits; problems: [] } | { ok: false; problems: string[] };

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { defineEvent } from '../ledger/event-types.js';
 import { obj, str } from '../ledger/schema.js';
-import { base58Encode } from '../shared/base58.js';
+import bs58 from 'bs58';
 import type { Signer, SignerKind } from './signer.port.js';
 
 const BASE58 = /^[1-9A-HJ-NP-Za-km-z]+$/;
@@ -50,7 +50,7 @@ export async function transactionSignedPayload(
 ): Promise<TransactionSignedPayload> {
   return {
     opportunityId,
-    signature: base58Encode(signature),
+    signature: bs58.encode(signature),
     signerPublicKey: await signer.publicKeyBase58(),
     keyId: signer.keyId,
     signerKind: signer.kind,

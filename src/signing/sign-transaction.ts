@@ -2,7 +2,7 @@
 // serialized message goes to the signer, the signature is attached to the transaction. The
 // signer must be one of the transaction's required signers.
 import { PublicKey, Transaction, VersionedTransaction } from '@solana/web3.js';
-import { base58Encode } from '../shared/base58.js';
+import bs58 from 'bs58';
 import { transactionSignedPayload, type TransactionSignedPayload } from './events.js';
 import { InvalidSignRequestError, type Signer } from './signer.port.js';
 
@@ -43,7 +43,7 @@ export async function signTransactionDetailed(signer: Signer, tx: Transaction | 
   }
   const sig = await signer.sign(message);
   tx.addSignature(pubkey, Buffer.from(sig));
-  return { signature: base58Encode(sig), message, signatureBytes: sig };
+  return { signature: bs58.encode(sig), message, signatureBytes: sig };
 }
 
 /** Signs `tx` with `signer`, attaches the signature and returns it in base58. */

@@ -1,4 +1,5 @@
-// Chooses and opens the signer from the environment:
+// Opens the signer its settings choose (the `signer` or `seal.signer` section of the one
+// configuration, checked at start):
 //   SIGNER=keystore (default)  KEYSTORE_PATH, KEYSTORE_PASSPHRASE
 //   SIGNER=aws-kms             KMS_KEY_ID, AWS_REGION, KMS_ENDPOINT (optional)
 // With no KEYSTORE_PATH and no KEYSTORE_PASSPHRASE, a development keystore is created on first
@@ -11,8 +12,8 @@ import { dirname, join, resolve } from 'node:path';
 import { KmsSigner } from './aws-kms/kms-signer.js';
 import { createKeystore, fileExists, KeystoreSigner, type CreateKeystoreOptions } from './keystore/keystore-signer.js';
 import { SignerConfigError, type Signer } from './signer.port.js';
+import { loadConfig, type SignerSettings } from '../config/config.js';
 
-type Env = Record<string, string | undefined>;
 
 export interface CreatedSigner {
   signer: Signer;
@@ -31,67 +32,50 @@ export interface CreateSignerOptions {
 
 export const PASSPHRASE_FILE = 'keystore.passphrase';
 
-const text = (env: Env, name: string): string | null => {
-  const v = env[name];
-  return v === undefined || v.trim() === '' ? null : v.trim();
-};
-
-export async function createSigner(env: Env = process.env, opts: CreateSignerOptions = {}): Promise<CreatedSigner> {
+export async function createSigner(settings: SignerSettings, opts: CreateSignerOptions = {}): Promise<CreatedSigner> {
   const notes: string[] = [];
   const note = (n: string) => {
     notes.push(n);
     opts.log?.(n);
   };
-  const kind = (text(env, 'SIGNER') ?? 'keystore').toLowerCase();
-  if (kind === 'keystore') return { signer: await openKeystoreSigner(env, note, opts), notes };
-  if (kind === 'aws-kms' || kind === 'kms') return { signer: await openKmsSigner(env, note, opts), notes };
-  throw new SignerConfigError('INVALID_CONFIG', `SIGNER must be "keystore" or "aws-kms" (got "${env.SIGNER}")`);
+  if (settings.kind === 'keystore') return { signer: await openKeystoreSigner(settings, note, opts), notes };
+  return { signer: await openKmsSigner(settings, note, opts), notes };
 }
 
-async function openKmsSigner(env: Env, note: (n: string) => void, opts: CreateSignerOptions): Promise<Signer> {
-  const keyId = text(env, 'KMS_KEY_ID');
-  const region = text(env, 'AWS_REGION');
-  const endpoint = text(env, 'KMS_ENDPOINT');
-  const problems: string[] = [];
-  if (!keyId) problems.push('KMS_KEY_ID is required (key id, key ARN or alias/name of an ECC_NIST_EDWARDS25519 key)');
-  if (!region) problems.push('AWS_REGION is required (e.g. us-east-1)');
-  if (endpoint && !/^https?:\/\/[^\s/]+/.test(endpoint)) problems.push(`KMS_ENDPOINT must be an http(s) URL (got "${endpoint}")`);
-  const accessKeyId = text(env, 'AWS_ACCESS_KEY_ID');
-  const secretAccessKey = text(env, 'AWS_SECRET_ACCESS_KEY');
-  if (!!accessKeyId !== !!secretAccessKey) problems.push('AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together');
-  if (problems.length) {
-    throw new SignerConfigError('MISSING_CONFIG', `SIGNER=aws-kms is not configured:\n  - ${problems.join('\n  - ')}`);
-  }
-  if (text(env, 'KEYSTORE_PATH') || text(env, 'KEYSTORE_PASSPHRASE')) note('SIGNER=aws-kms: KEYSTORE_PATH and KEYSTORE_PASSPHRASE are ignored');
+/** For tools and tests: the trading signer's settings as the one configuration reads them from `env`. */
+export function signerSettingsFrom(env: Record<string, string | undefined>): SignerSettings {
+  return loadConfig(env).signer;
+}
+
+async function openKmsSigner(s: Extract<SignerSettings, { kind: 'aws-kms' }>, note: (n: string) => void, opts: CreateSignerOptions): Promise<Signer> {
+  // The configuration checked KMS_KEY_ID, AWS_REGION, KMS_ENDPOINT and the credentials at start.
+  if (s.keystoreIgnored) note('SIGNER=aws-kms: KEYSTORE_PATH and KEYSTORE_PASSPHRASE are ignored');
   const signer = new KmsSigner({
-    keyId: keyId!,
-    region: region!,
-    endpoint: endpoint ?? undefined,
-    // Credentials named in the given env are passed on; otherwise the SDK's default chain applies.
-    credentials:
-      accessKeyId && secretAccessKey
-        ? { accessKeyId, secretAccessKey, sessionToken: text(env, 'AWS_SESSION_TOKEN') ?? undefined }
-        : undefined,
+    keyId: s.keyId,
+    region: s.region,
+    endpoint: s.endpoint ?? undefined,
+    // Credentials named in the configuration are passed on; otherwise the SDK's default chain applies.
+    credentials: s.credentials ? { accessKeyId: s.credentials.accessKeyId, secretAccessKey: s.credentials.secretAccessKey, sessionToken: s.credentials.sessionToken ?? undefined } : undefined,
   });
+  const where = `AWS KMS key ${s.keyId} in ${s.region}${s.endpoint ? ` via ${s.endpoint}` : ''}`;
   if (opts.probe ?? true) {
     try {
-      note(`signer: AWS KMS key ${keyId} in ${region}${endpoint ? ` via ${endpoint}` : ''}, address ${await signer.publicKeyBase58()}`);
+      note(`signer: ${where}, address ${await signer.publicKeyBase58()}`);
     } catch (err) {
       signer.destroy();
       throw err;
     }
   } else {
-    note(`signer: AWS KMS key ${keyId} in ${region}${endpoint ? ` via ${endpoint}` : ''}`);
+    note(`signer: ${where}`);
   }
   return signer;
 }
 
-async function openKeystoreSigner(env: Env, note: (n: string) => void, opts: CreateSignerOptions): Promise<Signer> {
-  const explicitPath = text(env, 'KEYSTORE_PATH');
-  const dataDir = resolve(text(env, 'ARBITER_DATA_DIR') ?? './data');
-  const path = resolve(explicitPath ?? join(dataDir, 'keystore.json'));
-  let passphrase = env.KEYSTORE_PASSPHRASE && env.KEYSTORE_PASSPHRASE !== '' ? env.KEYSTORE_PASSPHRASE : null;
-  if (text(env, 'KMS_KEY_ID')) note('SIGNER=keystore: KMS_KEY_ID is ignored (set SIGNER=aws-kms to use KMS)');
+async function openKeystoreSigner(s: Extract<SignerSettings, { kind: 'keystore' }>, note: (n: string) => void, opts: CreateSignerOptions): Promise<Signer> {
+  const explicitPath = s.keystorePath;
+  const path = resolve(explicitPath ?? join(s.dataDir, 'keystore.json'));
+  let passphrase = s.passphrase;
+  if (s.kmsKeyId) note('SIGNER=keystore: KMS_KEY_ID is ignored (set SIGNER=aws-kms to use KMS)');
   const present = await fileExists(path);
   const passFile = join(dirname(path), PASSPHRASE_FILE);
 

@@ -17,10 +17,15 @@ import { SAGA_STREAM_PREFIX } from './events.js';
 import { OPEN_SAGAS, type OpenSagaIndex } from './open-sagas.port.js';
 import { SAGA_ENDING_EVENT_TYPES, SAGA_OPEN_PHASES, sagaOutcomeOf } from './outcomes.js';
 import type { SagaState } from './saga.js';
+import { pause, retry } from '../shared/retry.js';
+import { withLogContext } from '../shared/logging/log-context.js';
+
+const sagaLogContext = (opportunityId: string) => ({ correlationId: opportunityId, opportunityId });
 import { TRADING_CONFIG, type TradingConfig } from './trading.config.js';
 
 /** How often a saga step that failed for a passing reason (venue unreachable…) is retried. */
-const STEP_RETRIES = 5;
+/** A failed step (not a lost database) is tried this often in all, with jittered backoff (src/shared/retry.ts). */
+const STEP_RETRY = { maxAttempts: 5, baseDelayMs: 400, maxDelayMs: 5_000 };
 
 @Injectable()
 export class ArbitrageSagaService implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown {
@@ -120,14 +125,27 @@ export class ArbitrageSagaService implements OnApplicationBootstrap, OnModuleDes
 
   /** Records a new opportunity and runs its saga to the end. */
   async runNew(candidate: OpportunityCandidate): Promise<SagaState> {
-    await this.commands.execute(new DetectOpportunity(candidate));
-    return this.drive(candidate.opportunityId, false);
+    return withLogContext(sagaLogContext(candidate.opportunityId), async () => {
+      await this.commands.execute(new DetectOpportunity(candidate));
+      return this.drive(candidate.opportunityId, false);
+    });
   }
 
-  /** Runs one saga's remaining steps until it finishes (or the engine stops). */
-  async drive(opportunityId: string, resumed: boolean): Promise<SagaState> {
-    let failures = 0;
+  /**
+   * Runs one saga's remaining steps until it finishes (or the engine stops). Every line logged
+   * on the way, here or in the steps, carries the saga's correlation id (its opportunity id,
+   * which is also the correlation id of its events).
+   */
+  drive(opportunityId: string, resumed: boolean): Promise<SagaState> {
+    return withLogContext(sagaLogContext(opportunityId), () => this.driveSteps(opportunityId, resumed));
+  }
+
+  private async driveSteps(opportunityId: string, resumed: boolean): Promise<SagaState> {
     const halt = this.halt.signal;
+    // Losing the database mid-step is not the saga's failure: it is never retried as one (the
+    // loop below waits for the database, then goes on from what the log has: an append that did
+    // commit is seen, never repeated).
+    const databaseLost = (err: unknown) => !this.sql.availability.available || isConnectionError(err) || err instanceof EventStoreUnavailableError;
     for (;;) {
       // No step while the database is away: the saga waits where the log has it.
       if (!this.sql.availability.available) {
@@ -135,24 +153,28 @@ export class ArbitrageSagaService implements OnApplicationBootstrap, OnModuleDes
         await this.sql.availability.whenAvailable(halt);
       }
       try {
-        const s = await this.commands.execute<AdvanceArbitrage, SagaState>(new AdvanceArbitrage(opportunityId, resumed, halt));
-        failures = 0;
+        const s = await retry(() => this.commands.execute<AdvanceArbitrage, SagaState>(new AdvanceArbitrage(opportunityId, resumed, halt)), {
+          policy: STEP_RETRY,
+          retryable: (err) => !halt.aborted && !databaseLost(err),
+          signal: halt,
+          onRetry: (err, n) => {
+            this.metrics.sagaStepFailuresTotal.inc();
+            this.metrics.sagaStepRetriesTotal.inc();
+            this.logger.warn(`${opportunityId}: step failed (${n}/${STEP_RETRY.maxAttempts}): ${(err as Error).message}`);
+          },
+          onGiveUp: (err, n, retryable) => {
+            if (!halt.aborted && (retryable || !databaseLost(err))) {
+              this.metrics.sagaStepFailuresTotal.inc();
+              this.logger.warn(`${opportunityId}: step failed (${n}/${STEP_RETRY.maxAttempts}): ${(err as Error).message}`);
+            }
+            return err;
+          },
+        });
         if (s.phase === 'finished' || halt.aborted) return s;
       } catch (err) {
-        if (halt.aborted) throw err;
-        // Losing the database mid-step is not the saga's failure: wait for it, then retry the
-        // step from what the log has (an append that did commit is seen, never repeated).
-        if (!this.sql.availability.available || isConnectionError(err) || err instanceof EventStoreUnavailableError) {
-          await this.sql.availability.whenAvailable(halt).catch(() => undefined);
-          if (this.sql.availability.available) await new Promise((r) => setTimeout(r, 200));
-          continue;
-        }
-        failures++;
-        this.metrics.sagaStepFailuresTotal.inc();
-        this.logger.warn(`${opportunityId}: step failed (${failures}/${STEP_RETRIES}): ${(err as Error).message}`);
-        if (failures >= STEP_RETRIES) throw err;
-        this.metrics.sagaStepRetriesTotal.inc();
-        await new Promise((r) => setTimeout(r, 200 * 2 ** failures));
+        if (halt.aborted || !databaseLost(err)) throw err;
+        await this.sql.availability.whenAvailable(halt).catch(() => undefined);
+        if (this.sql.availability.available) await pause(200, halt);
       }
     }
   }

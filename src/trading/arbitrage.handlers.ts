@@ -21,7 +21,7 @@ import { PRICE_FEED, type PriceFeed, type PriceObservation } from '../market/pri
 import { QUOTE_SOURCE, roundTripQuote, type QuoteSource } from '../market/quote-source.port.js';
 import { ENGINE_STATE, type EngineStateView } from '../risk/engine-state.port.js';
 import { Metrics } from '../shared/metrics/metrics.js';
-import { base58Decode } from '../shared/base58.js';
+import bs58 from 'bs58';
 import { normaliseFeedId, SOL, tokenByMint } from '../shared/tokens.js';
 import { transactionSignedPayload } from '../signing/events.js';
 import { SIGNER, type Signer } from '../signing/signer.port.js';
@@ -300,7 +300,7 @@ export class AdvanceArbitrageHandler implements ICommandHandler<AdvanceArbitrage
     const status = await this.venue.status(s.signed.signature, prepared.lastValidBlockHeight);
     switch (submitAction(status)) {
       case 'send':
-        return { kind: 'SubmissionChecked', at: new Date(), status, sent: await this.venue.submit(prepared, base58Decode(s.signed.signature)) };
+        return { kind: 'SubmissionChecked', at: new Date(), status, sent: await this.venue.submit(prepared, bs58.decode(s.signed.signature)) };
       case 'record-existing':
         return { kind: 'SubmissionChecked', at: new Date(), status, sent: null };
       case 'read-outcome':

@@ -9,7 +9,9 @@ import { RiskModule } from '../risk/risk.module.js';
 import { SigningModule } from '../signing/signing.module.js';
 import { AdvanceArbitrageHandler, DetectOpportunityHandler } from './arbitrage.handlers.js';
 import { ArbitrageSagaService } from './arbitrage-saga.service.js';
-import { loadTradingConfig, TRADING_CONFIG } from './trading.config.js';
+import { ARBITER_CONFIG } from '../config/config.module.js';
+import type { ArbiterConfig } from '../config/config.js';
+import { TRADING_CONFIG } from './trading.config.js';
 
 @Module({})
 export class TradingModule {
@@ -19,7 +21,7 @@ export class TradingModule {
       module: TradingModule,
       imports: [MarketModule, RiskModule, ComplianceModule, SigningModule, ExecutionModule],
       providers: [
-        { provide: TRADING_CONFIG, useFactory: () => loadTradingConfig() },
+        { provide: TRADING_CONFIG, inject: [ARBITER_CONFIG], useFactory: (c: ArbiterConfig) => c.trading },
         adapters.openSagas,
         DetectOpportunityHandler,
         AdvanceArbitrageHandler,

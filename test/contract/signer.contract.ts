@@ -13,7 +13,7 @@ import {
 } from '@solana/web3.js';
 import { createHash, createPublicKey, randomBytes, verify } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { base58Decode, base58Encode } from '../../src/shared/base58.js';
+import bs58 from 'bs58';
 import { signingEvents, TransactionSigned } from '../../src/signing/events.js';
 import { EventTypeRegistry, newEvent } from '../../src/ledger/event-types.js';
 import { signTransaction, signTransactionForLedger } from '../../src/signing/sign-transaction.js';
@@ -28,7 +28,7 @@ const verifyNode = (pub: Uint8Array, msg: Uint8Array, sig: Uint8Array) =>
   verify(null, msg, createPublicKey({ key: ed25519Spki(pub), format: 'der', type: 'spki' }), sig);
 
 // A real-looking blockhash: any 32 bytes in base58.
-const blockhash = () => base58Encode(randomBytes(32));
+const blockhash = () => bs58.encode(randomBytes(32));
 
 export function signerContract(name: string, kind: SignerKind, open: () => Promise<SignerTarget>) {
   describe(`signer contract: ${name}`, () => {
@@ -102,8 +102,8 @@ export function signerContract(name: string, kind: SignerKind, open: () => Promi
       );
       const sig = await signTransaction(signer, tx);
       expect(tx.verifySignatures()).toBe(true);
-      expect(sig).toBe(base58Encode(tx.signature!));
-      expect(base58Decode(sig).length).toBe(64);
+      expect(sig).toBe(bs58.encode(tx.signature!));
+      expect(bs58.decode(sig).length).toBe(64);
       // The signature covers the message: changing the transfer breaks it.
       tx.instructions[0]!.data[4]! ^= 0x01;
       expect(tx.verifySignatures()).toBe(false);
@@ -131,11 +131,11 @@ export function signerContract(name: string, kind: SignerKind, open: () => Promi
       }).compileToV0Message();
       const vtx = new VersionedTransaction(message);
       const sig = await signTransaction(signer, vtx);
-      expect(base58Encode(vtx.signatures[0]!)).toBe(sig);
+      expect(bs58.encode(vtx.signatures[0]!)).toBe(sig);
       expect(ed25519.verify(vtx.signatures[0]!, vtx.message.serialize(), from.toBytes())).toBe(true);
       // Round trip through the wire format keeps the signature.
       const back = VersionedTransaction.deserialize(vtx.serialize());
-      expect(base58Encode(back.signatures[0]!)).toBe(sig);
+      expect(bs58.encode(back.signatures[0]!)).toBe(sig);
     });
 
     it('refuses to sign a transaction it is not a required signer of', async () => {

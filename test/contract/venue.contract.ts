@@ -5,7 +5,7 @@ import { generateKeyPairSync, sign as edSign, type KeyObject } from 'node:crypto
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VersionedTransaction } from '@solana/web3.js';
 import { EventTypeRegistry, newEvent } from '../../src/ledger/event-types.js';
-import { base58Encode } from '../../src/shared/base58.js';
+import bs58 from 'bs58';
 import { VenueError } from '../../src/execution/errors.js';
 import { executionEvents, outcomeEvent, transactionSubmittedPayload, TransactionSubmitted } from '../../src/execution/events.js';
 import type { FillQuery, PreparedTransaction, TradeIntent, Venue } from '../../src/execution/venue.port.js';
@@ -121,7 +121,7 @@ export function venueContract(name: string, open: () => Promise<VenueTarget>) {
 
     it('answers unknown for a signature it never saw, and expired once the chain is past its last valid block', async () => {
       const p = await t.venue.prepare(t.intent(oppId()), t.signer.publicKey);
-      const never = base58Encode(t.signer.sign(p.messageBytes));
+      const never = bs58.encode(t.signer.sign(p.messageBytes));
       expect(await t.venue.status(never)).toBe('unknown');
       expect(await t.venue.status(never, p.lastValidBlockHeight)).toBe('unknown');
       await t.advancePast(p.lastValidBlockHeight);

@@ -14,7 +14,7 @@ import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { gql, startApp } from '../support/app.js';
 import { authHeaders } from '../support/auth.js';
 import { startServerChild } from '../support/server-child.js';
-import { loadApiConfig } from '../../src/api/api.config.js';
+import { loadConfig } from '../../src/config/config.js';
 
 const METRICS_TOKEN = 'metrics-token-0123456789abcdef';
 const dataDir = () => mkdtempSync(join(tmpdir(), 'arbiter-edges-'));
@@ -142,11 +142,11 @@ describe('edges: behind a trusted reverse proxy (TRUST_PROXY)', () => {
   });
 
   it('refuses a TRUST_PROXY that is neither addresses nor a hop count, naming the bad part', () => {
-    expect(() => loadApiConfig({ TRUST_PROXY: '10.0.0.1,proxy.local' })).toThrow(/TRUST_PROXY must be .*not an address or range: "proxy\.local"/);
-    expect(() => loadApiConfig({ TRUST_PROXY: '10.0.0.0/33' })).toThrow(/TRUST_PROXY/);
-    expect(() => loadApiConfig({ TRUST_PROXY: '0' })).toThrow(/number of proxy hops must be 1–10/);
-    expect(loadApiConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
-    expect(loadApiConfig({}).trustProxy).toBe(false);
+    expect(() => loadConfig({ TRUST_PROXY: '10.0.0.1,proxy.local' })).toThrow(/TRUST_PROXY must be .*not an address or range: "proxy\.local"/);
+    expect(() => loadConfig({ TRUST_PROXY: '10.0.0.0/33' })).toThrow(/TRUST_PROXY/);
+    expect(() => loadConfig({ TRUST_PROXY: '0' })).toThrow(/number of proxy hops must be 1–10/);
+    expect(loadConfig({ TRUST_PROXY: '2' }).api.trustProxy).toBe(2);
+    expect(loadConfig({}).api.trustProxy).toBe(false);
   });
 });
 

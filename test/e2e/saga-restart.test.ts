@@ -14,7 +14,7 @@ import { ENGINE_STATE, type EngineStateView } from '../../src/risk/engine-state.
 import { OPPORTUNITY_SOURCE } from '../../src/market/opportunity-source.port.js';
 import type { SimulatedMarket } from '../../src/market/simulated/simulated-market.js';
 import { USDC } from '../../src/shared/tokens.js';
-import { base58Decode } from '../../src/shared/base58.js';
+import bs58 from 'bs58';
 import { SIGNER, type Signer } from '../../src/signing/signer.port.js';
 import { ArbitrageSagaService } from '../../src/trading/arbitrage-saga.service.js';
 import { AdvanceArbitrage, DetectOpportunity } from '../../src/trading/commands.js';
@@ -75,7 +75,7 @@ describe('saga crash recovery with the Solana venue', () => {
     const [unsent, sentUnrecorded] = await signedSagas(first, 2);
     // The second saga's transaction reaches the chain, then the process dies before recording it.
     const venue = new SolanaVenue({ rpcUrl: rpc.url, priorityFeeMicroLamports: 1000n, computeUnitLimit: 200_000, pollIntervalMs: 20 });
-    const sent = await venue.submit(preparedFromPayload(sentUnrecorded.prepared), base58Decode(sentUnrecorded.signed.signature));
+    const sent = await venue.submit(preparedFromPayload(sentUnrecorded.prepared), bs58.decode(sentUnrecorded.signed.signature));
     expect(sent.status).toBe('submitted');
     await first.close();
 

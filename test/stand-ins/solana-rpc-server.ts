@@ -22,7 +22,7 @@ import { address, getTransactionDecoder, lamports as toLamports, type Signature 
 import { FailedTransactionMetadata, LiteSVM, TransactionMetadata } from 'litesvm';
 import { PublicKey, VersionedTransaction } from '@solana/web3.js';
 import { AccountLayout, MintLayout, TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID, getAssociatedTokenAddressSync } from '@solana/spl-token';
-import { base58Decode, base58Encode } from '../../src/shared/base58.js';
+import bs58 from 'bs58';
 
 const LAMPORTS_PER_SIGNATURE = 5000n;
 const COMPUTE_BUDGET = 'ComputeBudget111111111111111111111111111111';
@@ -236,12 +236,12 @@ export async function startSolanaRpcStandIn(opts: { blockhashValidBlocks?: numbe
     let bytes: Uint8Array;
     let tx: VersionedTransaction;
     try {
-      bytes = encoding === 'base64' ? Buffer.from(encoded, 'base64') : base58Decode(encoded);
+      bytes = encoding === 'base64' ? Buffer.from(encoded, 'base64') : bs58.decode(encoded);
       tx = VersionedTransaction.deserialize(bytes);
     } catch (err) {
       throw new RpcError(-32602, `invalid transaction: failed to deserialize VersionedTransaction: ${(err as Error).message}`);
     }
-    const signature = base58Encode(tx.signatures[0]!);
+    const signature = bs58.encode(tx.signatures[0]!);
     if (dropSubmissionsRef.value) {
       handle.rejected.set(signature, 'dropped (dropSubmissions)');
       return signature;
@@ -322,7 +322,7 @@ export async function startSolanaRpcStandIn(opts: { blockhashValidBlocks?: numbe
       blockTime: Math.floor(Date.now() / 1000),
       version: m.version,
       transaction: {
-        signatures: l.tx.signatures.map((s) => base58Encode(s)),
+        signatures: l.tx.signatures.map((s) => bs58.encode(s)),
         message: {
           header: { ...m.header },
           accountKeys: m.staticAccountKeys.map((k) => k.toBase58()),
@@ -330,7 +330,7 @@ export async function startSolanaRpcStandIn(opts: { blockhashValidBlocks?: numbe
           instructions: m.compiledInstructions.map((ix) => ({
             programIdIndex: ix.programIdIndex,
             accounts: [...ix.accountKeyIndexes],
-            data: base58Encode(ix.data),
+            data: bs58.encode(ix.data),
             stackHeight: null,
           })),
           ...(m.version === 0 ? { addressTableLookups: [] } : {}),

@@ -4,7 +4,8 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from '../../src/app.module.js';
-import { fastifyServerOptions, loadApiConfig } from '../../src/api/api.config.js';
+import { fastifyServerOptions } from '../../src/api/api.config.js';
+import { loadConfig } from '../../src/config/config.js';
 
 /**
  * Starts the app with `env` laid over the process environment (undefined removes a variable).
@@ -19,7 +20,7 @@ export async function startApp(
     if (v === undefined) delete process.env[k];
     else process.env[k] = v;
   }
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule, new FastifyAdapter(fastifyServerOptions(loadApiConfig())), { logger: ['error'] });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule, new FastifyAdapter(fastifyServerOptions(loadConfig(process.env).api)), { logger: ['error'] });
   app.enableShutdownHooks();
   await app.listen(0, '127.0.0.1');
   const addr = app.getHttpServer().address() as { port: number };

@@ -3,7 +3,7 @@
 // ARBITER_ADMIN_KEY_FILE). The log says where it is, never the key itself.
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname } from 'node:path';
 import { ARBITER_CONFIG } from '../../config/config.module.js';
 import type { ArbiterConfig } from '../../config/config.js';
 import { EVENT_STORE, type EventStore } from '../../ledger/event-store.port.js';
@@ -12,11 +12,6 @@ import type { SqlClient } from '../../shared/sql/sql-client.js';
 import { issueRecordedApiKey } from './api-keys.js';
 
 export const FIRST_RUN_ACTOR = 'system:first-run';
-
-export function adminKeyFile(config: ArbiterConfig, env: Record<string, string | undefined> = process.env): string {
-  const override = env.ARBITER_ADMIN_KEY_FILE?.trim();
-  return override ? resolve(override) : join(config.dataDir, 'admin-api-key');
-}
 
 /** Issues and writes the first admin key when needed; returns the file written, or null. */
 export async function ensureFirstRunAdminKey(
@@ -31,7 +26,7 @@ export async function ensureFirstRunAdminKey(
     logger.warn('no API key exists yet: every request except /health, /ready, /metrics and /docs will get 401 until an admin key is issued');
     return null;
   }
-  const file = adminKeyFile(config);
+  const file = config.adminKeyFile;
   const label = 'first-run admin';
   const { key, keyId } = await issueRecordedApiKey(sql, store, {
     role: 'admin',

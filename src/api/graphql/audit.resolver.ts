@@ -13,7 +13,9 @@ import { PointInTimeBuildingError, PointInTimeLimitError } from '../../audit/poi
 import { GraphQLError } from 'graphql';
 import type { ApiConfig } from '../api.config.js';
 import { engineStreamAsOf, sagaStateAsOf } from '../../audit/state-as-of.js';
-import { defaultRiskLimits, riskLimitsToJson, type RiskLimits, type RiskLimitsJson } from '../../risk/limits.js';
+import { riskLimitsToJson, type RiskLimits, type RiskLimitsJson } from '../../risk/limits.js';
+import { ARBITER_CONFIG } from '../../config/config.module.js';
+import type { ArbiterConfig } from '../../config/config.js';
 import type { RiskAssessedPayload } from '../../risk/events.js';
 import { sagaStreamId } from '../../trading/events.js';
 import { LedgerEventType, toGql } from './ledger.resolver.js';
@@ -150,6 +152,7 @@ export class AuditResolver {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly audit: AuditService,
+    @Inject(ARBITER_CONFIG) private readonly config: ArbiterConfig,
   ) {}
 
   @Query(() => LedgerEventPageType, {
@@ -205,7 +208,7 @@ export class AuditResolver {
     if (!assessed.length) return [];
     const head = await this.store.headPosition();
     const engine = await engineStreamAsOf(this.store, head);
-    const configured = defaultRiskLimits();
+    const configured = this.config.risk.defaultLimits;
     const now = limitsAfter(engine, head, configured);
     return assessed.flatMap((e) => {
       const p = e.payload as RiskAssessedPayload;

@@ -8,7 +8,9 @@ import { EVENT_STORE, type EventStore } from '../../ledger/event-store.port.js';
 import { GRAPHQL_SQL } from '../api.tokens.js';
 import { verifyLog } from '../../ledger/verify.js';
 import type { SqlClient } from '../../shared/sql/sql-client.js';
-import { defaultRiskLimits, riskLimitsToJson } from '../../risk/limits.js';
+import { riskLimitsToJson } from '../../risk/limits.js';
+import { ARBITER_CONFIG } from '../../config/config.module.js';
+import type { ArbiterConfig } from '../../config/config.js';
 import { ROLES, roleAllows } from '../auth/api-keys.js';
 import GraphQLJSON from './json.scalar.js';
 import { principalOf } from '../auth/principal.js';
@@ -45,6 +47,7 @@ export class ConsoleResolver {
   constructor(
     @Inject(GRAPHQL_SQL) private readonly sql: SqlClient,
     @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(ARBITER_CONFIG) private readonly config: ArbiterConfig,
   ) {}
 
   @Query(() => PrincipalType, { description: 'The key of this request and its role' })
@@ -58,7 +61,7 @@ export class ConsoleResolver {
   @Query(() => GraphQLJSON, { description: 'The risk limits in force: the latest change, else the configured ones (the body PUT /risk/limits takes)' })
   async riskLimitsInForce(): Promise<unknown> {
     const { rows } = await this.sql.query<{ limits: unknown }>('SELECT limits FROM engine_history WHERE limits IS NOT NULL ORDER BY position DESC LIMIT 1');
-    return rows[0]?.limits ?? riskLimitsToJson(defaultRiskLimits());
+    return rows[0]?.limits ?? riskLimitsToJson(this.config.risk.defaultLimits);
   }
 
   @Query(() => VerifyResultType, { description: 'Recomputes the hash chains of one stream, or of the whole log (as `arbiter verify`)' })

@@ -7,13 +7,12 @@
 // (graphiql.controller.ts), so mercurius' CDN-loading page is off. Subscriptions run over
 // WebSocket on the same path.
 import { Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { loadNotificationsConfig, NOTIFICATIONS_CONFIG } from '../../notifications/notifications.config.js';
+import { NOTIFICATIONS_CONFIG } from '../../notifications/notifications.config.js';
 import { GraphQLModule } from '@nestjs/graphql';
 import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
 import { PointInTimeModule } from '../../audit/point-in-time.module.js';
 import { AuditResolver } from './audit.resolver.js';
 import mercurius from 'mercurius';
-import { loadApiConfig } from '../api.config.js';
 import { API_CONFIG, GRAPHQL_SQL } from '../api.tokens.js';
 import type { ApiConfig } from '../api.config.js';
 import type { ArbiterConfig } from '../../config/config.js';
@@ -54,7 +53,7 @@ import { WebhooksResolver } from './webhooks.resolver.js';
   controllers: [GraphiqlController],
   providers: [
     AuditResolver,
-    { provide: API_CONFIG, useFactory: () => loadApiConfig() },
+    { provide: API_CONFIG, inject: [ARBITER_CONFIG], useFactory: (c: ArbiterConfig) => c.api },
     {
       provide: GRAPHQL_SQL,
       inject: [SQL_CLIENT, ARBITER_CONFIG, API_CONFIG],
@@ -74,7 +73,7 @@ import { WebhooksResolver } from './webhooks.resolver.js';
     ReadModelsResolver,
     EngineStatusResolver,
     ReportsResolver,
-    { provide: NOTIFICATIONS_CONFIG, useFactory: () => loadNotificationsConfig() },
+    { provide: NOTIFICATIONS_CONFIG, inject: [ARBITER_CONFIG], useFactory: (c: ArbiterConfig) => c.notifications },
     WebhooksResolver,
     ConsoleResolver,
     SubscriptionsResolver,

@@ -5,14 +5,15 @@
 import { Inject } from '@nestjs/common';
 import { Args, Field, GraphQLISODateTime, ID, Int, ObjectType, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import GraphQLJSON from './json.scalar.js';
-import { API_CONFIG, GRAPHQL_SQL } from '../api.tokens.js';
-import type { ApiConfig } from '../api.config.js';
+import { GRAPHQL_SQL } from '../api.tokens.js';
 import { EVENT_STORE, type EventStore } from '../../ledger/event-store.port.js';
 import type { SqlClient, SqlExecutor } from '../../shared/sql/sql-client.js';
 import type { ProjectionDefinition } from '../../projections/projection.js';
 import { AuditService } from '../../audit/point-in-time.module.js';
 import { engineStateAsOf } from '../../audit/state-as-of.js';
-import { defaultRiskLimits, riskLimitsToJson } from '../../risk/limits.js';
+import { riskLimitsToJson } from '../../risk/limits.js';
+import { ARBITER_CONFIG } from '../../config/config.module.js';
+import type { ArbiterConfig } from '../../config/config.js';
 import { EXECUTION_STATUSES, executions as executionsProjection } from '../../../projections/executions.js';
 import { pnl as pnlProjection } from '../../../projections/pnl.js';
 import { riskDecisions as riskProjection } from '../../../projections/risk-decisions.js';
@@ -227,7 +228,7 @@ export class ReadModelsResolver {
     @Inject(GRAPHQL_SQL) private readonly sql: SqlClient,
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly audit: AuditService,
-    @Inject(API_CONFIG) private readonly api: ApiConfig,
+    @Inject(ARBITER_CONFIG) private readonly config: ArbiterConfig,
   ) {}
 
   /** Runs a read on the live views, or (asOf given) on point-in-time generations of `defs`; says the position. */
@@ -239,7 +240,7 @@ export class ReadModelsResolver {
   ): Promise<T & { asOfPosition: string | null }> {
     const cut = await asOfArgs(this.store, asOf, asOfPosition);
     if (!cut) return { ...(await fn(this.sql)), asOfPosition: null };
-    const answer = await asBadInput(() => this.audit.pointInTime.read(defs, cut.position, (db) => fn(db), { waitMs: pointInTimeWaitMs(this.api) }));
+    const answer = await asBadInput(() => this.audit.pointInTime.read(defs, cut.position, (db) => fn(db), { waitMs: pointInTimeWaitMs(this.config.api) }));
     return { ...answer, asOfPosition: cut.position.toString() };
   }
 
@@ -469,7 +470,7 @@ export class ReadModelsResolver {
     const cut = await asOfArgs(this.store, asOf, asOfPosition);
     if (cut) {
       // The engine's own fold (risk's evolve) over the log cut at the position: what it held then.
-      const { state } = await engineStateAsOf(this.store, cut.position, defaultRiskLimits());
+      const { state } = await engineStateAsOf(this.store, cut.position, this.config.risk.defaultLimits);
       return {
         mode: state.mode, since: iso(state.since), actor: state.actor, reason: state.reason, cause: state.pauseCause,
         limitsVersion: state.limitsVersion, limits: riskLimitsToJson(state.limits), asOfPosition: cut.position.toString(),

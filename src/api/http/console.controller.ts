@@ -2,11 +2,13 @@
 // files hold no data, so the routes are public; every call the console makes presents the key
 // its user logs in with. Only files under the console folder are served (no path escapes it);
 // unknown paths get index.html so a reload of any console address works.
-import { Controller, Get, Header, NotFoundException, Req, Res } from '@nestjs/common';
+import { Controller, Get, Header, Inject, NotFoundException, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ARBITER_CONFIG } from '../../config/config.module.js';
+import type { ArbiterConfig } from '../../config/config.js';
 import { Public } from '../auth/decorators.js';
 
 const TYPES: Record<string, string> = {
@@ -20,8 +22,7 @@ const TYPES: Record<string, string> = {
 };
 
 /** Where the built console is: ARBITER_CONSOLE_DIR, else dist/console beside the code (built or from source). */
-export function consoleDir(env: Record<string, string | undefined> = process.env): string | null {
-  const override = env.ARBITER_CONSOLE_DIR?.trim();
+export function consoleDir(override: string | null): string | null {
   const here = fileURLToPath(new URL('.', import.meta.url));
   const candidates = override ? [resolve(override)] : [resolve(here, '../../../console'), resolve(here, '../../../dist/console')];
   return candidates.find((d) => existsSync(join(d, 'index.html'))) ?? null;
@@ -30,7 +31,11 @@ export function consoleDir(env: Record<string, string | undefined> = process.env
 @Controller('console')
 @Public()
 export class ConsoleController {
-  private readonly dir = consoleDir();
+  private readonly dir: string | null;
+
+  constructor(@Inject(ARBITER_CONFIG) config: ArbiterConfig) {
+    this.dir = consoleDir(config.consoleDir);
+  }
 
   @Get()
   root(@Res() reply: FastifyReply) {

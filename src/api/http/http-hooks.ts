@@ -1,4 +1,5 @@
-// Fastify hooks for every request, Nest routes and GraphQL alike: the correlation id header,
+// Fastify hooks for every request, Nest routes and GraphQL alike: the correlation id header (and
+// the log context that puts it on every line of the request), one log line per request,
 // api_request_seconds by route pattern (never the raw URL, so label cardinality stays bounded),
 // and a 401 for GraphQL requests without a valid key before any query runs (the guard checks each
 // resolver too, but would answer 200 with an error).
@@ -11,6 +12,7 @@ import type { SqlClient } from '../../shared/sql/sql-client.js';
 import { principalOf, UNAUTHENTICATED_MESSAGE } from '../auth/principal.js';
 import { toErrorResponse } from './errors.js';
 import { correlationIdOf } from './request-context.js';
+import { withLogContext } from '../../shared/logging/log-context.js';
 
 /** Routes of GraphQL itself (the GraphiQL page and its assets stay public: they hold no data). */
 const GRAPHQL_ROUTES = new Set(['/graphql']);
@@ -37,6 +39,11 @@ export class HttpHooks {
   private install(): void {
     const fastify = this.adapterHost.httpAdapter?.getInstance<FastifyInstance>();
     if (!fastify || typeof fastify.addHook !== 'function') return;
+    // Callback style, so the rest of the request runs inside the log context: every line logged
+    // while it is handled carries its correlation id.
+    fastify.addHook('onRequest', (req: FastifyRequest, _reply: FastifyReply, done: () => void) => {
+      withLogContext({ correlationId: correlationIdOf(req) }, done);
+    });
     fastify.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
       reply.header('x-correlation-id', correlationIdOf(req));
       // A WebSocket upgrade (subscriptions) cannot carry headers from a browser: its key comes in
@@ -64,6 +71,8 @@ export class HttpHooks {
       route.errorHandler ??= errorHandler;
     });
     fastify.addHook('onResponse', async (req: FastifyRequest, reply: FastifyReply) => {
+      // One line per request: never the query string or a header (keys travel there).
+      this.logger.log({ msg: 'request', method: req.method, route: routeLabel(req), path: req.url.split('?')[0]!.slice(0, 200), status: reply.statusCode, durationMs: Math.round(reply.elapsedTime * 10) / 10, correlationId: correlationIdOf(req) });
       this.metrics.httpRequestDurationSeconds.observe(
         { method: req.method, route: routeLabel(req), status: String(reply.statusCode) },
         reply.elapsedTime / 1000,

@@ -9,34 +9,34 @@
 // beyond the bound, so one key cannot grow the table without limit; a dropped key's retry still
 // writes nothing new (its event id is fixed by the key).
 import { BadRequestException, ConflictException, HttpException, Inject, Injectable, UnprocessableEntityException, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { createHash } from 'node:crypto';
+import { canonicalJson } from '../../shared/canonical-json.js';
+import { deterministicUuid } from '../../shared/ids.js';
+import { sha256Hex } from '../../ledger/hash-chain.js';
 import { SQL_CLIENT } from '../../ledger/ledger.module.js';
 import type { ApiConfig } from '../api.config.js';
 import { API_CONFIG } from '../api.tokens.js';
 import type { SqlClient } from '../../shared/sql/sql-client.js';
 import { Metrics } from '../../shared/metrics/metrics.js';
-import { deterministicUuid, type CommandContext } from '../../ledger/decide-and-append.js';
+import type { CommandContext } from '../../ledger/decide-and-append.js';
 import type { ApiKeyPrincipal } from '../auth/api-keys.js';
 import { actorOf, principalOf } from '../auth/principal.js';
 import { ReplayedResponse, toErrorResponse } from './errors.js';
 import { correlationIdOf } from './request-context.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const KEY_RE = /^[\x21-\x7e]{1,200}$/;
 /** A claim older than this belongs to a request that died; a retry may take it over. */
 const STALE_CLAIM_SECONDS = 120;
 const WAIT_FOR_DUPLICATE_MS = 15_000;
 
-/** JSON with sorted object keys, so the same body always hashes the same. */
-export function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (v && typeof v === 'object') {
-    return `{${Object.keys(v as object)
-      .sort()
-      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v) ?? 'null';
+/**
+ * The fingerprint of a request: route, path parameters and body in the one canonical JSON (RFC
+ * 8785; a body may hold a float that validation refuses later, so every finite number is taken).
+ * For every JSON body it is the same text the earlier hand-written sort gave, so fingerprints
+ * stored before stay valid (test/unit/ledger/ledger-fixture.test.ts).
+ */
+export function requestFingerprint(route: string, params: unknown, body: unknown): string {
+  return sha256Hex(`${route}\n${canonicalJson(params ?? {}, { numbers: 'any' })}\n${canonicalJson(body ?? null, { numbers: 'any' })}`);
 }
 
 interface Row {
@@ -121,7 +121,7 @@ export class IdempotencyService implements OnApplicationBootstrap, OnApplication
     const key = Array.isArray(raw) ? raw[0] : raw;
     if (!KEY_RE.test(key)) throw new BadRequestException('Idempotency-Key must be 1–200 visible ASCII characters (a UUID is a good choice)');
     ctx.eventId = deterministicUuid('arbiter-idempotency', principal.keyId, key);
-    const fingerprint = createHash('sha256').update(`${op.route}\n${canonicalJson(op.params ?? {})}\n${canonicalJson(op.body)}`).digest('hex');
+    const fingerprint = requestFingerprint(op.route, op.params, op.body);
 
     // Not claimed: replay the recorded answer, or (the first request failed with a 5xx and let
     // the key go) try to claim it again.
@@ -181,7 +181,7 @@ export class IdempotencyService implements OnApplicationBootstrap, OnApplication
       if (Date.now() > deadline) {
         throw new ConflictException('a request with this Idempotency-Key is still being processed; retry in a moment');
       }
-      await new Promise((r) => setTimeout(r, 25));
+      await sleep(25);
     }
   }
 

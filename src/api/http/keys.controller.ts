@@ -1,7 +1,7 @@
 // API keys, for admins: issue one (the key is shown in this response only), list them (never a
 // hash), revoke one. Issuing and revoking are recorded as events with the actor; an issued key
 // works only once its ApiKeyIssued event is in the log (issueRecordedApiKey).
-import { Controller, Delete, Get, HttpCode, Inject, NotFoundException, Param, Post, Req } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Inject, Logger, NotFoundException, Param, Post, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { EVENT_STORE, type EventStore } from '../../ledger/event-store.port.js';
 import { newEvent } from '../../ledger/event-types.js';
@@ -26,6 +26,8 @@ export interface IssuedKey {
 @Controller('keys')
 @Roles('admin')
 export class KeysController {
+  private readonly logger = new Logger('Operator');
+
   constructor(
     @Inject(SQL_CLIENT) private readonly sql: SqlClient,
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -53,6 +55,7 @@ export class KeysController {
           metadata: commandMetadata(ctx),
           eventId: ctx.eventId,
         });
+        this.logger.log({ msg: `operator command issue-api-key by ${ctx.actor}: ${body.role} key "${label}"`, command: 'issue-api-key', actor: ctx.actor, reason: `label: ${label}`, role: body.role, keyId, eventId: event.eventId });
         return { keyId, key, role: body.role, label, event };
       },
     );
@@ -73,6 +76,8 @@ export class KeysController {
           })
         : null;
       if (!event) throw new NotFoundException(`there is no active API key with id "${id.slice(0, 40)}"`);
+      const reason = body.reason?.trim() || 'revoked';
+      this.logger.log({ msg: `operator command revoke-api-key by ${ctx.actor}: ${reason}`, command: 'revoke-api-key', actor: ctx.actor, reason, keyId: id, eventId: event.eventId });
       return { keyId: id, revoked: true as const, event };
     });
   }

@@ -5,9 +5,10 @@
 // writer cannot change it; `check` reads it back by signature.
 import { Connection, PublicKey, Transaction, TransactionInstruction, type Commitment, type Finality } from '@solana/web3.js';
 import type { Signer } from '../../signing/signer.port.js';
-import { base58Encode } from '../../shared/base58.js';
+import bs58 from 'bs58';
 import type { SealAnchorPort } from '../anchor.port.js';
 import type { SealAnchor } from '../../ledger/sealing/seal.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export const MEMO_PROGRAM_ID = new PublicKey('MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr');
 const COMMITMENT = 'confirmed' satisfies Commitment & Finality;
@@ -50,7 +51,7 @@ export class SolanaMemoAnchor implements SealAnchorPort {
     );
     const signature = await signer.sign(tx.serializeMessage());
     tx.addSignature(payer, Buffer.from(signature));
-    const sig = base58Encode(signature);
+    const sig = bs58.encode(signature);
     await this.connection.sendRawTransaction(tx.serialize(), { skipPreflight: false, preflightCommitment: COMMITMENT, maxRetries: 0 });
     const deadline = Date.now() + (this.opts.confirmTimeoutMs ?? 60_000);
     for (;;) {
@@ -61,7 +62,7 @@ export class SolanaMemoAnchor implements SealAnchorPort {
       if (Date.now() > deadline || (await this.connection.getBlockHeight(COMMITMENT)) > lastValidBlockHeight) {
         throw new Error(`the anchor transaction ${sig} was not confirmed in time`);
       }
-      await new Promise((r) => setTimeout(r, this.opts.pollMs ?? 400));
+      await sleep(this.opts.pollMs ?? 400);
     }
     return { chain: 'solana', transaction: sig, memo };
   }

@@ -11,7 +11,7 @@
 // Its book lives in memory: after a restart every old signature is 'unknown'.
 import { createHash } from 'node:crypto';
 import { VersionedTransaction } from '@solana/web3.js';
-import { base58Encode } from '../../shared/base58.js';
+import bs58 from 'bs58';
 import { VenueError } from '../errors.js';
 import {
   attachSignature,
@@ -102,7 +102,7 @@ export class PaperVenue implements Venue {
   async prepare(intent: TradeIntent, signerPublicKey: Uint8Array): Promise<PreparedTransaction> {
     checkIntent(intent);
     const payer = signerKeyOf(signerPublicKey);
-    const blockhash = base58Encode(createHash('sha256').update(`paper-blockhash:${this.seed}:${this.height}`).digest());
+    const blockhash = bs58.encode(createHash('sha256').update(`paper-blockhash:${this.seed}:${this.height}`).digest());
     let tx: VersionedTransaction;
     if (intent.swapTransactionBase64 !== undefined) {
       tx = decodeSwapTransaction(intent.swapTransactionBase64, payer);

@@ -42,6 +42,7 @@ import type {
   TransactionStatus,
   Venue,
 } from '../venue.port.js';
+import { pause } from '../../shared/retry.js';
 
 export interface SolanaVenueOptions {
   rpcUrl: string;
@@ -171,7 +172,7 @@ export class SolanaVenue implements Venue {
       } catch (err) {
         if (!(err instanceof VenueError) || err.code !== 'RPC_UNAVAILABLE' || ++failures >= this.maxPollFailures) throw err;
       }
-      await sleep(this.pollMs, opts.signal);
+      await pause(this.pollMs, opts.signal);
     }
   }
 
@@ -345,17 +346,4 @@ export function mapRpcError(method: string, err: unknown): VenueError {
   // fetch failed, connection refused, reset, timeout: the request never got an answer.
   const detail = (e?.cause as Error | undefined)?.message ?? e?.message ?? String(err);
   return new VenueError('RPC_UNAVAILABLE', `Solana RPC ${method} could not reach the node: ${detail}`, { cause: err });
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (ms <= 0 || signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }

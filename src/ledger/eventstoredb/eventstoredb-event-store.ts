@@ -52,6 +52,7 @@ import {
   type Subscription,
 } from '../event-store.port.js';
 import { chainHash, contentHash, GENESIS_HASH, logChainHash } from '../hash-chain.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface EventStoreDbOptions {
   /**
@@ -597,7 +598,6 @@ function asError(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** A sleep that `stop()` can cut short. */
 function pause(ms: number, setWake: (wake: (() => void) | null) => void): Promise<void> {

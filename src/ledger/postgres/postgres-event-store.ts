@@ -20,6 +20,7 @@ import {
 import { contentHash, GENESIS_HASH } from '../hash-chain.js';
 import { toBigInt, type SqlClient, type SqlExecutor } from '../../shared/sql/sql-client.js';
 import { isConnectionError } from '../../shared/sql/availability.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 interface PendingAppend {
   request: { stream: string; expected: string; events: unknown[] };
@@ -395,4 +396,3 @@ function mapError(err: unknown): unknown {
   return err;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

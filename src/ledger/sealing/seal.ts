@@ -8,7 +8,7 @@
 import { verify as cryptoVerify } from 'node:crypto';
 import { defineEvent } from '../event-types.js';
 import { obj, optional, str, isoTime } from '../schema.js';
-import { base58Decode } from '../../shared/base58.js';
+import bs58 from 'bs58';
 
 /** The stream seals are appended to. */
 export const SEAL_STREAM = 'ledger-seals';
@@ -84,8 +84,8 @@ export function sealSignatureProblem(p: LedgerSealedPayload): string | null {
   let key: Uint8Array;
   let signature: Uint8Array;
   try {
-    key = base58Decode(p.publicKey);
-    signature = base58Decode(p.signature);
+    key = bs58.decode(p.publicKey);
+    signature = bs58.decode(p.signature);
   } catch {
     return 'its public key or signature is not base58';
   }

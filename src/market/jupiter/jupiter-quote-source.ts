@@ -10,7 +10,8 @@ import { parseInstructionsResponse } from './instructions-response.js';
 import type { LegInstructions, LegRequest, RouteInstructionsSource } from '../route-instructions.port.js';
 
 /** Jupiter's public (keyless) Swap API base, as in @jup-ag/api 6.0.48's createJupiterApiClient. */
-export const JUPITER_PUBLIC_URL = 'https://lite-api.jup.ag/swap/v1';
+export { JUPITER_PUBLIC_URL } from '../../config/config.js';
+import { JUPITER_PUBLIC_URL } from '../../config/config.js';
 
 const BASE58 = /^[1-9A-HJ-NP-Za-km-z]{32,44}$/;
 /** Jupiter's errorCode values that mean "no way to swap this", not "try again". */

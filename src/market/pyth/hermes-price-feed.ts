@@ -6,9 +6,11 @@ import { HermesClient } from '@pythnetwork/hermes-client';
 import { codeForStatus, MarketDataError, snippet, transportError } from '../errors.js';
 import type { PriceFeed, PriceObservation, PriceStream } from '../price-feed.port.js';
 import { DEFAULT_RETRY, withRetries, type RetryPolicy } from '../retry.js';
+import { fullJitterDelayMs } from '../../shared/retry.js';
 import { FEED_ID_RE, normaliseFeedId } from '../../shared/tokens.js';
 
-export const HERMES_PUBLIC_URL = 'https://hermes.pyth.network';
+export { HERMES_PUBLIC_URL } from '../../config/config.js';
+import { HERMES_PUBLIC_URL } from '../../config/config.js';
 
 export interface HermesPriceFeedOptions {
   endpoint: string;
@@ -133,7 +135,7 @@ export class HermesPriceFeed implements PriceFeed {
             });
             if (es.readyState === es.CLOSED) {
               // The EventSource gave up on this response (non-200): reopen it ourselves, with backoff.
-              const delay = Math.min(this.streamRetry.maxDelayMs, this.streamRetry.baseDelayMs * 2 ** (failures - 1));
+              const delay = fullJitterDelayMs(failures, this.streamRetry);
               report(notice);
               timer = setTimeout(open, delay);
             } else {

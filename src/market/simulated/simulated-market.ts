@@ -12,7 +12,7 @@ import { offerEvery, routeOf, type OpportunityCandidate, type OpportunityRun, ty
 import type { PriceFeed, PriceObservation, PriceStream } from '../price-feed.port.js';
 import type { JsonValue, Quote, QuoteRequest, QuoteSource, SwapTransaction, SwapTransactionSource } from '../quote-source.port.js';
 import { DEFAULT_PAIRS, FEED_ID_RE, normaliseFeedId, type TokenInfo, type TradingPair } from '../../shared/tokens.js';
-import { base58Encode as base58 } from '../../shared/base58.js';
+import bs58 from 'bs58';
 import { Prng } from './prng.js';
 
 /** Prices are kept with Pyth's usual exponent. */
@@ -323,5 +323,5 @@ function ppmToDecimal(ppm: bigint): string {
 
 /** A stable, valid-looking 32-byte address derived from a label. */
 function fakeAddress(label: string): string {
-  return base58(createHash('sha256').update(label).digest());
+  return bs58.encode(createHash('sha256').update(label).digest());
 }

@@ -12,7 +12,7 @@ import {
   SigningAlgorithmSpec,
 } from '@aws-sdk/client-kms';
 import { createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto';
-import { base58Encode } from '../../shared/base58.js';
+import bs58 from 'bs58';
 import {
   checkSignRequest,
   ED25519_SPKI_PREFIX,
@@ -158,7 +158,7 @@ export class KmsSigner implements Signer {
       );
     }
     const raw = der.slice(12);
-    return { raw, address: base58Encode(raw), verifier: createPublicKey({ key: ed25519Spki(raw), format: 'der', type: 'spki' }) };
+    return { raw, address: bs58.encode(raw), verifier: createPublicKey({ key: ed25519Spki(raw), format: 'der', type: 'spki' }) };
   }
 
   private mapError(err: unknown, op: string): SignerError {

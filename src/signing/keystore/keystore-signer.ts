@@ -17,7 +17,7 @@ import {
 import { constants as fsConstants } from 'node:fs';
 import { link, mkdir, open as openFile, readFile, stat, unlink } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { base58Encode } from '../../shared/base58.js';
+import bs58 from 'bs58';
 import { checkSignRequest, SignerConfigError, type Signer } from '../signer.port.js';
 
 export interface KeystoreFile {
@@ -111,7 +111,7 @@ export async function createKeystore(path: string, passphrase: string, opts: Cre
     kdf: 'scrypt' as const,
     kdfparams: { N, r, p, salt: salt.toString('base64') },
     cipher: 'aes-256-gcm' as const,
-    publicKey: base58Encode(rawPublicKey(publicKey)),
+    publicKey: bs58.encode(rawPublicKey(publicKey)),
     keyId: opts.keyId ?? `keystore-${randomUUID()}`,
   };
   const aesKey = await scrypt(passphrase, salt, N, r, p);
@@ -264,7 +264,7 @@ export class KeystoreSigner implements Signer {
     }
 
     const rawPublic = rawPublicKey(createPublicKey(privateKey));
-    const address = base58Encode(rawPublic);
+    const address = bs58.encode(rawPublic);
     // GCM already binds publicKey to the ciphertext; this catches a keystore written wrongly.
     if (address !== file.publicKey) {
       throw new SignerConfigError('KEYSTORE_INVALID', `keystore ${abs}: its key does not match its recorded public key ${file.publicKey}`);

@@ -2,7 +2,7 @@
 // credentials from the given env reach the SDK, the key is probed at start.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KmsSigner } from '../../../src/signing/aws-kms/kms-signer.js';
-import { createSigner } from '../../../src/signing/signer.factory.js';
+import { createSigner, signerSettingsFrom } from '../../../src/signing/signer.factory.js';
 import { SignerConfigError, SignerUnavailableError } from '../../../src/signing/signer.port.js';
 import { KmsStandIn } from '../../stand-ins/kms-server.js';
 
@@ -19,7 +19,7 @@ describe('createSigner (aws-kms)', () => {
 
   it('opens a KMS signer, probes the key and reports its address', async () => {
     const key = kms.createKey();
-    const { signer, notes } = await createSigner({ ...base, KMS_KEY_ID: key.keyId, KEYSTORE_PASSPHRASE: 'hunter2-secret' });
+    const { signer, notes } = await createSigner(signerSettingsFrom({ ...base, KMS_KEY_ID: key.keyId, KEYSTORE_PASSPHRASE: 'hunter2-secret' }));
     expect(signer).toBeInstanceOf(KmsSigner);
     expect(signer.kind).toBe('aws-kms');
     expect(signer.keyId).toBe(key.keyId);
@@ -33,7 +33,7 @@ describe('createSigner (aws-kms)', () => {
   });
 
   it('an unknown key fails at start with KEY_NOT_FOUND', async () => {
-    const err = await createSigner({ ...base, KMS_KEY_ID: 'alias/nope' }).catch((e) => e);
+    const err = await createSigner(signerSettingsFrom({ ...base, KMS_KEY_ID: 'alias/nope' })).catch((e) => e);
     expect(err).toBeInstanceOf(SignerConfigError);
     expect(err.reason).toBe('KEY_NOT_FOUND');
   });
@@ -41,7 +41,7 @@ describe('createSigner (aws-kms)', () => {
   it('without the probe, a KMS outage does not stop start-up; signing reports it', async () => {
     const key = kms.createKey();
     kms.failNext(3, 503, 'ServiceUnavailable');
-    const { signer } = await createSigner({ ...base, KMS_KEY_ID: key.keyId }, { probe: false });
+    const { signer } = await createSigner(signerSettingsFrom({ ...base, KMS_KEY_ID: key.keyId }), { probe: false });
     await expect(signer.publicKey()).rejects.toBeInstanceOf(SignerUnavailableError);
     (signer as KmsSigner).destroy();
   });

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import { RequestMethod } from '@nestjs/common';
 import { ReasonBody, RiskLimitsBody, readBody, schemaProblems, FlagActionBody } from '../../../src/api/http/body-schema.js';
-import { canonicalJson } from '../../../src/api/http/idempotency.js';
+import { requestFingerprint } from '../../../src/api/http/idempotency.js';
 import { OPERATIONS, openApiDocument } from '../../../src/api/http/openapi.js';
 import { CommandsController } from '../../../src/api/http/commands.controller.js';
 import { ProjectionsController } from '../../../src/api/http/projections.controller.js';
@@ -66,8 +66,13 @@ describe('idempotency helpers', () => {
   });
 
   it('writes JSON with sorted keys so key order does not change the fingerprint', () => {
-    expect(canonicalJson({ b: 1, a: { d: [1, { z: 1, y: 2 }], c: null } })).toBe('{"a":{"c":null,"d":[1,{"y":2,"z":1}]},"b":1}');
-    expect(canonicalJson({ a: 1, b: undefined })).toBe('{"a":1}');
+    const fp = requestFingerprint('PUT /x', {}, { b: 1, a: { d: [1, { z: 1, y: 2 }], c: null } });
+    expect(requestFingerprint('PUT /x', {}, { a: { c: null, d: [1, { y: 2, z: 1 }] }, b: 1 })).toBe(fp);
+    expect(requestFingerprint('PUT /x', {}, { a: { c: null, d: [1, { y: 2, z: 1 }] }, b: 1, e: undefined })).toBe(fp);
+    expect(requestFingerprint('PUT /x', {}, { a: { c: null, d: [{ y: 2, z: 1 }, 1] }, b: 1 })).not.toBe(fp);
+    expect(requestFingerprint('PUT /y', {}, { b: 1, a: { d: [1, { z: 1, y: 2 }], c: null } })).not.toBe(fp);
+    // A float is fingerprinted (validation refuses it afterwards with a 400), not a crash.
+    expect(requestFingerprint('PUT /x', {}, { a: 2.5 })).toMatch(/^[0-9a-f]{64}$/);
   });
 });
 

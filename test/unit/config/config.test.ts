@@ -31,3 +31,57 @@ describe('loadConfig', () => {
     expect(loadConfig({ EVENTSTORE_URL: 'esdb://localhost:2113?tls=false', DATABASE_URL: 'postgres://x@y/z' }).eventStoreUrl).toMatch(/^esdb:/);
   });
 });
+
+describe('loadConfig: one object for every context', () => {
+  it('holds every section, with the documented defaults', () => {
+    const c = loadConfig({});
+    expect(c.signer).toMatchObject({ kind: 'keystore', keystorePath: null, passphrase: null });
+    expect(c.seal).toMatchObject({ enabled: true, everyEvents: 1000, anchor: 'none' });
+    expect(c.seal.signer).toMatchObject({ kind: 'keystore' });
+    expect(c.seal.signer.kind === 'keystore' && c.seal.signer.dataDir).toBe(`${c.dataDir}/seal`);
+    expect(c.execution.venue).toBe('paper');
+    expect(c.market.mode).toBe('simulated');
+    expect(c.risk.defaultLimits.maxSlippageBps).toBe(50);
+    expect(c.compliance.rules.structuringMinCount).toBe(3);
+    expect(c.adminKeyFile).toBe(`${c.dataDir}/admin-api-key`);
+    expect(c.logFormat).toBe('auto');
+  });
+
+  const problemsOf = (env: Record<string, string>): string[] => {
+    try {
+      loadConfig(env);
+      return [];
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      return (e as ConfigError).problems;
+    }
+  };
+
+  it('reports SIGNER=aws-kms without KMS_KEY_ID or AWS_REGION at start, and an unknown SIGNER', () => {
+    expect(problemsOf({ SIGNER: 'aws-kms' })).toEqual([
+      'SIGNER=aws-kms needs KMS_KEY_ID (key id, key ARN or alias/name of an ECC_NIST_EDWARDS25519 key) and AWS_REGION (e.g. us-east-1)',
+    ]);
+    expect(problemsOf({ SIGNER: 'aws-kms', KMS_KEY_ID: 'alias/arbiter' })).toEqual(['SIGNER=aws-kms needs AWS_REGION (e.g. us-east-1)']);
+    expect(problemsOf({ SIGNER: 'hsm' })).toEqual(['SIGNER must be keystore or aws-kms (got "hsm")']);
+    expect(loadConfig({ SIGNER: 'KMS', KMS_KEY_ID: 'k', AWS_REGION: 'eu-west-1' }).signer).toMatchObject({ kind: 'aws-kms', keyId: 'k', region: 'eu-west-1', credentials: null });
+  });
+
+  it('checks the seal key only when sealing is on', () => {
+    expect(problemsOf({ SEAL_SIGNER: 'aws-kms' })).toEqual([
+      'SEAL_SIGNER=aws-kms needs SEAL_KMS_KEY_ID (key id, key ARN or alias/name of an ECC_NIST_EDWARDS25519 key) and AWS_REGION (e.g. us-east-1)',
+    ]);
+    expect(problemsOf({ SEAL_SIGNER: 'aws-kms', SEALING: 'off' })).toEqual([]);
+  });
+
+  it('names every problem of every section in one error, never a secret', () => {
+    const p = problemsOf({ PORT: 'x', MARKET: 'foo', RISK_MAX_SLIPPAGE_BPS: 'abc', VENUE: 'moon', COMPLIANCE_VELOCITY_MAX_COUNT: '-1', METRICS_TOKEN: 'short secret', SIGNER: 'hsm', WEBHOOK_TIMEOUT_MS: '1' });
+    expect(p.map((x) => x.split(' ')[0])).toEqual(['PORT', 'MARKET', 'RISK_MAX_SLIPPAGE_BPS', 'COMPLIANCE_VELOCITY_MAX_COUNT', 'SIGNER', 'VENUE', 'WEBHOOK_TIMEOUT_MS', 'METRICS_TOKEN']);
+    expect(p.join('\n')).not.toContain('short secret');
+  });
+
+  it('refuses a spike threshold below the ordinary deviation limit, naming both settings', () => {
+    expect(problemsOf({ RISK_CIRCUIT_BREAKER_DEVIATION_SPIKE_BPS: '50', RISK_MAX_PRICE_DEVIATION_BPS: '100' })).toEqual([
+      'RISK_CIRCUIT_BREAKER_DEVIATION_SPIKE_BPS (50) must be at least RISK_MAX_PRICE_DEVIATION_BPS (100): a spike is a deviation beyond the ordinary limit',
+    ]);
+  });
+});

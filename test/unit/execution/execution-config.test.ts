@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { createVenue, ExecutionConfigError, loadExecutionConfig } from '../../../src/execution/execution.config.js';
+import { ConfigError, loadConfig } from '../../../src/config/config.js';
+import { venueFromConfig } from '../../../src/execution/execution.config.js';
 import { PaperVenue } from '../../../src/execution/paper/paper-venue.js';
 import { SolanaVenue } from '../../../src/execution/solana/solana-venue.js';
+
+/** The execution section of the one configuration, and the venue it builds. */
+const loadExecutionConfig = (env: Record<string, string>) => loadConfig(env).execution;
+const createVenue = (env: Record<string, string>) => venueFromConfig(loadExecutionConfig(env));
+const ExecutionConfigError = ConfigError;
+type ExecutionConfigError = ConfigError;
 
 describe('execution config', () => {
   it('defaults to the paper venue with the documented Solana defaults', () => {

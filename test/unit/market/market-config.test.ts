@@ -1,7 +1,9 @@
 // MarketConfig: defaults and clear messages for bad values.
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../src/config/config.js';
-import { loadMarketConfig } from '../../../src/market/market.config.js';
+import { ConfigError, loadConfig } from '../../../src/config/config.js';
+
+/** The market section of the one configuration. */
+const loadMarketConfig = (env: Record<string, string>) => loadConfig(env).market;
 import { SOL, USDC } from '../../../src/shared/tokens.js';
 
 describe('loadMarketConfig', () => {
@@ -42,7 +44,7 @@ describe('loadMarketConfig', () => {
     }
     expect(err).toBeInstanceOf(ConfigError);
     const problems = (err as ConfigError).problems.join('\n');
-    expect(problems).toContain('MARKET must be "simulated" or "live"');
+    expect(problems).toContain('MARKET must be simulated or live (got "paper")');
     expect(problems).toContain('HERMES_URL must be an http:// or https:// URL');
     expect(problems).toContain('SIM_SEED must be an integer');
     expect(problems).toContain('SIM_OPPORTUNITIES_PER_MINUTE must be between 0 and 6000');

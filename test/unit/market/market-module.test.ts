@@ -4,7 +4,9 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { describe, expect, it } from 'vitest';
 import { JupiterQuoteSource } from '../../../src/market/jupiter/jupiter-quote-source.js';
-import { loadMarketConfig } from '../../../src/market/market.config.js';
+import { loadConfig } from '../../../src/config/config.js';
+
+const loadMarketConfig = (env: Record<string, string>) => loadConfig(env).market;
 import { createMarketAdapters, MarketModule } from '../../../src/market/market.module.js';
 import { OPPORTUNITY_SOURCE } from '../../../src/market/opportunity-source.port.js';
 import { PRICE_FEED } from '../../../src/market/price-feed.port.js';

@@ -22,7 +22,7 @@ import {
 } from '../../../src/compliance/events.js';
 import { flagStreamId } from '../../../src/compliance/cases.js';
 import { TransactionSigned } from '../../../src/signing/events.js';
-import { base58Encode } from '../../../src/shared/base58.js';
+import bs58 from 'bs58';
 import { outcomeEvent, TransactionSubmitted, transactionSubmittedPayload } from '../../../src/execution/events.js';
 import type { PreparedTransaction } from '../../../src/execution/venue.port.js';
 import { OpportunityAbandoned, QuoteFailed, sagaStreamId } from '../../../src/trading/events.js';
@@ -41,7 +41,7 @@ export interface Entry {
 export type Outcome = 'filled' | 'rejected' | 'blocked' | 'failed' | 'expired' | 'quote_failed' | 'abandoned';
 
 export const oppId = (n: number) => `00000000-0000-4000-8000-${n.toString().padStart(12, '0')}`;
-export const sigOf = (seed: string) => base58Encode(createHash('sha512').update(seed).digest());
+export const sigOf = (seed: string) => bs58.encode(createHash('sha512').update(seed).digest());
 
 const meta = (correlationId: string, actor = 'engine') => ({ correlationId, causationId: null, actor, tenant: 'default' });
 const at = (base: number, offsetMs: number) => new Date(base + offsetMs).toISOString();

@@ -12,7 +12,7 @@ import type { PriceObservation } from '../../../src/market/price-feed.port.js';
 import type { Quote, RouteQuote } from '../../../src/market/quote-source.port.js';
 import { initialEngineState } from '../../../src/risk/engine-state.js';
 import { defaultRiskLimits } from '../../../src/risk/limits.js';
-import { base58Encode } from '../../../src/shared/base58.js';
+import bs58 from 'bs58';
 import { SAGA_ENDING_EVENT_TYPES, SAGA_OUTCOMES, sagaOutcomeOf } from '../../../src/trading/outcomes.js';
 import {
   allowedEventTypes,
@@ -41,7 +41,7 @@ const FEED = 'ef0d8b6fda2ceba41da15d4095d1da392a0d2f8ed0c6c7bc0f4cfac8c280b56d';
 const ID = '00000000-0000-4000-8000-000000000001';
 const T0 = Date.parse('2026-03-02T12:00:00.000Z');
 const at = (ms: number) => new Date(T0 + ms);
-const SIG = base58Encode(new Uint8Array(64).fill(7));
+const SIG = bs58.encode(new Uint8Array(64).fill(7));
 
 const saga = spec({ initial: () => initialSagaState(ID), evolve, decide });
 
