@@ -10,6 +10,7 @@ import { projectionEvents } from './projections/events.js';
 import { notificationsEvents } from './notifications/events.js';
 import { riskEvents } from './risk/events.js';
 import { sealingEvents } from './ledger/sealing/seal.js';
+import { leadershipEvents } from './ledger/leadership/events.js';
 import { signingEvents } from './signing/events.js';
 import { tradingEvents } from './trading/events.js';
 
@@ -24,6 +25,7 @@ export const eventCatalog: EventTypeDefinition<any>[] = [
   ...apiKeyEvents,
   ...auditEvents,
   ...sealingEvents,
+  ...leadershipEvents,
   ...notificationsEvents,
 ];
 

@@ -95,6 +95,10 @@ export class ComplianceService implements Screening, OnApplicationBootstrap, OnA
     return { history: historyFromScreened(this.screenings), rules: this.config.rules, sanctions: this.list };
   }
 
+  caughtUpThrough(head: bigint, timeoutMs = 10_000): Promise<void> {
+    return this.follower.caughtUpThrough(head, timeoutMs);
+  }
+
   caughtUp(position: bigint, timeoutMs = 10_000): Promise<void> {
     return this.follower.caughtUp(position, timeoutMs);
   }

@@ -6,6 +6,7 @@
 // README's configuration tables list exactly these variables with these defaults; a test
 // (test/unit/config/readme-tables.test.ts) holds the two together.
 import { isIP } from 'node:net';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import bs58 from 'bs58';
 import { z } from 'zod';
@@ -94,6 +95,15 @@ export const ENV_SECTIONS = {
     ENGINE_MAX_SAGA_AGE_MS: int(30_000, 100, 3_600_000),
     ENGINE_CONFIRM_TIMEOUT_MS: int(90_000, 100, 3_600_000),
     ENGINE_DRAIN_TIMEOUT_MS: int(10_000, 0, 3_600_000),
+  },
+  ha: {
+    ENGINE_HA: oneOf(['auto', 'on', 'off'], 'auto'),
+    ENGINE_HA_ALLOW_UNFENCED: bool(false),
+    ENGINE_NODE_ID: text(),
+    ENGINE_LEASE_TTL_MS: int(5_000, 500, 600_000),
+    ENGINE_LEASE_RENEW_MS: int(1_000, 50, 600_000),
+    ENGINE_LEASE_ACQUIRE_MS: int(1_000, 50, 600_000),
+    ENGINE_LEASE_MARGIN_MS: int(1_000, 0, 600_000),
   },
   market: {
     MARKET: oneOf(['simulated', 'live'], 'simulated'),
@@ -338,6 +348,21 @@ export interface NotificationSettings {
   retry: { maxAttempts: number; baseDelayMs: number; maxDelayMs: number };
 }
 
+/** High availability: one active engine, hot standbys (README: High availability). */
+export interface HaSettings {
+  /** Whether this node competes for the engine lease (ENGINE_HA: auto = on with the PostgreSQL event store). */
+  enabled: boolean;
+  /** The lease and fencing token hold, but the event store cannot check the fence (EventStoreDB, opted in). */
+  unfenced: boolean;
+  /** This node's name in the lease and in EngineLeadershipAcquired (ENGINE_NODE_ID, else host:pid). */
+  nodeId: string;
+  leaseTtlMs: number;
+  renewMs: number;
+  acquireMs: number;
+  /** The leader stops acting this long before its lease would expire (clock rate drift, pauses). */
+  marginMs: number;
+}
+
 export interface ArbiterConfig {
   /** PostgreSQL for the event store (unless EVENTSTORE_URL) and the read models; absent = embedded PGlite. */
   databaseUrl: string | null;
@@ -371,6 +396,7 @@ export interface ArbiterConfig {
   shutdownTimeoutMs: number;
   api: ApiSettings;
   trading: TradingSettings;
+  ha: HaSettings;
   market: MarketSettings;
   risk: { defaultLimits: RiskLimitSettings };
   compliance: ComplianceSettings;
@@ -429,6 +455,20 @@ export function loadConfig(env: Env): ArbiterConfig {
     // deviation check already rejects as routine.
     problems.push(`${spike} (${values[spike]}) must be at least ${deviation} (${values[deviation]}): a spike is a deviation beyond the ordinary limit`);
   }
+  // HA: the lease lives in PostgreSQL; the fence needs the event store there too.
+  const haEnabled = v.ENGINE_HA === 'on' || (v.ENGINE_HA === 'auto' && !!v.DATABASE_URL && !v.EVENTSTORE_URL);
+  if (v.ENGINE_HA === 'on' && !v.DATABASE_URL) problems.push('ENGINE_HA=on needs DATABASE_URL (the lease lives in PostgreSQL; the embedded PGlite serves one process only)');
+  if (v.ENGINE_HA === 'on' && v.EVENTSTORE_URL && !v.ENGINE_HA_ALLOW_UNFENCED) {
+    problems.push(
+      'ENGINE_HA=on with EVENTSTORE_URL cannot fence a deposed leader (EventStoreDB has no cross-stream check): set ENGINE_HA_ALLOW_UNFENCED=true to run with the lease and self-fencing only (docs/decisions/0011), or ENGINE_HA=off',
+    );
+  }
+  if (!bad('ENGINE_LEASE_TTL_MS') && !bad('ENGINE_LEASE_RENEW_MS') && !bad('ENGINE_LEASE_MARGIN_MS') && v.ENGINE_LEASE_RENEW_MS + v.ENGINE_LEASE_MARGIN_MS >= v.ENGINE_LEASE_TTL_MS) {
+    problems.push(
+      `ENGINE_LEASE_TTL_MS (${v.ENGINE_LEASE_TTL_MS}) must be more than ENGINE_LEASE_RENEW_MS (${v.ENGINE_LEASE_RENEW_MS}) + ENGINE_LEASE_MARGIN_MS (${v.ENGINE_LEASE_MARGIN_MS}): a leader must get to renew before it fences itself`,
+    );
+  }
+  if (v.ENGINE_NODE_ID && !/^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,99}$/.test(v.ENGINE_NODE_ID)) problems.push('ENGINE_NODE_ID must be 1–100 letters, digits and _ . : @ -');
   const anchorRpcUrl = v.SEAL_ANCHOR_RPC_URL ?? v.SOLANA_RPC_URL ?? null;
   if (v.SEALING === 'on' && v.SEAL_ANCHOR === 'solana' && !anchorRpcUrl && !bad('SEAL_ANCHOR_RPC_URL') && !bad('SOLANA_RPC_URL')) problems.push('SEAL_ANCHOR=solana needs SEAL_ANCHOR_RPC_URL (or SOLANA_RPC_URL)');
 
@@ -485,6 +525,15 @@ export function loadConfig(env: Env): ArbiterConfig {
       concurrency: v.ENGINE_CONCURRENCY,
       priorityFeeMicroLamports: v.SOLANA_PRIORITY_FEE_MICROLAMPORTS,
       computeUnitLimit: BigInt(v.SOLANA_COMPUTE_UNIT_LIMIT),
+    },
+    ha: {
+      enabled: haEnabled,
+      unfenced: haEnabled && !!v.EVENTSTORE_URL,
+      nodeId: v.ENGINE_NODE_ID ?? `${hostname()}:${process.pid}`,
+      leaseTtlMs: v.ENGINE_LEASE_TTL_MS,
+      renewMs: v.ENGINE_LEASE_RENEW_MS,
+      acquireMs: v.ENGINE_LEASE_ACQUIRE_MS,
+      marginMs: v.ENGINE_LEASE_MARGIN_MS,
     },
     market: {
       mode: v.MARKET,

@@ -41,3 +41,25 @@ export class EventStoreUnavailableError extends Error {
     this.name = 'EventStoreUnavailableError';
   }
 }
+
+/**
+ * An append carried a fence ("stream F is still at revision R") that no longer holds: another
+ * engine took over (its EngineLeadershipAcquired moved `engine-leader` on), or this node's own
+ * lease ran out before the append was sent. Nothing was written; the engine steps down.
+ */
+export class FencedError extends Error {
+  readonly code = 'FENCED';
+  constructor(
+    readonly streamId: string,
+    readonly fence: { stream: string; revision: bigint },
+    /** The fence stream's revision now (-1n when it does not exist; null when refused locally). */
+    readonly actual: bigint | null,
+  ) {
+    super(
+      `Append to stream "${streamId}" refused: fence "${fence.stream}" expected at revision ${fence.revision} but ` +
+        (actual === null ? 'this node is past its lease deadline' : `it is at ${actual < 0n ? 'no_stream' : String(actual)}`) +
+        ' (another engine leads now)',
+    );
+    this.name = 'FencedError';
+  }
+}

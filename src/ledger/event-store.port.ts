@@ -76,11 +76,33 @@ export interface StoreBookkeeping {
   streamHead(streamId: string): Promise<StreamHead | null>;
 }
 
+/** A check-only condition on another stream, evaluated atomically with the append. */
+export interface AppendFence {
+  stream: string;
+  /** The append is written only while `stream` is at exactly this revision. */
+  revision: bigint;
+}
+
+export interface AppendOptions {
+  /**
+   * The engine's fencing token (src/ledger/leadership): PostgreSQL and PGlite check it inside the
+   * append's transaction under the head lock and throw FencedError, nothing written, when it no
+   * longer holds. EventStoreDB has no cross-stream check: that adapter refuses a fence (an HA
+   * configuration there is unfenced by the operator's explicit choice; docs/decisions/0011).
+   */
+  fence?: AppendFence;
+}
+
 export interface EventStore {
   readonly name: string;
   readonly registry: EventTypeRegistry;
-  /** All or nothing. Throws WrongExpectedRevisionError, IdempotencyConflictError, InvalidEventError. */
-  append(streamId: string, events: NewEvent[], expected: ExpectedRevision): Promise<AppendResult>;
+  /** Whether `append` honours AppendOptions.fence (PostgreSQL, PGlite: yes; EventStoreDB: no). */
+  readonly supportsFence?: boolean;
+  /**
+   * All or nothing. Throws WrongExpectedRevisionError, IdempotencyConflictError, InvalidEventError,
+   * and FencedError when a fence is given and no longer holds.
+   */
+  append(streamId: string, events: NewEvent[], expected: ExpectedRevision, options?: AppendOptions): Promise<AppendResult>;
   readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   /** One page of the global log in position order. */
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
@@ -108,7 +130,13 @@ export type LogReader = Pick<EventStore, 'readAll' | 'headPosition'>;
 const STREAM_ID = /^[A-Za-z0-9][A-Za-z0-9_.:@$-]{0,199}$/;
 
 /** Edge checks shared by every adapter; returns the events with ids normalised to lower case. */
-export function checkAppend(registry: EventTypeRegistry, streamId: string, events: NewEvent[], expected: ExpectedRevision): NewEvent[] {
+export function checkAppend(registry: EventTypeRegistry, streamId: string, events: NewEvent[], expected: ExpectedRevision, options: AppendOptions = {}): NewEvent[] {
+  if (options.fence !== undefined) {
+    const f = options.fence;
+    if (!f || typeof f.stream !== 'string' || !STREAM_ID.test(f.stream) || typeof f.revision !== 'bigint' || f.revision < -1n) {
+      throw new InvalidEventError('fence must be { stream: a stream id, revision: a bigint ≥ -1 }');
+    }
+  }
   if (typeof streamId !== 'string' || !STREAM_ID.test(streamId)) {
     throw new InvalidEventError(
       `stream id "${String(streamId)}" is invalid: use 1–200 letters, digits and _ . : @ $ -, starting with a letter or digit`,

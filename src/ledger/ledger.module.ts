@@ -15,6 +15,8 @@ import { EventTypeRegistry, type EventTypeDefinition } from './event-types.js';
 import { EVENT_STORE, type EventStore } from './event-store.port.js';
 import { PostgresEventStore } from './postgres/postgres-event-store.js';
 import { openEventStoreDb } from './eventstoredb/open.js';
+import { FencingEventStore } from './leadership/fencing.js';
+import { LeadershipService } from './leadership/leadership.service.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export { SQL_CLIENT };
@@ -119,7 +121,8 @@ export async function openEventStore(
 }
 
 /**
- * Global: the event store, the SQL client and metrics are the foundation every context uses. The
+ * Global: the event store, the SQL client, metrics and the engine's leadership (who may trade)
+ * are the foundation every context uses. The
  * catalog of event types is handed in by the composition root (app.module.ts), so the ledger
  * never imports the contexts whose events it stores.
  */
@@ -136,10 +139,12 @@ export class LedgerModule implements OnApplicationShutdown {
         {
           provide: EVENT_STORE,
           inject: [ARBITER_CONFIG, SQL_CLIENT, EventTypeRegistry, Metrics],
-          useFactory: (c: ArbiterConfig, sql: SqlClient, r: EventTypeRegistry, m: Metrics) => openEventStore(c, sql, r, m),
+          // Appends made inside the engine's fence context carry its token (leadership/fencing.ts).
+          useFactory: async (c: ArbiterConfig, sql: SqlClient, r: EventTypeRegistry, m: Metrics) => new FencingEventStore(await openEventStore(c, sql, r, m)),
         },
+        LeadershipService,
       ],
-      exports: [Metrics, EventTypeRegistry, SQL_CLIENT, EVENT_STORE],
+      exports: [Metrics, EventTypeRegistry, SQL_CLIENT, EVENT_STORE, LeadershipService],
     };
   }
 

@@ -108,6 +108,24 @@ export class LogFollower<T> {
    * Resolves once the log up to `position` is folded. Only positions of the followed event types
    * are ever reached exactly; a caller passes the position of an event it appended of such a type.
    */
+  /**
+   * Resolves once every event this follower folds at or before `head` is folded, whatever `head`
+   * is (the log's head, say, which is often an event of another kind): a new leader waits for this
+   * before it decides anything.
+   */
+  async caughtUpThrough(head: bigint, timeoutMs = 10_000): Promise<void> {
+    let last = this.position;
+    let after = this.position;
+    for (let pages = 0; pages < 1000 && after < head; pages++) {
+      const page = await this.store.readAll({ after, maxCount: 1000, filter: { eventTypes: this.opts.eventTypes } });
+      const within = page.filter((e) => e.position <= head);
+      if (within.length) last = within[within.length - 1].position;
+      if (page.length < 1000 || within.length < page.length) break;
+      after = page[page.length - 1].position;
+    }
+    return this.caughtUp(last, timeoutMs);
+  }
+
   caughtUp(position: bigint, timeoutMs = 10_000): Promise<void> {
     if (this.position >= position) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {

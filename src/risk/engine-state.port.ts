@@ -11,4 +11,6 @@ export interface EngineStateView {
   current(): EngineState;
   /** Resolves once the event at `position` (if it is one the view folds) is folded in. */
   caughtUp(position: bigint, timeoutMs?: number): Promise<void>;
+  /** Resolves once everything it folds at or before `head` (any position, e.g. the log's head) is folded in. */
+  caughtUpThrough(head: bigint, timeoutMs?: number): Promise<void>;
 }

@@ -17,6 +17,7 @@ import { Metrics, usdFromMicros } from '../shared/metrics/metrics.js';
 import { tokenByMint } from '../shared/tokens.js';
 import { SQL_CLIENT, type SqlClient } from '../shared/sql/sql-client.js';
 import { SnapshotStore } from '../shared/sql/snapshots.js';
+import { LeadershipService } from '../ledger/leadership/leadership.service.js';
 
 export const ENGINE_STATE_EVENT_TYPES = [
   'EnginePaused',
@@ -50,6 +51,7 @@ export class EngineStateService implements EngineStateView, OnApplicationBootstr
     @Inject(SQL_CLIENT) sql: SqlClient,
     private readonly metrics: Metrics,
     @Inject(ARBITER_CONFIG) config: ArbiterConfig,
+    private readonly leadership: LeadershipService,
   ) {
     this.state = initialEngineState(config.risk.defaultLimits);
     this.follower = new LogFollower<EngineSnapshot>(
@@ -97,6 +99,10 @@ export class EngineStateService implements EngineStateView, OnApplicationBootstr
 
   current(): EngineState {
     return this.state;
+  }
+
+  caughtUpThrough(head: bigint, timeoutMs = 10_000): Promise<void> {
+    return this.follower.caughtUpThrough(head, timeoutMs);
   }
 
   caughtUp(position: bigint, timeoutMs = 10_000): Promise<void> {
@@ -156,9 +162,12 @@ export class EngineStateService implements EngineStateView, OnApplicationBootstr
 
   /** Appends the circuit breaker's EnginePaused; returns its position, or null if nothing was written. */
   private async trip(trip: ReturnType<typeof circuitBreaker> & object, cause: RecordedEvent): Promise<bigint | null> {
+    // Every node folds the same events; only the active engine decides on them (HA: a standby's
+    // breaker would pause an engine it does not run; the leader's pause is fenced by its token).
+    if (!this.leadership.mayAct()) return null;
     const payload = circuitBreakerPausePayload(trip);
     try {
-      const { position } = await decideAndAppend(this.store, {
+      const { position } = await this.leadership.run(() => decideAndAppend(this.store, {
         streamId: ENGINE_STREAM_ID,
         retries: 0, // someone changed the engine state first: their decision stands
         fold: (events) => events[events.length - 1]?.type ?? null,
@@ -174,7 +183,7 @@ export class EngineStateService implements EngineStateView, OnApplicationBootstr
                   tenant: cause.metadata.tenant,
                 }),
               ],
-      });
+      }));
       if (position === 0n) return null;
       this.metrics.circuitBreakerTripsTotal.inc({ cause: trip.cause });
       this.logger.warn(`circuit breaker paused the engine: ${payload.reason}`);

@@ -11,9 +11,11 @@ import { ENGINE_STATE, type EngineStateView } from '../risk/engine-state.port.js
 import { Metrics } from '../shared/metrics/metrics.js';
 import { SQL_CLIENT, type SqlClient } from '../shared/sql/sql-client.js';
 import { isConnectionError } from '../shared/sql/availability.js';
-import { EventStoreUnavailableError } from '../ledger/errors.js';
+import { EventStoreUnavailableError, FencedError } from '../ledger/errors.js';
+import { assertEngineMayAct } from '../ledger/leadership/fencing.js';
+import { LeadershipService } from '../ledger/leadership/leadership.service.js';
 import { AdvanceArbitrage, DetectOpportunity } from './commands.js';
-import { SAGA_STREAM_PREFIX } from './events.js';
+import { SAGA_STREAM_PREFIX, sagaStreamId as sagaStreamIdOf } from './events.js';
 import { OPEN_SAGAS, type OpenSagaIndex } from './open-sagas.port.js';
 import { SAGA_ENDING_EVENT_TYPES, SAGA_OPEN_PHASES, sagaOutcomeOf } from './outcomes.js';
 import type { SagaState } from './saga.js';
@@ -46,12 +48,39 @@ export class ArbitrageSagaService implements OnApplicationBootstrap, OnModuleDes
     @Inject(OPEN_SAGAS) private readonly openSagas: OpenSagaIndex,
     private readonly metrics: Metrics,
     @Inject(SQL_CLIENT) private readonly sql: SqlClient,
+    private readonly leadership: LeadershipService,
   ) {}
 
+  /**
+   * With HA off the engine runs here at once; with it on, when (and each time) this node takes
+   * the lease, and it stops each time it steps down. A standby only follows the log.
+   */
   async onApplicationBootstrap(): Promise<void> {
     await Promise.all([this.engine.ready(), this.screening.ready()]);
-    const resumed = await this.recoverUnfinished();
-    if (resumed) this.logger.log(`resumed ${resumed} unfinished saga(s) from the log`);
+    await this.leadership.start({ onLead: () => this.lead(), onStepDown: () => this.stop() });
+  }
+
+  private async lead(): Promise<void> {
+    if (!this.leadership.enabled) {
+      const resumed = await this.recoverUnfinished();
+      if (resumed) this.logger.log(`resumed ${resumed} unfinished saga(s) from the log`);
+      if (this.config.autostart) this.start();
+      return;
+    }
+    // A takeover: decide only on the whole log. The state views follow it; wait until they have
+    // folded everything up to the head as it is now (the old leader wrote its last events there).
+    const head = await this.store.headPosition();
+    await Promise.all([this.engine.caughtUpThrough(head, 30_000), this.screening.caughtUpThrough(head, 30_000)]);
+    this.stopping = false;
+    if (this.halt.signal.aborted) this.halt = new AbortController();
+    // Resume the old leader's unfinished sagas beside new ones (recovery never re-sends blindly:
+    // a signed saga asks the venue first), so trading starts again at once.
+    this.track(
+      this.leadership.run(async () => {
+        const resumed = await this.recoverUnfinished();
+        if (resumed) this.logger.log(`resumed ${resumed} unfinished saga(s) from the log`);
+      }),
+    );
     if (this.config.autostart) this.start();
   }
 
@@ -71,7 +100,7 @@ export class ArbitrageSagaService implements OnApplicationBootstrap, OnModuleDes
     if (this.halt.signal.aborted) this.halt = new AbortController();
     this.run = this.opportunities.start(
       (candidate) => {
-        if (this.stopping) return;
+        if (this.stopping || !this.leadership.mayAct()) return;
         if (!this.sql.availability.available) {
           this.logger.debug(`skipping ${candidate.opportunityId}: the database is unreachable`);
           return;
@@ -80,7 +109,7 @@ export class ArbitrageSagaService implements OnApplicationBootstrap, OnModuleDes
           this.logger.debug(`skipping ${candidate.opportunityId}: ${this.inFlight.size} sagas already running`);
           return;
         }
-        this.track(this.runNew(candidate));
+        this.track(this.leadership.run(() => this.runNew(candidate)));
       },
       (err) => this.logger.error(`opportunity source: ${(err as Error).message}`),
     );
@@ -119,7 +148,8 @@ export class ArbitrageSagaService implements OnApplicationBootstrap, OnModuleDes
   }
 
   private track(p: Promise<unknown>): void {
-    const t = p.catch((err) => this.logger.error((err as Error).message)).finally(() => this.inFlight.delete(t));
+    const t = p
+      .catch((err) => (err instanceof FencedError ? this.logger.warn(`stopped: ${err.message}`) : this.logger.error((err as Error).message))).finally(() => this.inFlight.delete(t));
     this.inFlight.add(t);
   }
 
@@ -147,6 +177,8 @@ export class ArbitrageSagaService implements OnApplicationBootstrap, OnModuleDes
     // commit is seen, never repeated).
     const databaseLost = (err: unknown) => !this.sql.availability.available || isConnectionError(err) || err instanceof EventStoreUnavailableError;
     for (;;) {
+      // No step past the lease deadline (HA): the next leader resumes the saga from the log.
+      assertEngineMayAct(sagaStreamIdOf(opportunityId));
       // No step while the database is away: the saga waits where the log has it.
       if (!this.sql.availability.available) {
         this.logger.warn(`${opportunityId}: waiting for the database before the next step`);
@@ -155,7 +187,7 @@ export class ArbitrageSagaService implements OnApplicationBootstrap, OnModuleDes
       try {
         const s = await retry(() => this.commands.execute<AdvanceArbitrage, SagaState>(new AdvanceArbitrage(opportunityId, resumed, halt)), {
           policy: STEP_RETRY,
-          retryable: (err) => !halt.aborted && !databaseLost(err),
+          retryable: (err) => !halt.aborted && !databaseLost(err) && !(err instanceof FencedError),
           signal: halt,
           onRetry: (err, n) => {
             this.metrics.sagaStepFailuresTotal.inc();
@@ -172,7 +204,7 @@ export class ArbitrageSagaService implements OnApplicationBootstrap, OnModuleDes
         });
         if (s.phase === 'finished' || halt.aborted) return s;
       } catch (err) {
-        if (halt.aborted || !databaseLost(err)) throw err;
+        if (halt.aborted || err instanceof FencedError || !databaseLost(err)) throw err;
         await this.sql.availability.whenAvailable(halt).catch(() => undefined);
         if (this.sql.availability.available) await pause(200, halt);
       }

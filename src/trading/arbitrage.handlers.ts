@@ -14,6 +14,7 @@ import type { EventMetadata, NewEvent } from '../ledger/envelope.js';
 import { newEvent } from '../ledger/event-types.js';
 import { EVENT_STORE, type EventStore } from '../ledger/event-store.port.js';
 import { decideAndAppend } from '../ledger/decide-and-append.js';
+import { assertEngineMayAct } from '../ledger/leadership/fencing.js';
 import { isMarketDataError } from '../market/errors.js';
 import { OpportunityDetected, opportunityDetectedPayload } from '../market/events.js';
 import { MARKET_CONFIG, type MarketConfig } from '../market/market.config.js';
@@ -150,6 +151,8 @@ export class AdvanceArbitrageHandler implements ICommandHandler<AdvanceArbitrage
       this.logger.warn(`${s.opportunityId}: abandoned at ${nextStep(s)}: ${(stale.events[0].payload as { reason: string }).reason}`);
       return this.toEvents(s, stale);
     }
+    // A deposed leader (past its lease deadline) starts no I/O: it signs nothing, sends nothing.
+    assertEngineMayAct(sagaStreamId(s.opportunityId));
     const input = await this.io(s, signal, resumed);
     return this.toEvents(s, this.decided(decide(input, s)));
   }

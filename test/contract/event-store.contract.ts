@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it as vitestIt } from 'vitest';
 import type { RecordedEvent } from '../../src/ledger/envelope.js';
-import { IdempotencyConflictError, InvalidEventError, WrongExpectedRevisionError } from '../../src/ledger/errors.js';
+import { FencedError, IdempotencyConflictError, InvalidEventError, WrongExpectedRevisionError } from '../../src/ledger/errors.js';
 import type { EventStore } from '../../src/ledger/event-store.port.js';
 import { ev } from '../support/events.js';
 import { GENESIS_HASH, logChainHash } from '../../src/ledger/hash-chain.js';
@@ -41,6 +41,34 @@ export function eventStoreContract(name: string, open: () => Promise<ContractTar
     });
     afterAll(async () => {
       await target?.cleanup();
+    });
+
+    it('honours a fence (stream still at a revision) inside the append, or refuses one it cannot check', async () => {
+      const fenceStream = sid('leader');
+      const s = sid();
+      await store.append(fenceStream, [ev('Led', { n: 0 })], 'no_stream');
+      if (!store.supportsFence) {
+        // EventStoreDB: no cross-stream condition; a fenced append is refused, never written unfenced.
+        await expect(store.append(s, [ev('A', {})], 'any', { fence: { stream: fenceStream, revision: 0n } })).rejects.toBeInstanceOf(InvalidEventError);
+        expect(await store.readStream(s)).toEqual([]);
+        return;
+      }
+      const ok = await store.append(s, [ev('A', {})], 'no_stream', { fence: { stream: fenceStream, revision: 0n } });
+      expect(ok.nextRevision).toBe(0n);
+      await store.append(fenceStream, [ev('Led', { n: 1 })], 0n); // a new leader
+      const late = store.append(s, [ev('B', {})], 0n, { fence: { stream: fenceStream, revision: 0n } });
+      await expect(late).rejects.toBeInstanceOf(FencedError);
+      await expect(late).rejects.toMatchObject({ code: 'FENCED', actual: 1n, fence: { stream: fenceStream, revision: 0n } });
+      expect((await store.readStream(s)).map((e) => e.type)).toEqual(['A']);
+      // A fence on a stream that does not exist holds at -1 only.
+      await expect(store.append(s, [ev('C', {})], 0n, { fence: { stream: sid('none'), revision: 0n } })).rejects.toMatchObject({ actual: -1n });
+      // Several appends in flight at once: the fenced one fails alone, the others are written.
+      const results = await Promise.allSettled([
+        store.append(sid(), [ev('D', {})], 'no_stream', { fence: { stream: fenceStream, revision: 1n } }),
+        store.append(sid(), [ev('E', {})], 'no_stream', { fence: { stream: fenceStream, revision: 0n } }),
+        store.append(sid(), [ev('F', {})], 'no_stream'),
+      ]);
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     });
 
     it('appends and reads a stream forward and backward with revisions', async () => {

@@ -2,6 +2,7 @@
 // exposure, risk decisions, compliance flags and the engine's trading state. They read the public
 // views (which always point at the active generation) with parameterised SQL. Amounts are
 // decimal strings of integers (base units), never floats; lists are cursor-paginated.
+import { LeadershipService } from '../../ledger/leadership/leadership.service.js';
 import { Inject } from '@nestjs/common';
 import { Args, Field, GraphQLISODateTime, ID, Int, ObjectType, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import GraphQLJSON from './json.scalar.js';
@@ -191,6 +192,17 @@ export class EngineStatusType {
   @Field(() => Int, { nullable: true, description: 'As of a point in time: failed or expired fills in a row (the circuit breaker pauses at its limit)' }) consecutiveFailedFills!: number | null;
   @Field(() => Int, { nullable: true, description: 'As of a point in time: the circuit breaker threshold in force' }) circuitBreakerThreshold!: number | null;
   @Field(() => GraphQLJSON, { nullable: true, description: 'As of a point in time: approved trades with no fill outcome yet' }) inFlight!: unknown;
+}
+
+@ObjectType('EngineLeadership', { description: 'Who runs the engine (README: High availability): this node\'s role, the lease holder and epoch, the fencing token' })
+export class EngineLeadershipType {
+  @Field({ description: 'leader (this node runs the engine), standby (it follows the log and serves the API) or single (ENGINE_HA off)' }) role!: string;
+  @Field({ description: 'This node (ENGINE_NODE_ID)' }) node!: string;
+  @Field(() => String, { nullable: true, description: 'The lease holder as this node last saw it' }) holder!: string | null;
+  @Field(() => String, { nullable: true, description: 'The lease epoch as last seen' }) epoch!: string | null;
+  @Field(() => String, { nullable: true, description: 'While this node leads: its fencing token (revision of its EngineLeadershipAcquired in engine-leader)' }) token!: string | null;
+  @Field(() => String, { nullable: true, description: 'When the lease expires (database clock) as last seen' }) leaseExpiresAt!: string | null;
+  @Field({ description: 'Whether the event store checks the token on every engine append (false on EventStoreDB)' }) fenced!: boolean;
 }
 
 // ---------------------------------------------------------------- compliance
@@ -491,7 +503,16 @@ export class ReadModelsResolver {
 
 @Resolver(() => EngineStatusType)
 export class EngineStatusResolver {
-  constructor(@Inject(GRAPHQL_SQL) private readonly sql: SqlClient) {}
+  constructor(
+    @Inject(GRAPHQL_SQL) private readonly sql: SqlClient,
+    private readonly lead: LeadershipService,
+  ) {}
+
+  @ResolveField(() => EngineLeadershipType, { description: 'Who runs the engine now, as this node sees it (not folded as of a past point)' })
+  leadership(): EngineLeadershipType {
+    const s = this.lead.status();
+    return { role: s.role, node: s.nodeId, holder: s.holder, epoch: s.epoch, token: s.token, leaseExpiresAt: s.leaseExpiresAt, fenced: s.fenced };
+  }
 
   @ResolveField(() => EngineChangeConnection, { description: 'Changes, newest first' })
   async history(

@@ -12,6 +12,7 @@ import { Public } from '../auth/decorators.js';
 import { ARBITER_CONFIG } from '../../config/config.module.js';
 import type { ArbiterConfig } from '../../config/config.js';
 import { principalOf } from '../auth/principal.js';
+import { LeadershipService } from '../../ledger/leadership/leadership.service.js';
 
 /** A projection further behind than this is "not caught up" for /ready. */
 const READY_MAX_LAG = 10_000n;
@@ -25,6 +26,7 @@ export class SystemController {
     @Inject(SQL_CLIENT) private readonly sql: SqlClient,
     private readonly projections: ProjectionsService,
     @Inject(ARBITER_CONFIG) private readonly config: ArbiterConfig,
+    private readonly leadership: LeadershipService,
   ) {}
 
   @Get('health')
@@ -50,7 +52,11 @@ export class SystemController {
     const answer = async () => {
       const detail = this.sql.availability.available && !!(await withTimeout(principalOf(this.sql, req), bound, 'API key lookup').catch(() => null));
       if (!ok) reply.code(503); // sent as the answer, not thrown: a state to report, not an error to log
-      return detail ? { status: ok ? 'ready' : 'not ready', checks } : { status: ok ? 'ready' : 'not ready' };
+      // A standby is ready too: it serves the whole API. Role, holder and epoch say who trades
+      // (with the checks, for callers with a key: node names are deployment detail).
+      const l = this.leadership.status();
+      const engine = { role: l.role, node: l.nodeId, holder: l.holder, epoch: l.epoch, token: l.token };
+      return detail ? { status: ok ? 'ready' : 'not ready', engine, checks } : { status: ok ? 'ready' : 'not ready' };
     };
     const availability = this.sql.availability;
     if (!availability.available) {

@@ -44,6 +44,7 @@ import {
 import type { EventTypeRegistry } from '../event-types.js';
 import {
   checkAppend,
+  type AppendOptions,
   type EventStore,
   type LogHead,
   type ReadAllOptions,
@@ -157,8 +158,17 @@ export class EventStoreDbEventStore implements EventStore {
     return new EventStoreDbEventStore(client, registry, url, options);
   }
 
-  async append(streamId: string, events: NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
-    const checked = checkAppend(this.registry, streamId, events, expected);
+  /** The 6.x client has no cross-stream condition on an append (docs/decisions/0011). */
+  readonly supportsFence = false;
+
+  async append(streamId: string, events: NewEvent[], expected: ExpectedRevision, options: AppendOptions = {}): Promise<AppendResult> {
+    const checked = checkAppend(this.registry, streamId, events, expected, options);
+    if (options.fence) {
+      // Never pretend: an append asked to be fenced that cannot be is refused, not written unfenced.
+      throw new InvalidEventError(
+        'EventStoreDB cannot check a fence within an append (no cross-stream condition in its protocol); the engine on EventStoreDB runs unfenced only with ENGINE_HA_ALLOW_UNFENCED=true',
+      );
+    }
     // When the answer is lost the write may or may not have landed; the next try reads the
     // stream first and reports one that did as a duplicate (the ids decide), never writing twice.
     return this.retrying(() => this.appendChecked(streamId, checked, expected));

@@ -3,10 +3,12 @@
 // grouped in the process: requests that arrive while an append is in flight go together in the
 // next transaction, so concurrent writers share one commit instead of queueing one by one.
 import type { AppendResult, ExpectedRevision, NewEvent, ReadAllFilter, RecordedEvent } from '../envelope.js';
-import { EventStoreUnavailableError, IdempotencyConflictError, WrongExpectedRevisionError } from '../errors.js';
+import { EventStoreUnavailableError, FencedError, IdempotencyConflictError, WrongExpectedRevisionError } from '../errors.js';
 import type { EventTypeRegistry } from '../event-types.js';
 import {
   checkAppend,
+  type AppendFence,
+  type AppendOptions,
   type EventStore,
   type LogHead,
   type LogReader,
@@ -23,14 +25,15 @@ import { isConnectionError } from '../../shared/sql/availability.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 interface PendingAppend {
-  request: { stream: string; expected: string; events: unknown[] };
+  request: { stream: string; expected: string; events: unknown[]; fence?: { stream: string; revision: string } };
+  fence?: AppendFence;
   expected: ExpectedRevision;
   resolve: (r: AppendResult) => void;
   reject: (e: unknown) => void;
 }
 
 interface AppendOutcome {
-  status: 'ok' | 'duplicate' | 'wrong_expected_revision' | 'idempotency_conflict';
+  status: 'ok' | 'duplicate' | 'wrong_expected_revision' | 'idempotency_conflict' | 'fenced';
   nextRevision?: string;
   position?: string;
   actual?: string;
@@ -80,6 +83,8 @@ export function rowToEvent(r: EventRow): RecordedEvent {
 
 export class PostgresEventStore implements EventStore {
   readonly name: string;
+  /** The fence is checked inside arbiter_append (migrations/019). */
+  readonly supportsFence = true;
   private queue: PendingAppend[] = [];
   private flushing = false;
   private readonly maxGroup = 256;
@@ -92,10 +97,10 @@ export class PostgresEventStore implements EventStore {
     this.name = sql.kind === 'pglite' ? 'pglite' : 'postgres';
   }
 
-  append(streamId: string, events: NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
+  append(streamId: string, events: NewEvent[], expected: ExpectedRevision, options: AppendOptions = {}): Promise<AppendResult> {
     let checked: NewEvent[];
     try {
-      checked = checkAppend(this.registry, streamId, events, expected);
+      checked = checkAppend(this.registry, streamId, events, expected, options);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -114,9 +119,11 @@ export class PostgresEventStore implements EventStore {
         payload: e.payload,
         contentHash: contentHash({ ...e, streamId }),
       })),
+      ...(options.fence ? { fence: { stream: options.fence.stream, revision: options.fence.revision.toString() } } : {}),
     };
+    const fence = options.fence;
     return new Promise<AppendResult>((resolve, reject) => {
-      this.queue.push({ request, expected, resolve, reject });
+      this.queue.push({ request, expected, fence, resolve, reject });
       if (!this.flushing) void this.flush();
     });
   }
@@ -378,6 +385,9 @@ function settle(p: PendingAppend, o: AppendOutcome): void {
       return;
     case 'wrong_expected_revision':
       p.reject(new WrongExpectedRevisionError(p.request.stream, p.expected, BigInt(o.actual!)));
+      return;
+    case 'fenced':
+      p.reject(new FencedError(p.request.stream, p.fence!, BigInt(o.actual!)));
       return;
     case 'idempotency_conflict':
       p.reject(

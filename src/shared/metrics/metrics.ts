@@ -172,6 +172,16 @@ export class Metrics {
     labelNames: ['mode'] as const,
     registers: [this.registry],
   });
+  readonly engineLeader = new Gauge({
+    name: 'arbiter_engine_leader',
+    help: '1 while this node is the active engine (holds the lease and its fencing token), 0 as a standby',
+    registers: [this.registry],
+  });
+  readonly engineTakeoversTotal = new Counter({
+    name: 'arbiter_engine_takeovers_total',
+    help: 'Times this node took the engine lease and recorded EngineLeadershipAcquired',
+    registers: [this.registry],
+  });
 
   // Compliance
   readonly complianceFlagsRaisedTotal = new Counter({
