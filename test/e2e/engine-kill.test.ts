@@ -57,6 +57,9 @@ describe('engine killed with SIGKILL mid-saga', () => {
       ENGINE_MAX_SAGA_AGE_MS: '600000',
       ENGINE_CONCURRENCY: '4',
       LOG_LEVEL: 'error',
+      // One engine restarted after each kill: single-node semantics (with HA on, each restart
+      // would first wait out the killed node's lease; engine-ha.test.ts covers that).
+      ENGINE_HA: 'off',
     };
   });
   afterAll(async () => {

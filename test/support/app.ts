@@ -9,13 +9,15 @@ import { loadConfig } from '../../src/config/config.js';
 
 /**
  * Starts the app with `env` laid over the process environment (undefined removes a variable).
- * The engine loop is off unless ENGINE_AUTOSTART is given, so tests decide what trades.
+ * The engine loop is off unless ENGINE_AUTOSTART is given, so tests decide what trades; HA is
+ * off unless ENGINE_HA is given.
  */
 export async function startApp(
   env: Record<string, string | undefined>,
 ): Promise<{ app: NestFastifyApplication; url: string; close(): Promise<void> }> {
   const saved: Record<string, string | undefined> = {};
-  for (const [k, v] of Object.entries({ ENGINE_AUTOSTART: 'false', ...env })) {
+  // One process, single-node semantics unless a test asks for HA (engine-ha.test.ts runs several).
+  for (const [k, v] of Object.entries({ ENGINE_AUTOSTART: 'false', ENGINE_HA: 'off', ...env })) {
     saved[k] = process.env[k];
     if (v === undefined) delete process.env[k];
     else process.env[k] = v;

@@ -4,6 +4,9 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from '../../src/app.module.js';
 
-const app = await NestFactory.createApplicationContext(AppModule, { logger: ['error'] });
+// ENGINE_CHILD_LOG=warn: also the warnings and log lines (the HA test reads role changes there).
+const levels = process.env.ENGINE_CHILD_LOG === 'warn' ? (['error', 'warn', 'log'] as const) : (['error'] as const);
+const app = await NestFactory.createApplicationContext(AppModule, { logger: [...levels] });
+app.enableShutdownHooks();
 await app.init();
 process.stdout.write('started\n');

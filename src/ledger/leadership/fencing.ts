@@ -30,6 +30,19 @@ export function assertEngineMayAct(what: string): void {
   if (ctx && !ctx.mayAct()) throw new FencedError(what, ctx.fence, null);
 }
 
+const TOKEN_SUFFIX = /@token:(\d+)$/;
+
+/** The actor of an event written under fencing token `token`. */
+export function stampActor(actor: string, token: bigint): string {
+  return `${actor.replace(TOKEN_SUFFIX, '')}@token:${token}`;
+}
+
+/** The fencing token an event was written under, from its actor; null for events written outside the engine's context or with HA off. */
+export function tokenOfActor(actor: string): bigint | null {
+  const m = TOKEN_SUFFIX.exec(actor);
+  return m ? BigInt(m[1]) : null;
+}
+
 /** The event store every module gets: appends made inside an engine context carry its fence. */
 export class FencingEventStore implements EventStore {
   constructor(private readonly inner: EventStore) {}
@@ -55,8 +68,11 @@ export class FencingEventStore implements EventStore {
       ctx.onFenced(err);
       throw err;
     }
+    // The token is written on the events too, in their actor ("engine@token:7"), so the log itself
+    // shows which leadership wrote each engine event (and a fold can check none was written late).
+    const stamped = events.map((e) => ({ ...e, metadata: { ...e.metadata, actor: stampActor(e.metadata.actor, ctx.fence.revision) } }));
     try {
-      return await this.inner.append(streamId, events, expected, ctx.checkInStore ? { ...options, fence: ctx.fence } : options);
+      return await this.inner.append(streamId, stamped, expected, ctx.checkInStore ? { ...options, fence: ctx.fence } : options);
     } catch (err) {
       if (err instanceof FencedError) ctx.onFenced(err);
       throw err;
