@@ -101,7 +101,34 @@ export const ComplianceFlagClosed = defineEvent<ComplianceFlagClosedPayload>({
   payload: obj({ flagId: uuid(), actor, note, outcome: optional(str({ oneOf: CLOSE_OUTCOMES })) }),
 });
 
-export const complianceEvents = [ComplianceScreened, ComplianceFlagRaised, ComplianceFlagReviewed, ComplianceFlagClosed];
+/** The stream of the sanctions lists put in force, one SanctionsListActivated each. */
+export const SANCTIONS_LIST_STREAM = 'compliance-sanctions-list';
+
+export interface SanctionsListActivatedPayload {
+  /** sha256 (hex) of the sorted, distinct entries joined by newlines: equal content, equal hash. */
+  contentHash: string;
+  /** Where it came from: `file:<path>` on the node that loaded it, or `api:<actor>`. */
+  source: string;
+  /** The addresses, sorted and distinct. Every node screens against exactly these. */
+  entries: string[];
+}
+
+/**
+ * A sanctions list put in force for every node: the latest one in the log is the list screening
+ * uses (a node-local file only feeds it). Written only when the content differs from the list in
+ * force.
+ */
+export const SanctionsListActivated = defineEvent<SanctionsListActivatedPayload>({
+  type: 'SanctionsListActivated',
+  version: 1,
+  payload: obj({
+    contentHash: str({ pattern: /^[0-9a-f]{64}$/ }),
+    source: str({ min: 1, max: 600 }),
+    entries: array(str({ min: 1, max: 128 }), { max: 1_000_000 }),
+  }),
+});
+
+export const complianceEvents = [ComplianceScreened, ComplianceFlagRaised, ComplianceFlagReviewed, ComplianceFlagClosed, SanctionsListActivated];
 
 /** The payloads to append for one screening: ComplianceScreened first, then one ComplianceFlagRaised per flag. */
 export function screeningPayloads(

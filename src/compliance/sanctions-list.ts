@@ -99,9 +99,14 @@ export class SanctionsList implements SanctionsLookup {
   }
 
   /** A list held in memory (no file): for tests, or an empty list when no file is configured. */
-  static fromAddresses(addresses: Iterable<string>): SanctionsList {
+  static fromAddresses(addresses: Iterable<string>, version?: string): SanctionsList {
     const list = [...addresses].map((a) => a.trim()).filter(Boolean);
-    return new SanctionsList(null, list, versionOf(list.join('\n')), { allowEmpty: true });
+    return new SanctionsList(null, list, version ?? versionOf(list.join('\n')), { allowEmpty: true });
+  }
+
+  /** The addresses, in no particular order. */
+  get entries(): string[] {
+    return [...this.addresses];
   }
 
   private static async read(path: string, opts: SanctionsListOptions): Promise<{ addresses: string[]; version: string }> {

@@ -100,6 +100,21 @@ export const RiskLimitsBody: JsonSchema = {
   additionalProperties: false,
 };
 
+export const SanctionsListBody: JsonSchema = {
+  type: 'object',
+  properties: {
+    reason: reasonSchema,
+    entries: {
+      type: 'array',
+      maxItems: 1_000_000,
+      items: { type: 'string', minLength: 1, maxLength: 128 },
+      description: 'The whole list of sanctioned addresses (replaces the list in force; order and duplicates do not matter; [] empties it)',
+    },
+  },
+  required: ['reason', 'entries'],
+  additionalProperties: false,
+};
+
 export const FlagActionBody: JsonSchema = {
   type: 'object',
   properties: {

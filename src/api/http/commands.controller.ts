@@ -11,7 +11,9 @@ import type { CommandReceipt } from '../../ledger/decide-and-append.js';
 import { ChangeRiskLimits, PauseEngine, ReduceEngine, ResumeEngine, validateRiskLimits } from '../../risk/commands/engine-commands.js';
 
 import { Roles } from '../auth/decorators.js';
-import { FlagActionBody, InvalidBodyException, ReasonBody, readBody, RiskLimitsBody } from './body-schema.js';
+import { FlagActionBody, InvalidBodyException, ReasonBody, readBody, RiskLimitsBody, SanctionsListBody } from './body-schema.js';
+import { ActivateSanctionsList, type SanctionsActivation } from '../../compliance/commands/sanctions-commands.js';
+import { parseSanctionsList, SanctionsListError } from '../../compliance/sanctions-list.js';
 import { IdempotencyService } from './idempotency.js';
 
 @Controller()
@@ -62,6 +64,23 @@ export class CommandsController {
     return this.idempotency.run(req, { route: 'PUT /risk/limits', body, successStatus: 200 }, (ctx) =>
       this.bus.execute(new ChangeRiskLimits(ctx, body.reason, body.limits)),
     );
+  }
+
+  @Put('compliance/sanctions-list')
+  @Roles('compliance')
+  @HttpCode(200)
+  async putSanctionsList(@Req() req: FastifyRequest): Promise<{ changed: boolean; contentHash: string; size: number; event: CommandReceipt | null }> {
+    const body = readBody<{ reason: string; entries: string[] }>(req, SanctionsListBody);
+    try {
+      parseSanctionsList(JSON.stringify(body.entries), 'in the request', { allowEmpty: true });
+    } catch (err) {
+      if (err instanceof SanctionsListError) throw new InvalidBodyException([`entries: ${err.message}`]);
+      throw err;
+    }
+    return this.idempotency.run(req, { route: 'PUT /compliance/sanctions-list', body, successStatus: 200 }, async (ctx) => {
+      const r: SanctionsActivation = await this.bus.execute(new ActivateSanctionsList(ctx, `api:${ctx.actor}`, body.entries));
+      return { changed: r.changed, contentHash: r.contentHash, size: r.size, event: r.event };
+    });
   }
 
   @Post('compliance/flags/:id/review')

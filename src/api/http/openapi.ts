@@ -1,6 +1,6 @@
 // The OpenAPI 3.1 document of the REST API, written from the same body schemas the endpoints
 // validate with (body-schema.ts). Served at GET /docs/openapi.json; GET /docs renders it.
-import { FlagActionBody, IssueKeyBody, ReasonBody, RevokeKeyBody, RiskLimitsBody, WebhookSubscriptionBody, WebhookSubscriptionChangeBody, type JsonSchema } from './body-schema.js';
+import { FlagActionBody, IssueKeyBody, ReasonBody, RevokeKeyBody, RiskLimitsBody, SanctionsListBody, WebhookSubscriptionBody, WebhookSubscriptionChangeBody, type JsonSchema } from './body-schema.js';
 
 type Role = 'viewer' | 'operator' | 'risk' | 'compliance' | 'admin' | null;
 
@@ -47,6 +47,11 @@ export const OPERATIONS: Operation[] = [
     method: 'put', path: '/risk/limits', tag: 'risk', role: 'risk', summary: 'Replace the risk limits',
     description: 'Records RiskLimitsChanged in the `engine` stream. Every limit is required (PUT replaces the set). Amounts are integers or strings of digits, never fractions.',
     body: { schema: 'RiskLimitsBody' }, success: { status: 200, description: 'The recorded event', schema: 'CommandReceipt' }, errors: COMMAND_ERRORS, idempotent: true,
+  },
+  {
+    method: 'put', path: '/compliance/sanctions-list', tag: 'compliance', role: 'compliance', summary: 'Replace the sanctions list in force',
+    description: 'Records SanctionsListActivated in the `compliance-sanctions-list` stream, unless the list in force has the same content (changed: false, nothing recorded). Every node screens against the latest one.',
+    body: { schema: 'SanctionsListBody' }, success: { status: 200, description: 'Whether the list changed, its content hash and size, and the recorded event', schema: 'SanctionsListActivation' }, errors: COMMAND_ERRORS, idempotent: true,
   },
   {
     method: 'post', path: '/compliance/flags/{id}/review', tag: 'compliance', role: 'compliance', summary: 'Review or close a compliance flag',
@@ -144,6 +149,13 @@ const s = (description?: string) => ({ type: 'string', ...(description ? { descr
 const SCHEMAS: Record<string, unknown> = {
   ReasonBody,
   RiskLimitsBody,
+  SanctionsListBody,
+  SanctionsListActivation: obj({
+    changed: { type: 'boolean' },
+    contentHash: s(),
+    size: { type: 'integer' },
+    event: { oneOf: [{ $ref: '#/components/schemas/CommandReceipt' }, { type: 'null' }] },
+  }),
   FlagActionBody,
   IssueKeyBody,
   WebhookSubscriptionBody,
