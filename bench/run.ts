@@ -16,6 +16,7 @@ import { graphqlBench } from './graphql.js';
 import { sagaBench } from './saga.js';
 import { sealBench } from './seal.js';
 import { webhooksBench } from './webhooks.js';
+import { haBench } from './ha.js';
 
 const SERVER = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 function benchArgs(): { quick: boolean; only: string } {
@@ -23,13 +24,13 @@ function benchArgs(): { quick: boolean; only: string } {
     const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string', default: 'all' } }, strict: true, allowPositionals: false });
     return { quick: values.quick, only: values.only };
   } catch (err) {
-    console.error(`bench: ${(err as Error).message}\nusage: npm run bench [-- --quick] [-- --only=ledger|saga|graphql|seal|webhooks|audit]`);
+    console.error(`bench: ${(err as Error).message}\nusage: npm run bench [-- --quick] [-- --only=ledger|saga|graphql|seal|webhooks|audit|ha]`);
     process.exit(2);
   }
 }
 const { quick, only } = benchArgs();
-if (!['all', 'ledger', 'saga', 'graphql', 'seal', 'webhooks', 'audit'].includes(only)) {
-  console.error(`--only must be ledger, saga, graphql, seal, webhooks or audit (got "${only}")`);
+if (!['all', 'ledger', 'saga', 'graphql', 'seal', 'webhooks', 'audit', 'ha'].includes(only)) {
+  console.error(`--only must be ledger, saga, graphql, seal, webhooks, audit or ha (got "${only}")`);
   process.exit(2);
 }
 const STREAMS = quick ? 200 : 2000;
@@ -140,6 +141,14 @@ async function main() {
     const g = await withDatabase((url) => graphqlBench(url, { events, templates: quick ? 100 : 300, seconds: quick ? 3 : 10, connections: 10 }));
     console.log(`\nledger: ${g.ledger}\n\n| query | requests/s | p50 ms | p99 ms | errors/non-2xx | response |\n|---|---:|---:|---:|---:|---:|`);
     for (const r of g.rows) console.log(`| ${r.join(' | ')} |`);
+  }
+  if (only === 'all' || only === 'ha') {
+    const runs = quick ? 3 : 5;
+    console.log(`\nHA takeover: two app processes, the leader killed with SIGKILL ${runs} times (default lease: TTL 5 s, renew 1 s, acquire 1 s)`);
+    const h = await withDatabase((url) => haBench(url, runs));
+    console.log('\n| run | kill → trading under the new token, ms |\n|---|---:|');
+    for (const r of h.rows) console.log(`| ${r.join(' | ')} |`);
+    console.log(`| median | ${h.medianMs.toFixed(0)} |\n| max | ${h.maxMs.toFixed(0)} |`);
   }
   if (only === 'all' || only === 'audit') {
     // AUDIT_BENCH_EVENTS overrides the size (e.g. a smaller ledger on a busy machine).

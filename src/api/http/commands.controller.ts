@@ -12,8 +12,7 @@ import { ChangeRiskLimits, PauseEngine, ReduceEngine, ResumeEngine, validateRisk
 
 import { Roles } from '../auth/decorators.js';
 import { FlagActionBody, InvalidBodyException, ReasonBody, readBody, RiskLimitsBody, SanctionsListBody } from './body-schema.js';
-import { ActivateSanctionsList, type SanctionsActivation } from '../../compliance/commands/sanctions-commands.js';
-import { parseSanctionsList, SanctionsListError } from '../../compliance/sanctions-list.js';
+import { ActivateSanctionsList, sanctionsEntriesProblem, type SanctionsActivation } from '../../compliance/commands/sanctions-commands.js';
 import { IdempotencyService } from './idempotency.js';
 
 @Controller()
@@ -71,12 +70,8 @@ export class CommandsController {
   @HttpCode(200)
   async putSanctionsList(@Req() req: FastifyRequest): Promise<{ changed: boolean; contentHash: string; size: number; event: CommandReceipt | null }> {
     const body = readBody<{ reason: string; entries: string[] }>(req, SanctionsListBody);
-    try {
-      parseSanctionsList(JSON.stringify(body.entries), 'in the request', { allowEmpty: true });
-    } catch (err) {
-      if (err instanceof SanctionsListError) throw new InvalidBodyException([`entries: ${err.message}`]);
-      throw err;
-    }
+    const problem = sanctionsEntriesProblem(body.entries);
+    if (problem) throw new InvalidBodyException([`entries: ${problem}`]);
     return this.idempotency.run(req, { route: 'PUT /compliance/sanctions-list', body, successStatus: 200 }, async (ctx) => {
       const r: SanctionsActivation = await this.bus.execute(new ActivateSanctionsList(ctx, `api:${ctx.actor}`, body.entries));
       return { changed: r.changed, contentHash: r.contentHash, size: r.size, event: r.event };

@@ -10,12 +10,24 @@ import { commandMetadata, decideAndAppend, type CommandContext, type CommandRece
 import type { RecordedEvent } from '../../ledger/envelope.js';
 import { newEvent } from '../../ledger/event-types.js';
 import { EVENT_STORE, type EventStore } from '../../ledger/event-store.port.js';
+import { parseSanctionsList, SanctionsListError } from '../sanctions-list.js';
 import { SANCTIONS_LIST_STREAM, SanctionsListActivated, type SanctionsListActivatedPayload } from '../events.js';
 
 /** Sorted, distinct entries and their content hash. */
 export function sanctionsContent(entries: Iterable<string>): { entries: string[]; contentHash: string } {
   const sorted = [...new Set([...entries].map((e) => e.trim()).filter(Boolean))].sort();
   return { entries: sorted, contentHash: createHash('sha256').update(sorted.join('\n')).digest('hex') };
+}
+
+/** What is wrong with a list given by hand (REST), as the file's parser says it; null when it is fine. */
+export function sanctionsEntriesProblem(entries: string[]): string | null {
+  try {
+    parseSanctionsList(JSON.stringify(entries), 'in the request', { allowEmpty: true });
+    return null;
+  } catch (err) {
+    if (err instanceof SanctionsListError) return err.message;
+    throw err;
+  }
 }
 
 export interface SanctionsActivation {

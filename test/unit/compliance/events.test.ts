@@ -31,12 +31,13 @@ const trade = (over: Partial<ScreenedTrade> = {}): ScreenedTrade => ({
 });
 
 describe('compliance events pass the registry', () => {
-  it('exports the four event types at version 1', () => {
+  it('exports the five event types at version 1', () => {
     expect(complianceEvents.map((d) => `${d.type}@${d.version}`)).toEqual([
       'ComplianceScreened@1',
       'ComplianceFlagRaised@1',
       'ComplianceFlagReviewed@1',
       'ComplianceFlagClosed@1',
+      'SanctionsListActivated@1',
     ]);
   });
 
