@@ -31,9 +31,9 @@ const trade = (over: Partial<ScreenedTrade> = {}): ScreenedTrade => ({
 });
 
 describe('compliance events pass the registry', () => {
-  it('exports the four event types at version 1', () => {
+  it('exports the four event types, ComplianceScreened at version 2 (docs/decisions/0017)', () => {
     expect(complianceEvents.map((d) => `${d.type}@${d.version}`)).toEqual([
-      'ComplianceScreened@1',
+      'ComplianceScreened@2',
       'ComplianceFlagRaised@1',
       'ComplianceFlagReviewed@1',
       'ComplianceFlagClosed@1',
@@ -47,7 +47,7 @@ describe('compliance events pass the registry', () => {
     const t = trade({ notionalUsdMicros: 9_600n * USD });
     const r = screen(t, history, { ...config, velocityMaxNotionalUsdMicros: 19_000n * USD }, sanctions);
     expect(r.flags.map((f) => f.rule)).toEqual(['sanctioned_address', 'velocity_count', 'velocity_notional', 'structuring']);
-    const { screened, flagsRaised } = screeningPayloads(t, r, sanctions.version);
+    const { screened, flagsRaised } = screeningPayloads(t, r, config, sanctions.version);
     expect(screened).toMatchObject({ opportunityId: 'opp-2', decision: 'blocked', at: '2026-03-02T12:00:00.000Z', notionalUsdMicros: '9600000000', sanctionsListVersion: sanctions.version });
     expect(screened.flags).toEqual(r.flags.map((f) => f.flagId));
     expectStorable(registry, ComplianceScreened, screened);
@@ -55,12 +55,12 @@ describe('compliance events pass the registry', () => {
     for (const f of flagsRaised) expectStorable(registry, ComplianceFlagRaised, f);
 
     const large = screen(trade({ counterparties: [] }), [], config, sanctions);
-    for (const f of screeningPayloads(trade(), large).flagsRaised) expectStorable(registry, ComplianceFlagRaised, f);
+    for (const f of screeningPayloads(trade(), large, config).flagsRaised) expectStorable(registry, ComplianceFlagRaised, f);
   });
 
   it('a clear screening is storable with no flags', () => {
     const t = trade({ counterparties: [], notionalUsdMicros: 1n });
-    const { screened, flagsRaised } = screeningPayloads(t, screen(t, [], config, sanctions));
+    const { screened, flagsRaised } = screeningPayloads(t, screen(t, [], config, sanctions), config);
     expect(screened.decision).toBe('clear');
     expect(flagsRaised).toEqual([]);
     expectStorable(registry, ComplianceScreened, screened);
