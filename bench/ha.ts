@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { tokenOfActor } from '../src/ledger/leadership/fencing.js';
+import { SAGA_STREAM_PREFIX } from '../src/trading/events.js';
 
 const main = fileURLToPath(new URL('../src/main.js', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -53,7 +54,7 @@ export async function haBench(databaseUrl: string, runs: number): Promise<{ rows
   const head = async () => BigInt((await db.query('SELECT position FROM event_log_head WHERE id = 1')).rows[0]?.position ?? 0);
   const token = async () => BigInt((await db.query(`SELECT coalesce(max(stream_revision), -1) AS r FROM events WHERE stream_id = 'engine-leader'`)).rows[0].r);
   const tradedUnder = async (after: bigint, from: bigint): Promise<boolean> => {
-    const { rows } = await db.query<{ actor: string }>(`SELECT actor FROM events WHERE global_position > $1 AND stream_id LIKE 'saga-%' ORDER BY global_position DESC LIMIT 200`, [from.toString()]);
+    const { rows } = await db.query<{ actor: string }>(`SELECT actor FROM events WHERE global_position > $1 AND stream_id LIKE $2 ORDER BY global_position DESC LIMIT 200`, [from.toString(), `${SAGA_STREAM_PREFIX}%`]);
     return rows.some((r) => (tokenOfActor(r.actor) ?? -1n) > after);
   };
   const times: number[] = [];
