@@ -4,7 +4,7 @@
 // fencing token is in the log (the standby has taken the lease, recorded its leadership, caught
 // up, and traded), then starts a fresh standby. Prints each run, the median and the maximum.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,17 +39,17 @@ export async function haBench(databaseUrl: string, runs: number): Promise<{ rows
         LOG_LEVEL: 'error',
         LOG_FORMAT: 'json',
       },
-      stdio: 'ignore',
+      stdio: ['ignore', 'ignore', openSync(join(dir, `${id}.err`), 'w')],
     });
     nodes.set(id, child);
     // Up when it answers /health.
-    for (let i = 0; i < 600; i++) {
+    for (let i = 0; i < 1800; i++) {
       const ok = await fetch(`http://127.0.0.1:${port - 1}/health`).then((r) => r.ok, () => false);
       if (ok) return;
-      if (child.exitCode !== null) throw new Error(`node ${id} exited (${child.exitCode})`);
+      if (child.exitCode !== null) throw new Error(`node ${id} exited (${child.exitCode}): ${readFileSync(join(dir, `${id}.err`), 'utf8').slice(-1500)}`);
       await sleep(100);
     }
-    throw new Error(`node ${id} did not start`);
+    throw new Error(`node ${id} did not answer /health within 180 s: ${readFileSync(join(dir, `${id}.err`), 'utf8').slice(-1500)}`);
   };
   const head = async () => BigInt((await db.query('SELECT position FROM event_log_head WHERE id = 1')).rows[0]?.position ?? 0);
   const token = async () => BigInt((await db.query(`SELECT coalesce(max(stream_revision), -1) AS r FROM events WHERE stream_id = 'engine-leader'`)).rows[0].r);
