@@ -169,6 +169,8 @@ export const ENV_SECTIONS = {
     SOLANA_SETTLEMENT_ADDRESS: text(),
     SOLANA_RPC_TIMEOUT_MS: int(10_000, 100, 120_000),
     SOLANA_CONFIRM_POLL_MS: int(400, 0, 10_000),
+    SOLANA_COMPUTE_UNIT_MARGIN_PCT: int(20, 0, 500),
+    SOLANA_LOOKUP_TABLE_TTL_MS: int(60_000, 0, 3_600_000),
     PAPER_SEED: textOr('arbiter-paper'),
     PAPER_MAX_SLIPPAGE_BPS: int(30, 0, 10_000),
   },
@@ -275,6 +277,10 @@ export interface ExecutionSettings {
     settlementAddress: string | null;
     rpcTimeoutMs: number;
     confirmPollMs: number;
+    /** A round trip asks for its simulated units plus this percentage (SOLANA_COMPUTE_UNIT_MARGIN_PCT). */
+    computeUnitMarginPct: number;
+    /** How long a fetched address lookup table is reused (SOLANA_LOOKUP_TABLE_TTL_MS). */
+    lookupTableTtlMs: number;
   };
   paper: { seed: string; maxSlippageBps: number };
 }
@@ -600,6 +606,8 @@ export function loadConfig(env: Env): ArbiterConfig {
         settlementAddress: v.SOLANA_SETTLEMENT_ADDRESS,
         rpcTimeoutMs: v.SOLANA_RPC_TIMEOUT_MS,
         confirmPollMs: v.SOLANA_CONFIRM_POLL_MS,
+        computeUnitMarginPct: v.SOLANA_COMPUTE_UNIT_MARGIN_PCT,
+        lookupTableTtlMs: v.SOLANA_LOOKUP_TABLE_TTL_MS,
       },
       paper: { seed: v.PAPER_SEED, maxSlippageBps: v.PAPER_MAX_SLIPPAGE_BPS },
     },

@@ -16,7 +16,9 @@ export type VenueErrorCode =
   /** The composed round trip serializes to more than 1232 bytes: re-quote with a lower maxAccounts. */
   | 'TRANSACTION_TOO_LARGE'
   /** A round trip is already in flight on this input token account (its guard would be wrong). */
-  | 'ACCOUNT_BUSY';
+  | 'ACCOUNT_BUSY'
+  /** The composed transaction failed its simulation (e.g. the profit guard): it was never signed nor sent. */
+  | 'SIMULATION_FAILED';
 
 const RETRYABLE: ReadonlySet<VenueErrorCode> = new Set(['RPC_UNAVAILABLE', 'CONFIRM_ABORTED', 'ACCOUNT_BUSY']);
 

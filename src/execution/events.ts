@@ -3,7 +3,8 @@
 // Payload builders turn a venue's outcome into the payload, so the saga never hand-copies fields.
 import { VersionedTransaction } from '@solana/web3.js';
 import { defineEvent, type PayloadOf } from '../ledger/event-types.js';
-import { baseUnits, isoTime, obj, optional, str } from '../ledger/schema.js';
+import type { z } from 'zod';
+import { array, baseUnits, int, isoTime, json, obj, optional, str } from '../ledger/schema.js';
 import { VENUE_NAMES, type ConfirmOutcome, type FillQuery, type PreparedTransaction, type SubmitOutcome, type VenueName } from './venue.port.js';
 
 const BASE58 = /^[1-9A-HJ-NP-Za-km-z]+$/;
@@ -78,27 +79,51 @@ export const TransactionExpired = defineEvent({
 });
 export type TransactionExpiredPayload = PayloadOf<typeof TransactionExpired>;
 
+const preparedV1 = {
+  opportunityId: opportunityId(),
+  venue: str({ oneOf: VENUE_NAMES }),
+  inputMint: mint(),
+  outputMint: mint(),
+  inAmount: baseUnits(),
+  expectedOut: baseUnits(),
+  signerPublicKey: str({ min: 32, max: 44, pattern: BASE58 }),
+  /** Base64 of the unsigned transaction: with the signature that follows it, the exact bytes sent. */
+  unsignedTx: str({ min: 1, max: 8192, pattern: /^[A-Za-z0-9+/]+={0,2}$/ }),
+  blockhash: str({ min: 32, max: 44, pattern: BASE58 }),
+  lastValidBlockHeight: baseUnits(),
+  priorityFeeMicroLamports: baseUnits(),
+};
+
+/** Version 1 as written before round trips were composed: no roundTrip. */
+export const TransactionPreparedV1Schema = obj(preparedV1);
+export type TransactionPreparedV1Payload = z.output<typeof TransactionPreparedV1Schema>;
+
+/** What a composed round trip recorded: both legs' route answers, the guard, the units, the tables. */
+const roundTripSchema = obj({
+  guardAccount: mint(),
+  balanceAtPrepareBaseUnits: baseUnits(),
+  minProfitBaseUnits: baseUnits(),
+  guardAmountBaseUnits: baseUnits(),
+  simulatedUnits: baseUnits(),
+  computeUnitLimit: int({ min: 1, max: 1_400_000 }),
+  lookupTables: array(mint(), { max: 64 }),
+  serializedBytes: int({ min: 1, max: 1232 }),
+  /** Each leg's route API and its answer exactly as parsed (the generated models drop fields). */
+  legs: array(obj({ api: str({ min: 1, max: 16 }), raw: json() }), { min: 2, max: 2 }),
+});
+
 /**
  * The transaction the saga is about to sign, kept so a resumed saga submits exactly the same
- * bytes (the same signature) instead of ever building a second transaction.
+ * bytes (the same signature) instead of ever building a second transaction. Version 2 adds
+ * `roundTrip` (null when the venue built a plain transaction); v1 rows upcast to roundTrip: null.
  */
 export const TransactionPrepared = defineEvent({
   type: 'TransactionPrepared',
-  version: 1,
-  payload: obj({
-    opportunityId: opportunityId(),
-    venue: str({ oneOf: VENUE_NAMES }),
-    inputMint: mint(),
-    outputMint: mint(),
-    inAmount: baseUnits(),
-    expectedOut: baseUnits(),
-    signerPublicKey: str({ min: 32, max: 44, pattern: BASE58 }),
-    /** Base64 of the unsigned transaction: with the signature that follows it, the exact bytes sent. */
-    unsignedTx: str({ min: 1, max: 8192, pattern: /^[A-Za-z0-9+/]+={0,2}$/ }),
-    blockhash: str({ min: 32, max: 44, pattern: BASE58 }),
-    lastValidBlockHeight: baseUnits(),
-    priorityFeeMicroLamports: baseUnits(),
-  }),
+  version: 2,
+  payload: obj({ ...preparedV1, roundTrip: roundTripSchema.nullable() }),
+  upcasters: {
+    1: (p: TransactionPreparedV1Payload) => ({ ...p, roundTrip: null }),
+  },
 });
 export type TransactionPreparedPayload = PayloadOf<typeof TransactionPrepared>;
 
@@ -115,6 +140,19 @@ export function transactionPreparedPayload(p: PreparedTransaction): TransactionP
     blockhash: p.blockhash,
     lastValidBlockHeight: p.lastValidBlockHeight.toString(),
     priorityFeeMicroLamports: p.priorityFeeMicroLamports.toString(),
+    roundTrip: p.roundTrip
+      ? {
+          guardAccount: p.roundTrip.guardAccount,
+          balanceAtPrepareBaseUnits: p.roundTrip.balanceAtPrepareBaseUnits.toString(),
+          minProfitBaseUnits: p.roundTrip.minProfitBaseUnits.toString(),
+          guardAmountBaseUnits: p.roundTrip.guardAmountBaseUnits.toString(),
+          simulatedUnits: p.roundTrip.simulatedUnits.toString(),
+          computeUnitLimit: p.roundTrip.computeUnitLimit,
+          lookupTables: p.roundTrip.lookupTables,
+          serializedBytes: p.roundTrip.serializedBytes,
+          legs: p.roundTrip.legs.map((l) => ({ api: l.api, raw: l.raw })),
+        }
+      : null,
   };
 }
 
@@ -134,6 +172,17 @@ export function preparedFromPayload(p: TransactionPreparedPayload): PreparedTran
     blockhash: p.blockhash,
     lastValidBlockHeight: BigInt(p.lastValidBlockHeight),
     priorityFeeMicroLamports: BigInt(p.priorityFeeMicroLamports),
+    ...(p.roundTrip
+      ? {
+          roundTrip: {
+            ...p.roundTrip,
+            balanceAtPrepareBaseUnits: BigInt(p.roundTrip.balanceAtPrepareBaseUnits),
+            minProfitBaseUnits: BigInt(p.roundTrip.minProfitBaseUnits),
+            guardAmountBaseUnits: BigInt(p.roundTrip.guardAmountBaseUnits),
+            simulatedUnits: BigInt(p.roundTrip.simulatedUnits),
+          },
+        }
+      : {}),
   };
 }
 

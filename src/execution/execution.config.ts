@@ -18,6 +18,8 @@ export function venueFromConfig(config: ExecutionConfig): Venue {
       settlementAddress: config.solana.settlementAddress ? new PublicKey(config.solana.settlementAddress) : undefined,
       rpcTimeoutMs: config.solana.rpcTimeoutMs,
       pollIntervalMs: config.solana.confirmPollMs,
+      computeUnitMarginPct: config.solana.computeUnitMarginPct,
+      lookupTableTtlMs: config.solana.lookupTableTtlMs,
     });
   }
   return new PaperVenue({

@@ -27,6 +27,53 @@ export interface TradeIntent {
   quoteRaw?: unknown;
   /** Base64 of the unsigned VersionedTransaction Jupiter's POST /swap returned for the quote. */
   swapTransactionBase64?: string;
+  /** Both legs' instructions (A → B, B → A, same taker): the venue composes ONE atomic transaction with a profit guard. */
+  roundTrip?: RoundTripIntent;
+}
+
+/** One instruction as plain JSON: program and accounts base58, data base64. */
+export interface PlainInstructionJson {
+  programId: string;
+  accounts: { pubkey: string; isSigner: boolean; isWritable: boolean }[];
+  data: string;
+}
+
+/** One leg's instruction groups as a route API built them (Jupiter's shape); its own compute budget is not used. */
+export interface RouteLegJson {
+  api: string;
+  setupInstructions: PlainInstructionJson[];
+  swapInstruction: PlainInstructionJson;
+  cleanupInstruction: PlainInstructionJson | null;
+  otherInstructions: PlainInstructionJson[];
+  addressLookupTableAddresses: string[];
+  /** Tables with their addresses when the answer carried them (v2): nothing to fetch. */
+  addressesByLookupTableAddress: Record<string, string[]> | null;
+  /** The route API's answer as parsed, kept whole for the event. */
+  raw: unknown;
+}
+
+export interface RoundTripIntent {
+  legs: [RouteLegJson, RouteLegJson];
+  /** The guard fails the whole transaction unless the input token account gains at least this (base units of inputMint). */
+  minProfitBaseUnits: bigint;
+}
+
+/** What the venue composed for a round trip: recorded with the prepared transaction. */
+export interface PreparedRoundTrip {
+  /** The payer's token account of the input mint that the guard checks. */
+  guardAccount: string;
+  /** Its balance when the transaction was prepared, base units. */
+  balanceAtPrepareBaseUnits: bigint;
+  minProfitBaseUnits: bigint;
+  /** balanceAtPrepare + minProfit: the guard's TransferChecked amount. */
+  guardAmountBaseUnits: bigint;
+  /** Units the simulation (at the runtime maximum) consumed, and the limit asked for (× margin). */
+  simulatedUnits: bigint;
+  computeUnitLimit: number;
+  lookupTables: string[];
+  serializedBytes: number;
+  /** Each leg's route API and raw answer. */
+  legs: { api: string; raw: unknown }[];
 }
 
 /**
@@ -51,6 +98,8 @@ export interface PreparedTransaction {
   lastValidBlockHeight: bigint;
   /** Compute unit price the transaction pays; 0 when it sets none. */
   priorityFeeMicroLamports: bigint;
+  /** Set when the transaction is a composed round trip (Solana venue with route instructions). */
+  roundTrip?: PreparedRoundTrip;
 }
 
 export type SubmitOutcome =

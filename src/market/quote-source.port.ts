@@ -70,7 +70,7 @@ export interface RouteQuote {
  */
 export async function routeQuote(
   source: QuoteSource,
-  req: { mints: string[]; amount: bigint; slippageBps: number },
+  req: { mints: string[]; amount: bigint; slippageBps: number; nextLegSpends?: 'outAmount' | 'minimumOut' },
 ): Promise<RouteQuote> {
   const { mints, amount, slippageBps } = req;
   if (mints.length < 3 || mints[0] !== mints[mints.length - 1]) {
@@ -82,7 +82,9 @@ export async function routeQuote(
   for (let i = 0; i + 1 < mints.length; i++) {
     const q = await source.quote({ inputMint: mints[i]!, outputMint: mints[i + 1]!, amount: spend, slippageBps });
     legs.push(q);
-    spend = q.outAmount;
+    // minimumOut: the next leg is quoted for this leg's otherAmountThreshold, so it is always
+    // funded in one atomic transaction (whatever this leg delivers above it stays as inventory).
+    spend = req.nextLegSpends === 'minimumOut' ? q.otherAmountThreshold : q.outAmount;
     if (spend <= 0n) {
       throw new MarketDataError('NO_ROUTE', 'jupiter', `leg ${i + 1} (${mints[i]} → ${mints[i + 1]}) returns nothing for ${q.inAmount} base units`);
     }
@@ -90,10 +92,10 @@ export async function routeQuote(
   return { legs, expectedProfit: legs[legs.length - 1]!.outAmount - amount };
 }
 
-/** A → B → A with the first leg's outAmount as the second leg's input. */
+/** A → B → A with the first leg's outAmount (or, with nextLegSpends 'minimumOut', its otherAmountThreshold) as the second leg's input. */
 export async function roundTripQuote(
   source: QuoteSource,
-  req: { mintA: string; mintB: string; amount: bigint; slippageBps: number },
+  req: { mintA: string; mintB: string; amount: bigint; slippageBps: number; nextLegSpends?: 'outAmount' | 'minimumOut' },
 ): Promise<RouteQuote> {
-  return routeQuote(source, { mints: [req.mintA, req.mintB, req.mintA], amount: req.amount, slippageBps: req.slippageBps });
+  return routeQuote(source, { mints: [req.mintA, req.mintB, req.mintA], amount: req.amount, slippageBps: req.slippageBps, nextLegSpends: req.nextLegSpends });
 }

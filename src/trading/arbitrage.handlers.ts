@@ -20,6 +20,9 @@ import { OpportunityDetected, opportunityDetectedPayload } from '../market/event
 import { MARKET_CONFIG, type MarketConfig } from '../market/market.config.js';
 import { PRICE_FEED, type PriceFeed, type PriceObservation } from '../market/price-feed.port.js';
 import { QUOTE_SOURCE, roundTripQuote, type QuoteSource } from '../market/quote-source.port.js';
+import { ROUTE_INSTRUCTIONS, type RouteInstructionsSource } from '../market/route-instructions.port.js';
+import type { TradeIntent } from '../execution/venue.port.js';
+import { composesRoundTrips, MAX_ACCOUNTS_STEPS, roundTripLegs } from './round-trip-legs.js';
 import { ENGINE_STATE, type EngineStateView } from '../risk/engine-state.port.js';
 import { Metrics } from '../shared/metrics/metrics.js';
 import bs58 from 'bs58';
@@ -96,6 +99,7 @@ export class AdvanceArbitrageHandler implements ICommandHandler<AdvanceArbitrage
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(PRICE_FEED) private readonly prices: PriceFeed,
     @Inject(QUOTE_SOURCE) private readonly quotes: QuoteSource,
+    @Inject(ROUTE_INSTRUCTIONS) private readonly routes: RouteInstructionsSource,
     @Inject(MARKET_CONFIG) private readonly market: MarketConfig,
     @Inject(SIGNER) private readonly signer: Signer,
     @Inject(VENUE) private readonly venue: Venue,
@@ -240,7 +244,8 @@ export class AdvanceArbitrageHandler implements ICommandHandler<AdvanceArbitrage
   private async quote(s: Extract<SagaState, { phase: 'detected' }>): Promise<SagaInput> {
     const d = s.detected;
     try {
-      const quote = await roundTripQuote(this.quotes, { mintA: d.route.mintA, mintB: d.route.mintB, amount: BigInt(d.amountIn), slippageBps: this.market.slippageBps });
+      const nextLegSpends = composesRoundTrips(this.venue.name, this.routes) ? 'minimumOut' : 'outAmount';
+      const quote = await roundTripQuote(this.quotes, { mintA: d.route.mintA, mintB: d.route.mintB, amount: BigInt(d.amountIn), slippageBps: this.market.slippageBps, nextLegSpends });
       const price = (await this.latest([d.route.mintA])).get(d.route.mintA) as PriceObservation;
       return { kind: 'QuoteObtained', at: new Date(), quote, price };
     } catch (err) {
@@ -277,22 +282,43 @@ export class AdvanceArbitrageHandler implements ICommandHandler<AdvanceArbitrage
     try {
       if (!last) throw new Error('the quote has no legs');
       const pub = await this.signer.publicKey();
-      const prepared = await this.venue.prepare(
-        {
-          opportunityId: s.opportunityId,
-          inputMint: d.route.mintA,
-          outputMint: last.outputMint,
-          inAmount: BigInt(d.amountIn),
-          expectedOut: BigInt(last.outAmount),
-          quoteRaw: s.quote.legs.map((l) => l.raw),
-        },
-        pub,
-      );
+      const intent: TradeIntent = {
+        opportunityId: s.opportunityId,
+        inputMint: d.route.mintA,
+        outputMint: last.outputMint,
+        inAmount: BigInt(d.amountIn),
+        expectedOut: BigInt(last.outAmount),
+        quoteRaw: s.quote.legs.map((l) => l.raw),
+      };
+      const prepared = composesRoundTrips(this.venue.name, this.routes) ? await this.prepareRoundTrip(intent, s, pub) : await this.venue.prepare(intent, pub);
       const signature = await this.signer.sign(prepared.messageBytes);
       const signed = await transactionSignedPayload(this.signer, s.opportunityId, prepared.messageBytes, signature);
       return { kind: 'TransactionSignedByVenueAndSigner', prepared, signed };
     } catch (err) {
       return { kind: 'SigningFailed', at: new Date(), message: (err as Error).message, retryable: err instanceof VenueError && err.retryable };
+    }
+  }
+
+  /**
+   * Both legs' instructions for the signer, composed by the venue into one guarded transaction;
+   * over 1232 bytes, Swap API v2 legs are built again with a lower maxAccounts.
+   */
+  private async prepareRoundTrip(intent: TradeIntent, s: Extract<SagaState, { phase: 'screened' | 'prepared' }>, pub: Uint8Array) {
+    const routes = this.routes as RouteInstructionsSource & { api: 'v1' | 'v2' };
+    const steps = MAX_ACCOUNTS_STEPS[routes.api];
+    for (let i = 0; ; i++) {
+      const roundTrip = await roundTripLegs(routes, {
+        quoteRaws: s.quote.legs.map((l) => l.raw as never),
+        taker: bs58.encode(pub),
+        minProfitBaseUnits: this.engine.current().limits.minProfitBaseUnits,
+        maxAccounts: steps[i],
+      });
+      try {
+        return await this.venue.prepare({ ...intent, roundTrip }, pub);
+      } catch (err) {
+        if (!(err instanceof VenueError) || err.code !== 'TRANSACTION_TOO_LARGE' || i + 1 >= steps.length) throw err;
+        this.logger.warn(`${s.opportunityId}: ${err.message}; building the legs again with maxAccounts ${steps[i + 1]}`);
+      }
     }
   }
 

@@ -353,6 +353,54 @@ export async function startSolanaRpcStandIn(opts: { blockhashValidBlocks?: numbe
     };
   };
 
+  const accountJson = (key: string): Json => {
+    const acc = svm.getAccount(address(key));
+    return acc.exists
+      ? {
+          data: [Buffer.from(acc.data).toString('base64'), 'base64'],
+          executable: acc.executable,
+          lamports: Number(acc.lamports),
+          owner: acc.programAddress,
+          rentEpoch: 0,
+          space: acc.data.length,
+        }
+      : null;
+  };
+
+  /**
+   * simulateTransaction as a node answers it: err, logs and unitsConsumed; nothing changes. An
+   * unsigned transaction (sigVerify false) is simulated with LiteSVM's signature check off for
+   * that one call. replaceRecentBlockhash is not offered (the venue does not ask for it).
+   */
+  const simulate = (params: Json[]): Json => {
+    const [encoded, config] = params as [string, { encoding?: string; sigVerify?: boolean } | undefined];
+    let bytes: Uint8Array;
+    try {
+      bytes = config?.encoding === 'base64' ? Buffer.from(encoded, 'base64') : bs58.decode(encoded);
+      VersionedTransaction.deserialize(bytes);
+    } catch (err) {
+      throw new RpcError(-32602, `invalid transaction: failed to deserialize VersionedTransaction: ${(err as Error).message}`);
+    }
+    const verify = config?.sigVerify !== false;
+    if (!verify) svm.withSigverify(false);
+    try {
+      const result = svm.simulateTransaction(decoder.decode(bytes));
+      const meta = result instanceof FailedTransactionMetadata ? result.meta() : result.meta();
+      return {
+        context: context(),
+        value: {
+          err: result instanceof FailedTransactionMetadata ? errorJson(result.err()) : null,
+          logs: meta.logs(),
+          accounts: null,
+          unitsConsumed: Number(meta.computeUnitsConsumed()),
+          returnData: null,
+        },
+      };
+    } finally {
+      if (!verify) svm.withSigverify(true);
+    }
+  };
+
   const context = () => ({ slot: Number(height) });
 
   const dispatch = (method: string, params: Json[]): Json => {
@@ -381,22 +429,15 @@ export async function startSolanaRpcStandIn(opts: { blockhashValidBlocks?: numbe
         return transactionJson(String(params[0]), params[1] as { maxSupportedTransactionVersion?: number } | undefined);
       case 'getBalance':
         return { context: context(), value: Number(svm.getBalance(address(pubkeyParam(params[0]))) ?? 0n) };
-      case 'getAccountInfo': {
-        const acc = svm.getAccount(address(pubkeyParam(params[0])));
-        return {
-          context: context(),
-          value: acc.exists
-            ? {
-                data: [Buffer.from(acc.data).toString('base64'), 'base64'],
-                executable: acc.executable,
-                lamports: Number(acc.lamports),
-                owner: acc.programAddress,
-                rentEpoch: 0,
-                space: acc.data.length,
-              }
-            : null,
-        };
+      case 'getAccountInfo':
+        return { context: context(), value: accountJson(pubkeyParam(params[0])) };
+      case 'getMultipleAccounts': {
+        const keys = params[0];
+        if (!Array.isArray(keys)) throw new RpcError(-32602, 'Invalid params: expected an array of addresses');
+        return { context: context(), value: keys.map((k) => accountJson(pubkeyParam(k))) };
       }
+      case 'simulateTransaction':
+        return simulate(params);
       case 'getMinimumBalanceForRentExemption':
         return Number(svm.minimumBalanceForRentExemption(BigInt(Number(params[0] ?? 0))));
       case 'getVersion':

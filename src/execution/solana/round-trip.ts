@@ -128,17 +128,25 @@ export function unitsWithMargin(simulated: bigint, marginPct: number): number {
   return Number(units > BigInt(SIMULATION_UNIT_LIMIT) ? BigInt(SIMULATION_UNIT_LIMIT) : units);
 }
 
-/** Units held: one round trip in flight per input token account (the guard read its balance). */
+/**
+ * One round trip in flight per input token account (the guard read its balance at prepare). Held
+ * from prepare until the venue sees a final outcome, or until `untilMs` (past the blockhash's life
+ * the transaction can no longer land). In-process memory: a restarted engine starts empty.
+ */
 export class InFlightAccounts {
-  private readonly held = new Map<string, string>();
-  take(account: string, opportunityId: string): void {
+  private readonly held = new Map<string, { opportunityId: string; untilMs: number }>();
+  take(account: string, opportunityId: string, nowMs = 0, untilMs = Number.MAX_SAFE_INTEGER): void {
     const by = this.held.get(account);
-    if (by !== undefined && by !== opportunityId) {
-      throw new VenueError('ACCOUNT_BUSY', `round trip ${by} is in flight on token account ${account}; its guard read the balance, so ${opportunityId} waits`);
+    if (by !== undefined && by.opportunityId !== opportunityId && by.untilMs > nowMs) {
+      throw new VenueError('ACCOUNT_BUSY', `round trip ${by.opportunityId} is in flight on token account ${account}; its guard read the balance, so ${opportunityId} waits`);
     }
-    this.held.set(account, opportunityId);
+    this.held.set(account, { opportunityId, untilMs });
   }
   release(account: string, opportunityId: string): void {
-    if (this.held.get(account) === opportunityId) this.held.delete(account);
+    if (this.held.get(account)?.opportunityId === opportunityId) this.held.delete(account);
+  }
+  /** Releases whatever `opportunityId` holds (confirm knows the opportunity, not the account). */
+  releaseAll(opportunityId: string): void {
+    for (const [account, by] of this.held) if (by.opportunityId === opportunityId) this.held.delete(account);
   }
 }

@@ -1,8 +1,11 @@
 // The Solana venue: sends signed transactions to a Solana RPC node with @solana/web3.js 1.x and
 // reads each fill back from the confirmed transaction's balances.
 //
-// - prepare: Jupiter's swap transaction (blockhash refreshed) or, without one, the stand-in
-//   route transaction of ../transaction.ts; lastValidBlockHeight comes with the blockhash.
+// - prepare: with both legs' route instructions (intent.roundTrip), ONE v0 round trip composed by
+//   ./round-trip.ts, simulated unsigned for its units, guarded by a self-TransferChecked of the
+//   input account for balance-at-prepare + minimum profit (one in flight per input account);
+//   else Jupiter's swap transaction (blockhash refreshed) or, without one, the route
+//   transaction of ../transaction.ts; lastValidBlockHeight comes with the blockhash.
 // - submit: sendRawTransaction with preflight (a bad signature or a failing simulation is refused
 //   before it can cost a fee) and maxRetries 0: the node does not rebroadcast, confirm() does,
 //   and only until lastValidBlockHeight, so "expired" is a fact, not a guess.
@@ -10,8 +13,11 @@
 //   a block height past lastValidBlockHeight that is still empty means the transaction can no
 //   longer land), then getTransaction for the fee and balances.
 // - RPC failures become VenueError; a refused or failed transaction is an outcome, not an error.
+import { AccountLayout, getAssociatedTokenAddressSync, MintLayout } from '@solana/spl-token';
 import {
+  AddressLookupTableAccount,
   Connection,
+  PublicKey as PublicKeyClass,
   SendTransactionError,
   SolanaJSONRPCError,
   VersionedTransaction,
@@ -43,6 +49,7 @@ import type {
   Venue,
 } from '../venue.port.js';
 import { pause } from '../../shared/retry.js';
+import { composeRoundTrip, InFlightAccounts, SIMULATION_UNIT_LIMIT, unitsWithMargin } from './round-trip.js';
 
 export interface SolanaVenueOptions {
   rpcUrl: string;
@@ -56,6 +63,10 @@ export interface SolanaVenueOptions {
   rpcTimeoutMs?: number;
   /** confirm() gives up with RPC_UNAVAILABLE after this many failed polls in a row. Default 5. */
   maxConsecutivePollFailures?: number;
+  /** A round trip asks for its simulated units plus this percentage. Default 20. */
+  computeUnitMarginPct?: number;
+  /** How long a fetched lookup table is reused. Default 60 s. */
+  lookupTableTtlMs?: number;
   now?: () => Date;
 }
 
@@ -72,6 +83,9 @@ export class SolanaVenue implements Venue {
   private readonly pollMs: number;
   private readonly maxPollFailures: number;
   private readonly now: () => Date;
+  /** One round trip in flight per input token account (its guard read the balance at prepare). */
+  readonly inFlight = new InFlightAccounts();
+  private readonly tables = new Map<string, { table: AddressLookupTableAccount; untilMs: number }>();
 
   constructor(private readonly opts: SolanaVenueOptions) {
     const timeout = opts.rpcTimeoutMs ?? 10_000;
@@ -89,6 +103,7 @@ export class SolanaVenue implements Venue {
   async prepare(intent: TradeIntent, signerPublicKey: Uint8Array): Promise<PreparedTransaction> {
     checkIntent(intent);
     const payer = signerKeyOf(signerPublicKey);
+    if (intent.roundTrip) return this.prepareRoundTrip(intent, payer);
     const swap = intent.swapTransactionBase64 !== undefined ? decodeSwapTransaction(intent.swapTransactionBase64, payer) : null;
     const { blockhash, lastValidBlockHeight } = await this.rpc('getLatestBlockhash', () => this.connection.getLatestBlockhash(COMMITMENT));
     let tx: VersionedTransaction;
@@ -109,7 +124,114 @@ export class SolanaVenue implements Venue {
     return toPrepared('solana', intent, tx, BigInt(lastValidBlockHeight));
   }
 
+  /**
+   * The round trip as one v0 transaction: balance of the input token account read now (the
+   * guard's base), lookup tables of both legs, composed at the runtime's unit maximum and
+   * simulated (unsigned), then composed again with the simulated units × margin. A simulation
+   * that fails (the guard: no profit; a leg: no liquidity) is SIMULATION_FAILED: nothing is
+   * signed or sent. Holds the input token account until the outcome is known.
+   */
+  private async prepareRoundTrip(intent: TradeIntent, payer: PublicKey): Promise<PreparedTransaction> {
+    const rt = intent.roundTrip!;
+    if (intent.inputMint !== intent.outputMint) {
+      throw new VenueError('INVALID_REQUEST', `a round trip starts and ends in one mint (got ${intent.inputMint} → ${intent.outputMint})`);
+    }
+    const mint = new PublicKeyClass(intent.inputMint);
+    const account = getAssociatedTokenAddressSync(mint, payer, true);
+    const [mintInfo, accountInfo] = await this.rpc('getMultipleAccounts', () => this.connection.getMultipleAccountsInfo([mint, account], COMMITMENT));
+    if (!mintInfo || mintInfo.data.length < MintLayout.span) throw new VenueError('INVALID_REQUEST', `mint ${mint.toBase58()} does not exist on this cluster`);
+    if (!accountInfo || accountInfo.data.length < AccountLayout.span) {
+      throw new VenueError('INVALID_REQUEST', `the signer has no token account ${account.toBase58()} of ${mint.toBase58()}: create it (the round trip trades from a standing account)`);
+    }
+    const balance = AccountLayout.decode(accountInfo.data).amount;
+    const decimals = MintLayout.decode(mintInfo.data).decimals;
+    const guardAmount = balance + rt.minProfitBaseUnits;
+    const lookupTables = await this.lookupTablesOf(rt.legs);
+    const { blockhash, lastValidBlockHeight } = await this.rpc('getLatestBlockhash', () => this.connection.getLatestBlockhash(COMMITMENT));
+    const parts = {
+      payer,
+      blockhash,
+      legs: [rt.legs[0], rt.legs[1]] as [typeof rt.legs[0], typeof rt.legs[1]],
+      computeUnitLimit: SIMULATION_UNIT_LIMIT,
+      computeUnitPriceMicroLamports: this.opts.priorityFeeMicroLamports,
+      guard: { account, mint, decimals, amount: guardAmount },
+      lookupTables,
+    };
+    const trial = composeRoundTrip(parts).tx;
+    const sim = await this.rpc('simulateTransaction', () => this.connection.simulateTransaction(trial, { sigVerify: false, commitment: COMMITMENT }));
+    if (sim.value.err) {
+      const logs = sim.value.logs ?? [];
+      const last = logs.length ? ` (last log: ${logs[logs.length - 1]})` : '';
+      throw new VenueError('SIMULATION_FAILED', `the round trip failed its simulation, nothing was signed or sent: ${describeTransactionError(sim.value.err)}${last}`);
+    }
+    if (typeof sim.value.unitsConsumed !== 'number' || !Number.isSafeInteger(sim.value.unitsConsumed) || sim.value.unitsConsumed <= 0) {
+      throw new VenueError('MALFORMED_RESPONSE', `simulateTransaction reported no unitsConsumed (got ${String(sim.value.unitsConsumed)})`);
+    }
+    const simulatedUnits = BigInt(sim.value.unitsConsumed);
+    const computeUnitLimit = unitsWithMargin(simulatedUnits, this.opts.computeUnitMarginPct ?? 20);
+    const { tx, bytes } = composeRoundTrip({ ...parts, computeUnitLimit });
+    // ~150 blocks of ~400 ms: past that the blockhash is dead and the hold would only block.
+    const nowMs = this.now().getTime();
+    this.inFlight.take(account.toBase58(), intent.opportunityId, nowMs, nowMs + 90_000);
+    return {
+      ...toPrepared('solana', intent, tx, BigInt(lastValidBlockHeight)),
+      roundTrip: {
+        guardAccount: account.toBase58(),
+        balanceAtPrepareBaseUnits: balance,
+        minProfitBaseUnits: rt.minProfitBaseUnits,
+        guardAmountBaseUnits: guardAmount,
+        simulatedUnits,
+        computeUnitLimit,
+        lookupTables: lookupTables.map((t) => t.key.toBase58()),
+        serializedBytes: bytes,
+        legs: rt.legs.map((l) => ({ api: l.api, raw: l.raw })),
+      },
+    };
+  }
+
+  /** Both legs' tables: from the answer when it carried them (v2), else fetched (getMultipleAccounts) and cached for the TTL. */
+  private async lookupTablesOf(legs: NonNullable<TradeIntent['roundTrip']>['legs']): Promise<AddressLookupTableAccount[]> {
+    const out = new Map<string, AddressLookupTableAccount>();
+    const toFetch = new Set<string>();
+    const nowMs = this.now().getTime();
+    for (const leg of legs) {
+      if (leg.addressesByLookupTableAddress) {
+        for (const [key, addresses] of Object.entries(leg.addressesByLookupTableAddress)) {
+          out.set(key, new AddressLookupTableAccount({
+            key: new PublicKeyClass(key),
+            state: { deactivationSlot: 2n ** 64n - 1n, lastExtendedSlot: 0, lastExtendedSlotStartIndex: 0, authority: undefined, addresses: addresses.map((a) => new PublicKeyClass(a)) },
+          }));
+        }
+        continue;
+      }
+      for (const key of leg.addressLookupTableAddresses) {
+        const cached = this.tables.get(key);
+        if (cached && cached.untilMs > nowMs) out.set(key, cached.table);
+        else toFetch.add(key);
+      }
+    }
+    const keys = [...toFetch].filter((k) => !out.has(k));
+    if (keys.length) {
+      const infos = await this.rpc('getMultipleAccounts', () => this.connection.getMultipleAccountsInfo(keys.map((k) => new PublicKeyClass(k)), COMMITMENT));
+      keys.forEach((key, i) => {
+        const info = infos[i];
+        if (!info) throw new VenueError('INVALID_REQUEST', `address lookup table ${key} does not exist on this cluster`);
+        const table = new AddressLookupTableAccount({ key: new PublicKeyClass(key), state: AddressLookupTableAccount.deserialize(info.data) });
+        this.tables.set(key, { table, untilMs: nowMs + (this.opts.lookupTableTtlMs ?? 60_000) });
+        out.set(key, table);
+      });
+    }
+    return [...out.values()];
+  }
+
   async submit(prepared: PreparedTransaction, signature: Uint8Array): Promise<SubmitOutcome> {
+    const outcome = await this.send(prepared, signature);
+    // Refused or expired: it can never land, so the guard's account is free again.
+    if (outcome.status !== 'submitted') this.inFlight.releaseAll(prepared.opportunityId);
+    return outcome;
+  }
+
+  private async send(prepared: PreparedTransaction, signature: Uint8Array): Promise<SubmitOutcome> {
     const { tx, signature: sig } = attachSignature(prepared, signature);
     const known = this.sent.get(sig);
     if (known) return { ...known.submit, alreadyProcessed: true };
@@ -162,6 +284,12 @@ export class SolanaVenue implements Venue {
   }
 
   async confirm(query: FillQuery, opts: ConfirmOptions = {}): Promise<ConfirmOutcome> {
+    const outcome = await this.waitForOutcome(query, opts);
+    this.inFlight.releaseAll(query.opportunityId);
+    return outcome;
+  }
+
+  private async waitForOutcome(query: FillQuery, opts: ConfirmOptions): Promise<ConfirmOutcome> {
     let failures = 0;
     for (;;) {
       if (opts.signal?.aborted) throw new VenueError('CONFIRM_ABORTED', `stopped waiting for ${query.signature}; it may still land`);

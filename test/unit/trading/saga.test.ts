@@ -7,6 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { ComplianceScreened } from '../../../src/compliance/events.js';
 import type { ScreeningContext } from '../../../src/compliance/decisions.js';
 import type { PreparedTransaction } from '../../../src/execution/venue.port.js';
+import { executionEvents, preparedFromPayload, TransactionPrepared, transactionPreparedPayload, type TransactionPreparedPayload } from '../../../src/execution/events.js';
+import { EventTypeRegistry, newEvent } from '../../../src/ledger/event-types.js';
+import type { RecordedEvent } from '../../../src/ledger/envelope.js';
 import { opportunityDetectedPayload } from '../../../src/market/events.js';
 import type { PriceObservation } from '../../../src/market/price-feed.port.js';
 import type { Quote, RouteQuote } from '../../../src/market/quote-source.port.js';
@@ -408,5 +411,51 @@ describe('saga decisions', () => {
     const once = decide(riskInputs(), foldSaga(ID, logs.quoted));
     const twice = decide(riskInputs(), foldSaga(ID, logs.quoted));
     expect(twice).toEqual(once);
+  });
+});
+
+describe('TransactionPrepared v2 (roundTrip) folds over a log that mixes v1 and v2 rows', () => {
+  const registry = new EventTypeRegistry(false).register(...executionEvents);
+  /** The stored row of a build that wrote TransactionPrepared at version 1 (no roundTrip field). */
+  const asStoredV1 = (e: SagaEventLike): RecordedEvent => {
+    const { roundTrip: _dropped, ...v1 } = e.payload as Record<string, unknown>;
+    return { ...(e as RecordedEvent), version: 1, payload: v1 };
+  };
+  const roundTrip = {
+    guardAccount: SIGNER,
+    balanceAtPrepareBaseUnits: 5_000_000_000n,
+    minProfitBaseUnits: 1n,
+    guardAmountBaseUnits: 5_000_000_001n,
+    simulatedUnits: 41_000n,
+    computeUnitLimit: 49_200,
+    lookupTables: [],
+    serializedBytes: 900,
+    legs: [{ api: 'v1', raw: { swapInstruction: {} } }, { api: 'v1', raw: { swapInstruction: {} } }],
+  };
+
+  it('a v1 row upcasts to version 2 with roundTrip: null, and the saga folds to the same state as from the v2 row', () => {
+    const log = logs.finished;
+    const i = log.findIndex((e) => e.type === 'TransactionPrepared');
+    const v1Row = asStoredV1(log[i]!);
+    expect('roundTrip' in (v1Row.payload as object)).toBe(false);
+    const upcast = registry.upcast<TransactionPreparedPayload>(v1Row);
+    expect(upcast.version).toBe(2);
+    expect(upcast.payload.roundTrip).toBeNull();
+    registry.validate(newEvent(TransactionPrepared, upcast.payload, { correlationId: 'c', causationId: null, actor: 'engine', tenant: 'default' }));
+    const mixed = [...log.slice(0, i), upcast, ...log.slice(i + 1)];
+    expect(foldSaga(ID, mixed)).toEqual(foldSaga(ID, log));
+    expect(preparedFromPayload(upcast.payload).roundTrip).toBeUndefined();
+  });
+
+  it('a v2 row with a round trip keeps it through payload and back (amounts as base-unit strings)', () => {
+    const payload = transactionPreparedPayload({ ...prepared, roundTrip });
+    expect(payload.roundTrip).toMatchObject({ guardAmountBaseUnits: '5000000001', simulatedUnits: '41000', computeUnitLimit: 49_200 });
+    registry.validate(newEvent(TransactionPrepared, JSON.parse(JSON.stringify(payload)), { correlationId: 'c', causationId: null, actor: 'engine', tenant: 'default' }));
+    expect(preparedFromPayload(payload).roundTrip).toEqual(roundTrip);
+    // One saga whose prepare was v1, one whose prepare was v2, in one log: each folds on its own.
+    const v2Log = logs.signed.map((e) => (e.type === 'TransactionPrepared' ? { ...e, payload } : e));
+    const s = foldSaga(ID, v2Log);
+    expect(s.phase).toBe('signed');
+    expect(s.phase === 'signed' && s.prepared.roundTrip?.guardAmountBaseUnits).toBe('5000000001');
   });
 });

@@ -1,0 +1,92 @@
+// The saga's sign path for VENUE=solana with route instructions: the handler quotes leg 2 for
+// leg 1's minimum out, asks the route port (the real Jupiter adapter against the Jupiter stand-in)
+// for both legs with the signer as taker, and the venue (real SolanaVenue against the litesvm RPC
+// stand-in) composes, simulates and guards ONE transaction. And the app wires the port in.
+import { Keypair, PublicKey } from '@solana/web3.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AdvanceArbitrageHandler } from '../../../src/trading/arbitrage.handlers.js';
+import { JupiterQuoteSource } from '../../../src/market/jupiter/jupiter-quote-source.js';
+import { roundTripQuote } from '../../../src/market/quote-source.port.js';
+import { SolanaVenue } from '../../../src/execution/solana/solana-venue.js';
+import { initialEngineState } from '../../../src/risk/engine-state.js';
+import { defaultRiskLimits } from '../../../src/risk/limits.js';
+import { startHermesStandIn } from '../../stand-ins/hermes-server.js';
+import { startJupiterStandIn, type JupiterStandIn } from '../../stand-ins/jupiter-server.js';
+import { startSolanaRpcStandIn, type SolanaRpcStandIn } from '../../stand-ins/solana-rpc-server.js';
+import { testSigner, type TestSigner } from '../../contract/venue.contract.js';
+import { startApp } from '../../support/app.js';
+
+let jup: JupiterStandIn;
+let rpc: SolanaRpcStandIn;
+let signer: TestSigner;
+const pool = Keypair.generate().publicKey;
+let mintA: PublicKey;
+let mintB: PublicKey;
+let traderA: PublicKey;
+const retry = { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 };
+
+beforeAll(async () => {
+  [jup, rpc] = await Promise.all([startJupiterStandIn(), startSolanaRpcStandIn()]);
+  signer = testSigner();
+  const trader = new PublicKey(signer.publicKey);
+  rpc.airdrop(trader, 10_000_000_000n);
+  mintA = rpc.createMint(9);
+  mintB = rpc.createMint(6);
+  traderA = rpc.setTokenAccount({ mint: mintA, owner: trader, amount: 10_000_000_000n });
+  rpc.setTokenAccount({ mint: mintB, owner: trader, amount: 0n });
+  const vaultA = rpc.setTokenAccount({ mint: mintA, owner: pool, amount: 1_000_000_000_000n, delegate: trader });
+  const vaultB = rpc.setTokenAccount({ mint: mintB, owner: pool, amount: 1_000_000_000_000n, delegate: trader });
+  jup.setToken(mintA.toBase58(), { decimals: 9, usd8: 15_000_000_000n });
+  jup.setToken(mintB.toBase58(), { decimals: 6, usd8: 100_000_000n });
+  jup.setPool(mintA.toBase58(), vaultA.toBase58());
+  jup.setPool(mintB.toBase58(), vaultB.toBase58());
+  jup.setEdgeBps(mintA.toBase58(), mintB.toBase58(), 100);
+});
+afterAll(() => Promise.all([jup.close(), rpc.close()]));
+
+describe('the saga composes round trips on the Solana venue', () => {
+  it('prepare: legs for the signer, leg 2 quoted for leg 1’s minimum out, one guarded transaction with the risk limit’s minimum profit', async () => {
+    const jupiter = new JupiterQuoteSource({ basePath: jup.url, retry });
+    const venue = new SolanaVenue({ rpcUrl: rpc.url, priorityFeeMicroLamports: 1_000n, computeUnitLimit: 200_000, pollIntervalMs: 5 });
+    const engine = initialEngineState(defaultRiskLimits());
+    const minProfit = engine.limits.minProfitBaseUnits;
+    const none = undefined as never;
+    const handler = new AdvanceArbitrageHandler(none, none, jupiter, jupiter, none, none, venue, none, { current: () => engine } as never, none, none);
+    const quote = await roundTripQuote(jupiter, { mintA: mintA.toBase58(), mintB: mintB.toBase58(), amount: 1_000_000_000n, slippageBps: 50, nextLegSpends: 'minimumOut' });
+    expect(quote.legs[1]!.inAmount).toBe(quote.legs[0]!.otherAmountThreshold);
+    const s = { opportunityId: 'saga-rt-1', quote: { legs: quote.legs.map((l) => ({ raw: l.raw })) } };
+    const intent = { opportunityId: 'saga-rt-1', inputMint: mintA.toBase58(), outputMint: mintA.toBase58(), inAmount: 1_000_000_000n, expectedOut: quote.legs[1]!.outAmount };
+    const prepared = await (handler as unknown as { prepareRoundTrip(i: unknown, s: unknown, p: Uint8Array): Promise<import('../../../src/execution/venue.port.js').PreparedTransaction> }).prepareRoundTrip(intent, s, signer.publicKey);
+    expect(prepared.roundTrip).toMatchObject({ guardAccount: traderA.toBase58(), minProfitBaseUnits: minProfit, guardAmountBaseUnits: rpc.tokenAmount(traderA) + minProfit });
+    expect(prepared.roundTrip!.legs).toHaveLength(2);
+    const before = rpc.tokenAmount(traderA);
+    const sent = await venue.submit(prepared, signer.sign(prepared.messageBytes));
+    const out = await venue.confirm({ ...prepared, signature: (sent as { signature: string }).signature });
+    expect(out.status === 'confirmed' && out.realisedPnl).toBe(rpc.tokenAmount(traderA) - before);
+    expect(rpc.tokenAmount(traderA) - before).toBeGreaterThan(0n);
+  });
+
+  it('the app injects the route-instructions port into the saga: MARKET=live VENUE=solana uses Jupiter v1 (keyless) route instructions', async () => {
+    const hermes = await startHermesStandIn();
+    const base = {
+      ARBITER_DATA_DIR: mkdtempSync(join(tmpdir(), 'arbiter-rt-wiring-')),
+      DATABASE_URL: undefined,
+      MARKET: 'live',
+      VENUE: 'solana',
+      SOLANA_RPC_URL: rpc.url,
+      JUPITER_URL: jup.url,
+      HERMES_URL: hermes.url,
+    };
+    const app = await startApp(base);
+    try {
+      const handler = app.app.get(AdvanceArbitrageHandler);
+      expect((handler as unknown as { routes: { api: string } }).routes.api).toBe('v1');
+    } finally {
+      await app.close();
+      await hermes.close();
+    }
+  }, 60_000);
+});
