@@ -12,6 +12,7 @@ import { migrate } from '../src/shared/sql/migrator.js';
 import { PgSqlClient } from '../src/shared/sql/pg-client.js';
 import { auditIndex } from '../projections/audit-index.js';
 import { auditBench } from './audit.js';
+import { catchUpBench } from './catchup.js';
 import { graphqlBench } from './graphql.js';
 import { sagaBench } from './saga.js';
 import { sealBench } from './seal.js';
@@ -23,13 +24,13 @@ function benchArgs(): { quick: boolean; only: string } {
     const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string', default: 'all' } }, strict: true, allowPositionals: false });
     return { quick: values.quick, only: values.only };
   } catch (err) {
-    console.error(`bench: ${(err as Error).message}\nusage: npm run bench [-- --quick] [-- --only=ledger|saga|graphql|seal|webhooks|audit]`);
+    console.error(`bench: ${(err as Error).message}\nusage: npm run bench [-- --quick] [-- --only=ledger|saga|graphql|seal|webhooks|audit|catchup]`);
     process.exit(2);
   }
 }
 const { quick, only } = benchArgs();
-if (!['all', 'ledger', 'saga', 'graphql', 'seal', 'webhooks', 'audit'].includes(only)) {
-  console.error(`--only must be ledger, saga, graphql, seal, webhooks or audit (got "${only}")`);
+if (!['all', 'ledger', 'saga', 'graphql', 'seal', 'webhooks', 'audit', 'catchup'].includes(only)) {
+  console.error(`--only must be ledger, saga, graphql, seal, webhooks, audit or catchup (got "${only}")`);
   process.exit(2);
 }
 const STREAMS = quick ? 200 : 2000;
@@ -140,6 +141,14 @@ async function main() {
     const g = await withDatabase((url) => graphqlBench(url, { events, templates: quick ? 100 : 300, seconds: quick ? 3 : 10, connections: 10 }));
     console.log(`\nledger: ${g.ledger}\n\n| query | requests/s | p50 ms | p99 ms | errors/non-2xx | response |\n|---|---:|---:|---:|---:|---:|`);
     for (const r of g.rows) console.log(`| ${r.join(' | ')} |`);
+  }
+  if (only === 'all' || only === 'catchup') {
+    // CATCHUP_BENCH_EVENTS overrides the size (e.g. a smaller ledger on a busy machine).
+    const events = Number(process.env.CATCHUP_BENCH_EVENTS ?? (quick ? 100_000 : 1_000_000));
+    console.log(`\nCatch-up: every projection from position 0 on a ledger of ${events.toLocaleString('en-US')} events`);
+    const c = await withDatabase((url) => catchUpBench(url, events, quick ? 100 : 300));
+    console.log(`\nledger: ${c.ledger}\n\n| catch-up of all projections | positions | seconds | positions/s |\n|---|---:|---:|---:|`);
+    for (const r of c.rows) console.log(`| ${r.join(' | ')} |`);
   }
   if (only === 'all' || only === 'audit') {
     // AUDIT_BENCH_EVENTS overrides the size (e.g. a smaller ledger on a busy machine).
