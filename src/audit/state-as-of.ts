@@ -14,19 +14,73 @@ import { foldSaga, type SagaState } from '../trading/saga.js';
 
 const PAGE = 5000;
 
-/** Folds the engine's state from the log's start up to and including `position`. */
-export async function engineStateAsOf(store: EventStore, position: bigint, configuredLimits: RiskLimits): Promise<{ state: EngineState; eventsFolded: number }> {
-  let state = initialEngineState(configuredLimits);
-  let after = 0n;
+/**
+ * Engine states folded earlier, by the position they hold: the log below a position never changes
+ * (the events table is append-only), so a fold up to P is a valid start for any later question at
+ * P or after. Filled as a side effect of folding (one state every `everyEvents` engine events),
+ * bounded to `max` states (the ones nearest the positions asked lately are kept), per process.
+ */
+export class EngineFoldCheckpoints {
+  private readonly states = new Map<bigint, EngineState>();
+  private limits: RiskLimits | null = null;
+
+  constructor(
+    readonly everyEvents = 50_000,
+    private readonly max = 64,
+  ) {}
+
+  get size(): number {
+    return this.states.size;
+  }
+
+  /** The latest state at or before `position` folded from `configuredLimits`, if any. */
+  nearest(position: bigint, configuredLimits: RiskLimits): { position: bigint; state: EngineState } | null {
+    if (this.limits !== configuredLimits) return null;
+    let best: bigint | null = null;
+    for (const p of this.states.keys()) if (p <= position && (best === null || p > best)) best = p;
+    if (best === null) return null;
+    const state = this.states.get(best)!;
+    // Used: move it to the back of the eviction order.
+    this.states.delete(best);
+    this.states.set(best, state);
+    return { position: best, state };
+  }
+
+  offer(position: bigint, state: EngineState, configuredLimits: RiskLimits): void {
+    if (this.limits !== configuredLimits) {
+      this.states.clear();
+      this.limits = configuredLimits;
+    }
+    this.states.set(position, state);
+    while (this.states.size > this.max) this.states.delete(this.states.keys().next().value!);
+  }
+}
+
+/**
+ * Folds the engine's state from the log's start up to and including `position` (from the nearest
+ * checkpoint at or before it, when `checkpoints` holds one). `eventsFolded` counts the events this
+ * call folded; `from` is the position it started after.
+ */
+export async function engineStateAsOf(
+  store: EventStore,
+  position: bigint,
+  configuredLimits: RiskLimits,
+  checkpoints?: EngineFoldCheckpoints,
+): Promise<{ state: EngineState; eventsFolded: number; from: bigint }> {
+  const start = checkpoints?.nearest(position, configuredLimits);
+  let state = start?.state ?? initialEngineState(configuredLimits);
+  const from = start?.position ?? 0n;
+  let after = from;
   let folded = 0;
   for (;;) {
     const page = await store.readAll({ after, maxCount: PAGE, filter: { eventTypes: ENGINE_STATE_EVENT_TYPES } });
     for (const e of page) {
-      if (e.position > position) return { state, eventsFolded: folded };
+      if (e.position > position) return { state, eventsFolded: folded, from };
       state = evolve(state, e);
       folded++;
+      if (checkpoints && folded % checkpoints.everyEvents === 0) checkpoints.offer(e.position, state, configuredLimits);
     }
-    if (page.length < PAGE) return { state, eventsFolded: folded };
+    if (page.length < PAGE) return { state, eventsFolded: folded, from };
     after = page[page.length - 1].position;
   }
 }

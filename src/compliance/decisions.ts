@@ -19,5 +19,5 @@ export function screenTrade(
   trade: ScreenedTrade,
   ctx: ScreeningContext,
 ): { screened: ComplianceScreenedPayload; flagsRaised: ComplianceFlagRaisedPayload[] } {
-  return screeningPayloads(trade, screen(trade, ctx.history, ctx.rules, ctx.sanctions), ctx.sanctions.version);
+  return screeningPayloads(trade, screen(trade, ctx.history, ctx.rules, ctx.sanctions), ctx.rules, ctx.sanctions.version);
 }

@@ -3,19 +3,20 @@
 // events); each rule that fired gets a ComplianceFlagRaised, and the flag's case goes
 // open → reviewed → closed through ComplianceFlagReviewed and ComplianceFlagClosed, which
 // belong in the flag's own stream (see flagStreamId in cases.ts).
-import { defineEvent } from '../ledger/event-types.js';
-import { array, baseUnits, bool, isoTime, obj, optional, str, uuid } from '../ledger/schema.js';
+import { createHash } from 'node:crypto';
+import type { z } from 'zod';
+import { defineEvent, type PayloadOf } from '../ledger/event-types.js';
+import { array, baseUnits, bool, int, isoTime, obj, optional, record, str, uuid } from '../ledger/schema.js';
+import { canonicalJson } from '../shared/canonical-json.js';
 import {
   COMPLIANCE_RULES,
+  type ComplianceRulesConfig,
   DECISIONS,
   SEVERITIES,
-  type ComplianceRule,
   type Evidence,
   type ScreenedTrade,
-  type ScreeningDecision,
   type ScreeningHistoryItem,
   type ScreeningResult,
-  type Severity,
 } from './rules.js';
 
 /** One stream per flag, so two operators acting on the same flag meet an expected-revision conflict. */
@@ -26,58 +27,61 @@ export function flagStreamId(flagId: string): string {
 export const CLOSE_OUTCOMES = ['dismissed', 'reported'] as const;
 export type CloseOutcome = (typeof CLOSE_OUTCOMES)[number];
 
-export interface ComplianceScreenedPayload {
-  opportunityId: string;
-  decision: ScreeningDecision;
-  rulesEvaluated: { rule: ComplianceRule; fired: boolean }[];
-  /** Ids of the flags raised by this screening (one ComplianceFlagRaised each). */
-  flags: string[];
-  /** Trade time and size, for velocity and structuring history. */
-  at: string;
-  notionalUsdMicros: string;
-  sanctionsListVersion?: string;
-}
-
-export interface ComplianceFlagRaisedPayload {
-  flagId: string;
-  opportunityId: string;
-  rule: ComplianceRule;
-  severity: Severity;
-  evidence: Evidence;
-}
-
-export interface ComplianceFlagReviewedPayload {
-  flagId: string;
-  actor: string;
-  note: string;
-}
-
-export interface ComplianceFlagClosedPayload {
-  flagId: string;
-  actor: string;
-  note: string;
-  outcome?: CloseOutcome;
-}
-
 const opportunityId = str({ min: 1, max: 200 });
 const actor = str({ min: 1, max: 200 });
 const note = str({ min: 1, max: 4000 });
 
-export const ComplianceScreened = defineEvent<ComplianceScreenedPayload>({
-  type: 'ComplianceScreened',
-  version: 1,
-  payload: obj({
-    opportunityId,
-    decision: str({ oneOf: DECISIONS }),
-    rulesEvaluated: array(obj({ rule: str({ oneOf: COMPLIANCE_RULES }), fired: bool() }), { min: 1 }),
-    flags: array(uuid()),
-    at: isoTime(),
-    notionalUsdMicros: baseUnits(),
-    sanctionsListVersion: optional(str({ min: 1, max: 128 })),
+/** The thresholds a screening ran with, as stored: amounts as integer strings, never floats. */
+const ruleSetSchema = obj({
+  /** First 32 hex digits of SHA-256 over the canonical JSON of `thresholds` (the same form as the sanctions list's version). */
+  version: str({ pattern: /^[0-9a-f]{32}$/ }),
+  thresholds: obj({
+    largeTxThresholdUsdMicros: baseUnits(),
+    velocityWindowSeconds: int({ min: 0 }),
+    velocityMaxCount: int({ min: 0 }),
+    velocityMaxNotionalUsdMicros: baseUnits(),
+    structuringWindowSeconds: int({ min: 0 }),
+    structuringBandBps: int({ min: 0, max: 10_000 }),
+    structuringMinCount: int({ min: 0 }),
   }),
 });
+export type ScreeningRuleSet = z.output<typeof ruleSetSchema>;
 
-export const ComplianceFlagRaised = defineEvent<ComplianceFlagRaisedPayload>({
+const screenedV1 = {
+  opportunityId,
+  decision: str({ oneOf: DECISIONS }),
+  rulesEvaluated: array(obj({ rule: str({ oneOf: COMPLIANCE_RULES }), fired: bool() }), { min: 1 }),
+  /** Ids of the flags raised by this screening (one ComplianceFlagRaised each). */
+  flags: array(uuid()),
+  /** Trade time and size, for velocity and structuring history. */
+  at: isoTime(),
+  notionalUsdMicros: baseUnits(),
+  /** Content hash of the sanctions list in force. */
+  sanctionsListVersion: optional(str({ min: 1, max: 128 })),
+};
+
+/** Version 1 as it was written until docs/decisions/0017: without the thresholds in force. */
+export const ComplianceScreenedV1Schema = obj(screenedV1);
+export type ComplianceScreenedV1Payload = z.output<typeof ComplianceScreenedV1Schema>;
+
+/**
+ * Version 2 (docs/decisions/0017) adds `ruleSet`: the thresholds the rules ran with and their
+ * hash, so a reviewer can tell why a trade was (or was not) flagged after the configuration has
+ * changed. Version-1 rows are upcast with `ruleSet: null`: not recorded, never guessed.
+ */
+const ComplianceScreenedSchema = obj({ ...screenedV1, ruleSet: ruleSetSchema.nullable() });
+export type ComplianceScreenedPayload = z.output<typeof ComplianceScreenedSchema>;
+
+export const ComplianceScreened = defineEvent({
+  type: 'ComplianceScreened',
+  version: 2,
+  payload: ComplianceScreenedSchema,
+  upcasters: {
+    1: (p: ComplianceScreenedV1Payload): ComplianceScreenedPayload => ({ ...p, ruleSet: null }),
+  },
+});
+
+export const ComplianceFlagRaised = defineEvent({
   type: 'ComplianceFlagRaised',
   version: 1,
   payload: obj({
@@ -85,21 +89,38 @@ export const ComplianceFlagRaised = defineEvent<ComplianceFlagRaisedPayload>({
     opportunityId,
     rule: str({ oneOf: COMPLIANCE_RULES }),
     severity: str({ oneOf: SEVERITIES }),
-    evidence: obj({}, { allowUnknown: true }),
+    evidence: record<Evidence>(),
   }),
 });
+export type ComplianceFlagRaisedPayload = PayloadOf<typeof ComplianceFlagRaised>;
 
-export const ComplianceFlagReviewed = defineEvent<ComplianceFlagReviewedPayload>({
+export const ComplianceFlagReviewed = defineEvent({
   type: 'ComplianceFlagReviewed',
   version: 1,
   payload: obj({ flagId: uuid(), actor, note }),
 });
+export type ComplianceFlagReviewedPayload = PayloadOf<typeof ComplianceFlagReviewed>;
 
-export const ComplianceFlagClosed = defineEvent<ComplianceFlagClosedPayload>({
+export const ComplianceFlagClosed = defineEvent({
   type: 'ComplianceFlagClosed',
   version: 1,
   payload: obj({ flagId: uuid(), actor, note, outcome: optional(str({ oneOf: CLOSE_OUTCOMES })) }),
 });
+export type ComplianceFlagClosedPayload = PayloadOf<typeof ComplianceFlagClosed>;
+
+/** The rule set a screening records: the thresholds as stored, and their hash. */
+export function screeningRuleSet(rules: ComplianceRulesConfig): ScreeningRuleSet {
+  const thresholds = {
+    largeTxThresholdUsdMicros: rules.largeTxThresholdUsdMicros.toString(),
+    velocityWindowSeconds: rules.velocityWindowSeconds,
+    velocityMaxCount: rules.velocityMaxCount,
+    velocityMaxNotionalUsdMicros: rules.velocityMaxNotionalUsdMicros.toString(),
+    structuringWindowSeconds: rules.structuringWindowSeconds,
+    structuringBandBps: rules.structuringBandBps,
+    structuringMinCount: rules.structuringMinCount,
+  };
+  return { version: createHash('sha256').update(canonicalJson(thresholds)).digest('hex').slice(0, 32), thresholds };
+}
 
 export const complianceEvents = [ComplianceScreened, ComplianceFlagRaised, ComplianceFlagReviewed, ComplianceFlagClosed];
 
@@ -107,6 +128,7 @@ export const complianceEvents = [ComplianceScreened, ComplianceFlagRaised, Compl
 export function screeningPayloads(
   trade: ScreenedTrade,
   result: ScreeningResult,
+  rules: ComplianceRulesConfig,
   sanctionsListVersion?: string,
 ): { screened: ComplianceScreenedPayload; flagsRaised: ComplianceFlagRaisedPayload[] } {
   // Normalise the time so the payload always passes isoTime() whatever ISO form the caller used.
@@ -119,6 +141,7 @@ export function screeningPayloads(
     at,
     notionalUsdMicros: trade.notionalUsdMicros.toString(),
     ...(sanctionsListVersion ? { sanctionsListVersion } : {}),
+    ruleSet: screeningRuleSet(rules),
   };
   const flagsRaised = result.flags.map((f) => ({
     flagId: f.flagId,

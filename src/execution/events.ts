@@ -2,7 +2,7 @@
 // expired). Amounts are base-unit strings; slots and block heights are strings too (u64).
 // Payload builders turn a venue's outcome into the payload, so the saga never hand-copies fields.
 import { VersionedTransaction } from '@solana/web3.js';
-import { defineEvent } from '../ledger/event-types.js';
+import { defineEvent, type PayloadOf } from '../ledger/event-types.js';
 import { baseUnits, isoTime, obj, optional, str } from '../ledger/schema.js';
 import { VENUE_NAMES, type ConfirmOutcome, type FillQuery, type PreparedTransaction, type SubmitOutcome, type VenueName } from './venue.port.js';
 
@@ -12,16 +12,7 @@ const mint = () => str({ min: 32, max: 44, pattern: BASE58 });
 const opportunityId = () => str({ min: 1, max: 200 });
 const reason = () => str({ min: 1, max: 2000 });
 
-export interface TransactionSubmittedPayload {
-  opportunityId: string;
-  signature: string;
-  venue: VenueName;
-  lastValidBlockHeight: string;
-  priorityFeeMicroLamports: string;
-  submittedAt: string;
-}
-
-export const TransactionSubmitted = defineEvent<TransactionSubmittedPayload>({
+export const TransactionSubmitted = defineEvent({
   type: 'TransactionSubmitted',
   version: 1,
   payload: obj({
@@ -33,27 +24,9 @@ export const TransactionSubmitted = defineEvent<TransactionSubmittedPayload>({
     submittedAt: isoTime(),
   }),
 });
+export type TransactionSubmittedPayload = PayloadOf<typeof TransactionSubmitted>;
 
-export interface FillConfirmedPayload {
-  opportunityId: string;
-  signature: string;
-  slot: string;
-  inputMint: string;
-  outputMint: string;
-  /** Base units of inputMint spent, from the confirmed balances. */
-  amountIn: string;
-  /** Base units of outputMint received, from the confirmed balances. */
-  amountOut: string;
-  feeLamports: string;
-  /**
-   * Signed base units of the input mint: amountOut − amountIn, gross of feeLamports. Only a
-   * round trip (inputMint = outputMint, A → … → A) has one; absent when the mints differ.
-   */
-  realisedPnl?: string;
-  confirmedAt: string;
-}
-
-export const FillConfirmed = defineEvent<FillConfirmedPayload>({
+export const FillConfirmed = defineEvent({
   type: 'FillConfirmed',
   version: 1,
   payload: obj({
@@ -62,46 +35,37 @@ export const FillConfirmed = defineEvent<FillConfirmedPayload>({
     slot: baseUnits(),
     inputMint: mint(),
     outputMint: mint(),
+    /** Base units of inputMint spent, from the confirmed balances. */
     amountIn: baseUnits(),
+    /** Base units of outputMint received, from the confirmed balances. */
     amountOut: baseUnits(),
     feeLamports: baseUnits(),
+    /**
+     * Signed base units of the input mint: amountOut − amountIn, gross of feeLamports. Only a
+     * round trip (inputMint = outputMint, A → … → A) has one; absent when the mints differ.
+     */
     realisedPnl: optional(baseUnits({ signed: true })),
     confirmedAt: isoTime(),
   }),
 });
+export type FillConfirmedPayload = PayloadOf<typeof FillConfirmed>;
 
-export interface FillFailedPayload {
-  opportunityId: string;
-  signature: string;
-  reason: string;
-  /** Set when the transaction landed with an error: the fee was still charged. */
-  slot?: string;
-  feeLamports?: string;
-  failedAt: string;
-}
-
-export const FillFailed = defineEvent<FillFailedPayload>({
+export const FillFailed = defineEvent({
   type: 'FillFailed',
   version: 1,
   payload: obj({
     opportunityId: opportunityId(),
     signature: signature(),
     reason: reason(),
+    /** Set when the transaction landed with an error: the fee was still charged. */
     slot: optional(baseUnits()),
     feeLamports: optional(baseUnits()),
     failedAt: isoTime(),
   }),
 });
+export type FillFailedPayload = PayloadOf<typeof FillFailed>;
 
-export interface TransactionExpiredPayload {
-  opportunityId: string;
-  signature: string;
-  lastValidBlockHeight: string;
-  reason: string;
-  expiredAt: string;
-}
-
-export const TransactionExpired = defineEvent<TransactionExpiredPayload>({
+export const TransactionExpired = defineEvent({
   type: 'TransactionExpired',
   version: 1,
   payload: obj({
@@ -112,27 +76,13 @@ export const TransactionExpired = defineEvent<TransactionExpiredPayload>({
     expiredAt: isoTime(),
   }),
 });
-
-export interface TransactionPreparedPayload {
-  opportunityId: string;
-  venue: VenueName;
-  inputMint: string;
-  outputMint: string;
-  inAmount: string;
-  expectedOut: string;
-  signerPublicKey: string;
-  /** Base64 of the unsigned transaction: with the signature that follows it, the exact bytes sent. */
-  unsignedTx: string;
-  blockhash: string;
-  lastValidBlockHeight: string;
-  priorityFeeMicroLamports: string;
-}
+export type TransactionExpiredPayload = PayloadOf<typeof TransactionExpired>;
 
 /**
  * The transaction the saga is about to sign, kept so a resumed saga submits exactly the same
  * bytes (the same signature) instead of ever building a second transaction.
  */
-export const TransactionPrepared = defineEvent<TransactionPreparedPayload>({
+export const TransactionPrepared = defineEvent({
   type: 'TransactionPrepared',
   version: 1,
   payload: obj({
@@ -143,12 +93,14 @@ export const TransactionPrepared = defineEvent<TransactionPreparedPayload>({
     inAmount: baseUnits(),
     expectedOut: baseUnits(),
     signerPublicKey: str({ min: 32, max: 44, pattern: BASE58 }),
+    /** Base64 of the unsigned transaction: with the signature that follows it, the exact bytes sent. */
     unsignedTx: str({ min: 1, max: 8192, pattern: /^[A-Za-z0-9+/]+={0,2}$/ }),
     blockhash: str({ min: 32, max: 44, pattern: BASE58 }),
     lastValidBlockHeight: baseUnits(),
     priorityFeeMicroLamports: baseUnits(),
   }),
 });
+export type TransactionPreparedPayload = PayloadOf<typeof TransactionPrepared>;
 
 export function transactionPreparedPayload(p: PreparedTransaction): TransactionPreparedPayload {
   return {

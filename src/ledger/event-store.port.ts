@@ -32,6 +32,10 @@ export interface SubscribeOptions {
   filter?: ReadAllFilter;
   /** Called in order, one batch at a time; the next batch waits for the returned promise. */
   onEvents: (events: RecordedEvent[]) => Promise<void> | void;
+  /**
+   * A read failed (e.g. the database is away): delivery goes on from the last delivered position
+   * once the log can be read again. Also called, last, when onEvents threw: that ends delivery.
+   */
   onError?: (err: Error) => void;
   /** Catch-up page size. */
   batchSize?: number;

@@ -11,6 +11,7 @@
 // first four; only a seal whose signature they cannot make (and a digest they cannot reach)
 // catches them. What each check proves: docs/decisions/0007-tamper-evidence.md, README "Security".
 import type { RecordedEvent } from './envelope.js';
+import { schemaProblems } from './schema.js';
 import type { EventStore } from './event-store.port.js';
 import { chainHash, contentHash, GENESIS_HASH, logChainHash } from './hash-chain.js';
 import { LedgerSealed, sealSignatureProblem, type LedgerSealedPayload, type SealDigest } from './sealing/seal.js';
@@ -343,7 +344,7 @@ async function verifyAll(store: EventStore, opts: VerifyOptions): Promise<Verify
 
 function checkSeal(e: RecordedEvent, recent: Map<bigint, string>, trusted: string[] | null): string | null {
   const problems: string[] = [];
-  LedgerSealed.payload(e.payload, 'payload', problems);
+  schemaProblems(LedgerSealed.payload, e.payload, 'payload', problems);
   if (problems.length) return `the seal is malformed: ${problems.join('; ')}`;
   const p = e.payload as LedgerSealedPayload;
   const why = sealSignatureProblem(p);

@@ -1,7 +1,8 @@
 // Events of the market data context: an opportunity was spotted, and the quotes (with the oracle
 // price they were checked against) that priced it. QuoteReceived carries everything an auditor
 // needs to redo the arithmetic later, including upstream's raw response made storable.
-import { defineEvent } from '../ledger/event-types.js';
+import type { z } from 'zod';
+import { defineEvent, type PayloadOf } from '../ledger/event-types.js';
 import { array, baseUnits, decimal, int, isoTime, json, nullable, obj, optional, str, uuid } from '../ledger/schema.js';
 import type { OpportunityCandidate } from './opportunity-source.port.js';
 import type { PriceObservation } from './price-feed.port.js';
@@ -10,16 +11,7 @@ import type { Quote, RouteQuote } from './quote-source.port.js';
 const mint = () => str({ min: 32, max: 44, pattern: /^[1-9A-HJ-NP-Za-km-z]+$/ });
 const feedId = () => str({ pattern: /^[0-9a-f]{64}$/ });
 
-export interface OpportunityDetectedPayload {
-  opportunityId: string;
-  route: { mintA: string; mintB: string; symbolA: string; symbolB: string; decimalsA: number; decimalsB: number };
-  /** Base units of mintA. */
-  amountIn: string;
-  source: 'simulated' | 'jupiter';
-  detectedAt: string;
-}
-
-export const OpportunityDetected = defineEvent<OpportunityDetectedPayload>({
+export const OpportunityDetected = defineEvent({
   type: 'OpportunityDetected',
   version: 1,
   payload: obj({
@@ -32,80 +24,56 @@ export const OpportunityDetected = defineEvent<OpportunityDetectedPayload>({
       decimalsA: int({ min: 0, max: 18 }),
       decimalsB: int({ min: 0, max: 18 }),
     }),
+    /** Base units of mintA. */
     amountIn: baseUnits(),
     source: str({ oneOf: ['simulated', 'jupiter'] }),
     detectedAt: isoTime(),
   }),
 });
+export type OpportunityDetectedPayload = PayloadOf<typeof OpportunityDetected>;
 
-export interface QuoteLegPayload {
-  inputMint: string;
-  outputMint: string;
-  inAmount: string;
-  outAmount: string;
-  otherAmountThreshold: string;
-  slippageBps: number;
+const quoteLegSchema = obj({
+  inputMint: mint(),
+  outputMint: mint(),
+  inAmount: baseUnits(),
+  outAmount: baseUnits(),
+  otherAmountThreshold: baseUnits(),
+  slippageBps: int({ min: 0, max: 10_000 }),
   /** Decimal string, a fraction ("0.0012" = 0.12 %). */
-  priceImpactPct: string;
-  routePlan: unknown;
+  priceImpactPct: decimal({ signed: true }),
+  routePlan: json(),
   /** Slot as a string; null when upstream did not report one. */
-  contextSlot: string | null;
+  contextSlot: nullable(baseUnits()),
   /** Seconds upstream took, decimal string. */
-  timeTaken?: string;
-  quotedAt: string;
+  timeTaken: optional(decimal()),
+  quotedAt: isoTime(),
   /** Upstream's response with floats written as strings (see toStorableJson). */
-  raw: unknown;
-}
+  raw: json(),
+});
+export type QuoteLegPayload = z.output<typeof quoteLegSchema>;
 
-export interface QuotePricePayload {
-  feedId: string;
-  price: string;
-  conf: string;
-  expo: number;
+const quotePriceSchema = obj({
+  feedId: feedId(),
+  price: baseUnits({ signed: true }),
+  conf: baseUnits(),
+  expo: int({ min: -30, max: 30 }),
   /** Unix seconds. */
-  publishTime: number;
-}
+  publishTime: int({ min: 0 }),
+});
+export type QuotePricePayload = z.output<typeof quotePriceSchema>;
 
-export interface QuoteReceivedPayload {
-  opportunityId: string;
-  legs: QuoteLegPayload[];
-  /** Base units of the first leg's input mint; negative is a loss. */
-  expectedProfit: string;
-  price: QuotePricePayload;
-}
-
-export const QuoteReceived = defineEvent<QuoteReceivedPayload>({
+export const QuoteReceived = defineEvent({
   type: 'QuoteReceived',
   version: 1,
   payload: obj({
     opportunityId: uuid(),
-    legs: array(
-      obj({
-        inputMint: mint(),
-        outputMint: mint(),
-        inAmount: baseUnits(),
-        outAmount: baseUnits(),
-        otherAmountThreshold: baseUnits(),
-        slippageBps: int({ min: 0, max: 10_000 }),
-        priceImpactPct: decimal({ signed: true }),
-        routePlan: json(),
-        contextSlot: nullable(baseUnits()),
-        timeTaken: optional(decimal()),
-        quotedAt: isoTime(),
-        raw: json(),
-      }),
-      { min: 1, max: 8 },
-    ),
+    legs: array(quoteLegSchema, { min: 1, max: 8 }),
+    /** Base units of the first leg's input mint; negative is a loss. */
     expectedProfit: baseUnits({ signed: true }),
-    price: obj({
-      feedId: feedId(),
-      price: baseUnits({ signed: true }),
-      conf: baseUnits(),
-      expo: int({ min: -30, max: 30 }),
-      publishTime: int({ min: 0 }),
-    }),
+    price: quotePriceSchema,
   }),
 });
+export type QuoteReceivedPayload = PayloadOf<typeof QuoteReceived>;
 
 export const marketEvents = [OpportunityDetected, QuoteReceived];
 

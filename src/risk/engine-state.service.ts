@@ -28,6 +28,7 @@ export const ENGINE_STATE_EVENT_TYPES = [
   'FillConfirmed',
   'FillFailed',
   'TransactionExpired',
+  'OpportunityAbandoned',
 ];
 
 interface EngineSnapshot {
@@ -58,7 +59,8 @@ export class EngineStateService implements EngineStateView, OnApplicationBootstr
       {
         name: 'engine-state',
         // 2: the screening memory moved to the compliance context's own snapshot.
-        snapshotVersion: 2,
+        // 3: abandoned sagas leave the in-flight set (a version-2 snapshot may still hold them).
+        snapshotVersion: 3,
         eventTypes: ENGINE_STATE_EVENT_TYPES,
         apply: (events, live) => this.apply(events, live),
         snapshot: () => ({ engine: this.state, limitsVersion: this.state.limitsVersion, lastFailure: this.lastFailure }),

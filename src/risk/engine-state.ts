@@ -155,6 +155,10 @@ export function evolve(state: EngineState, event: EngineEventLike): EngineState 
         consecutiveFailedFills: state.consecutiveFailedFills + 1,
         inFlight: withoutInFlight(state, text(p.opportunityId)),
       };
+    case 'OpportunityAbandoned':
+      // Every abandonment is of a transaction that never landed (never sent, or expired while
+      // the engine was down): it no longer holds exposure, and it is no failed fill either.
+      return { ...state, inFlight: withoutInFlight(state, text(p.opportunityId)) };
     case 'ComplianceScreened':
       // A trade compliance blocked will never be sent: stop counting it as in flight.
       if (p.decision !== 'blocked') return state;

@@ -7,8 +7,10 @@
 // - profit is in base units of the trade's input mint (the only unit the quote gives us exactly);
 // - notional, exposure and daily loss are in USD micro-units ("usdMicros", 1 USD = 1_000_000),
 //   because they add up across mints; the caller converts a trade's size to USD before the check.
+import type { z } from 'zod';
 import { loadConfig } from '../config/config.js';
 import { CIRCUIT_BREAKER_FIELDS, RISK_LIMIT_FIELDS, type RiskLimitField } from '../config/risk-limit-fields.js';
+import type { riskLimitsJsonSchema } from './events.js';
 
 export interface CircuitBreakerLimits {
   /** Pause by itself after this many failed or expired fills in a row. */
@@ -39,19 +41,8 @@ export interface RiskLimits {
   circuitBreaker: CircuitBreakerLimits;
 }
 
-/** RiskLimits as stored in events and returned by the API: bigints as decimal strings. */
-export interface RiskLimitsJson {
-  maxPriceAgeSeconds: number;
-  maxConfidenceBps: number;
-  maxPriceDeviationBps: number;
-  maxSlippageBps: number;
-  minProfitBaseUnits: string;
-  maxNotionalPerTradeUsdMicros: string;
-  maxExposurePerTokenUsdMicros: string;
-  dailyLossLimitUsdMicros: string;
-  maxOrdersPerMinute: number;
-  circuitBreaker: { consecutiveFailedFills: number; deviationSpikeBps: number };
-}
+/** RiskLimits as stored in events and returned by the API: bigints as decimal strings (declared once, in events.ts). */
+export type RiskLimitsJson = z.output<typeof riskLimitsJsonSchema>;
 
 type IntKey = 'maxPriceAgeSeconds' | 'maxConfidenceBps' | 'maxPriceDeviationBps' | 'maxSlippageBps' | 'maxOrdersPerMinute';
 type BigKey = 'minProfitBaseUnits' | 'maxNotionalPerTradeUsdMicros' | 'maxExposurePerTokenUsdMicros' | 'dailyLossLimitUsdMicros';

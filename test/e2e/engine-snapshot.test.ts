@@ -60,5 +60,5 @@ describe('engine state snapshots', () => {
     await fromScratch.close();
     expect(restored).toEqual(folded);
     expect(folded.recentOrders.length + Object.keys(folded.inFlight).length).toBeGreaterThan(0);
-  });
+  }, 120_000); // four application starts and 40 sagas: well past the 30 s default on a loaded 2-core machine
 });

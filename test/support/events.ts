@@ -4,7 +4,7 @@ import type { NewEvent } from '../../src/ledger/envelope.js';
 import { defineEvent, EventTypeRegistry } from '../../src/ledger/event-types.js';
 import { baseUnits, obj, str } from '../../src/ledger/schema.js';
 
-export const TestAmountRecorded = defineEvent<{ mint: string; amount: string }>({
+export const TestAmountRecorded = defineEvent({
   type: 'TestAmountRecorded',
   version: 1,
   payload: obj({ mint: str({ min: 1 }), amount: baseUnits() }),

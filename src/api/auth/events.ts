@@ -1,29 +1,16 @@
 // Events of API keys (issued, revoked), owned by the API's auth. Secrets never appear here: an
 // issued key is recorded by id, role and label only.
-import { defineEvent } from '../../ledger/event-types.js';
+import { defineEvent, type PayloadOf } from '../../ledger/event-types.js';
 import { obj, str } from '../../ledger/schema.js';
 
 /** Stream of one API key's life. */
 export const apiKeyStreamId = (keyId: string) => `apikey-${keyId}`;
 
-export interface ApiKeyIssuedPayload {
-  keyId: string;
-  role: string;
-  label: string;
-  actor: string;
-}
-
-export interface ApiKeyRevokedPayload {
-  keyId: string;
-  actor: string;
-  reason: string;
-}
-
 const actor = str({ min: 1, max: 200 });
 const reason = str({ min: 1, max: 2000 });
 const keyId = str({ pattern: /^[a-z0-9]{12}$/ });
 
-export const ApiKeyIssued = defineEvent<ApiKeyIssuedPayload>({
+export const ApiKeyIssued = defineEvent({
   type: 'ApiKeyIssued',
   version: 1,
   payload: obj({
@@ -33,11 +20,13 @@ export const ApiKeyIssued = defineEvent<ApiKeyIssuedPayload>({
     actor,
   }),
 });
+export type ApiKeyIssuedPayload = PayloadOf<typeof ApiKeyIssued>;
 
-export const ApiKeyRevoked = defineEvent<ApiKeyRevokedPayload>({
+export const ApiKeyRevoked = defineEvent({
   type: 'ApiKeyRevoked',
   version: 1,
   payload: obj({ keyId, actor, reason }),
 });
+export type ApiKeyRevokedPayload = PayloadOf<typeof ApiKeyRevoked>;
 
 export const apiKeyEvents = [ApiKeyIssued, ApiKeyRevoked];

@@ -3,7 +3,8 @@
 // that reads slower than the log grows its queue, and past the bound its subscription ends with a
 // SLOW_CONSUMER error instead of buffering without limit (mercurius awaits each socket write, so
 // a stalled socket stops draining the queue). The follower starts at the log's head when the
-// first subscription arrives: subscriptions are for what happens next; history is a query.
+// first subscription arrives: subscriptions are for what happens next; history is a query. A
+// read failure pauses the feed; it never ends it or skips an event.
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { GraphQLError } from 'graphql';
 import type { RecordedEvent } from '../../ledger/envelope.js';
@@ -97,6 +98,7 @@ export class LiveFeed implements OnApplicationShutdown {
   private readonly listeners = new Set<Listener>();
   private follower: Subscription | null = null;
   private starting: Promise<void> | null = null;
+  private interrupted = false;
   private readonly perConnection = new WeakMap<object, number>();
 
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
@@ -185,14 +187,20 @@ export class LiveFeed implements OnApplicationShutdown {
       this.follower = this.store.subscribeToAll({
         after: head,
         onEvents: (events) => {
+          if (this.interrupted) {
+            this.interrupted = false;
+            this.logger.log(`live feed resumed at position ${events[0].position}: nothing was skipped`);
+          }
           for (const e of events) for (const l of [...this.listeners]) l.deliver(e);
         },
+        // A failed read (the database went away): the store's subscription goes on from the
+        // position it had delivered, so open subscriptions stay open and get every event they
+        // missed, in order, once the log can be read again. (Delivery itself never throws here,
+        // which is the one thing that would end the store's subscription.)
         onError: (err) => {
-          this.logger.warn(`live feed stopped: ${err.message}; open subscriptions end and may be opened again`);
-          this.follower = null;
-          const ended = new GraphQLError(`the live feed stopped (${err.message}); subscribe again`, { extensions: { code: 'FEED_STOPPED' } });
-          for (const l of [...this.listeners]) l.fail(ended);
-          this.starting = null;
+          if (this.interrupted) return;
+          this.interrupted = true;
+          this.logger.warn(`live feed cannot read the log (${err.message}); subscriptions stay open and resume where they were`);
         },
       });
     })().catch((err) => {

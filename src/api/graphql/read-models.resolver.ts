@@ -10,7 +10,7 @@ import { EVENT_STORE, type EventStore } from '../../ledger/event-store.port.js';
 import type { SqlClient, SqlExecutor } from '../../shared/sql/sql-client.js';
 import type { ProjectionDefinition } from '../../projections/projection.js';
 import { AuditService } from '../../audit/point-in-time.module.js';
-import { engineStateAsOf } from '../../audit/state-as-of.js';
+import { EngineFoldCheckpoints, engineStateAsOf } from '../../audit/state-as-of.js';
 import { riskLimitsToJson } from '../../risk/limits.js';
 import { ARBITER_CONFIG } from '../../config/config.module.js';
 import type { ArbiterConfig } from '../../config/config.js';
@@ -224,6 +224,9 @@ function tokenCondition(w: Where, token: string | null | undefined, mints: strin
 
 @Resolver()
 export class ReadModelsResolver {
+  /** engine(asOf) folds from the nearest state an earlier question already folded. */
+  private readonly engineCheckpoints = new EngineFoldCheckpoints();
+
   constructor(
     @Inject(GRAPHQL_SQL) private readonly sql: SqlClient,
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -470,7 +473,7 @@ export class ReadModelsResolver {
     const cut = await asOfArgs(this.store, asOf, asOfPosition);
     if (cut) {
       // The engine's own fold (risk's evolve) over the log cut at the position: what it held then.
-      const { state } = await engineStateAsOf(this.store, cut.position, this.config.risk.defaultLimits);
+      const { state } = await engineStateAsOf(this.store, cut.position, this.config.risk.defaultLimits, this.engineCheckpoints);
       return {
         mode: state.mode, since: iso(state.since), actor: state.actor, reason: state.reason, cause: state.pauseCause,
         limitsVersion: state.limitsVersion, limits: riskLimitsToJson(state.limits), asOfPosition: cut.position.toString(),

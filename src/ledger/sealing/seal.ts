@@ -6,8 +6,9 @@
 // The signature is Ed25519 over `sealMessage(...)`, made through the Signer port with a key of
 // its own (SEAL_* settings), so a database writer cannot forge one.
 import { verify as cryptoVerify } from 'node:crypto';
-import { defineEvent } from '../event-types.js';
-import { obj, optional, str, isoTime } from '../schema.js';
+import type { z } from 'zod';
+import { defineEvent, type PayloadOf } from '../event-types.js';
+import { obj, optional, schemaProblems, str, isoTime } from '../schema.js';
 import bs58 from 'bs58';
 
 /** The stream seals are appended to. */
@@ -21,51 +22,37 @@ const BASE58 = /^[1-9A-HJ-NP-Za-km-z]+$/;
 const HEX64 = /^[0-9a-f]{64}$/;
 const POSITION = /^(0|[1-9]\d{0,19})$/;
 
-export interface SealAnchor {
+const sealAnchorSchema = obj({
   /** Where the seal was anchored: a Solana memo transaction. */
-  chain: 'solana';
+  chain: str({ oneOf: ['solana'] }),
   /** The transaction signature (its id) in base58. */
-  transaction: string;
+  transaction: str({ min: 64, max: 88, pattern: BASE58 }),
   /** The memo text written on chain (sealMemo). */
-  memo: string;
-}
+  memo: str({ min: 1, max: 566 }),
+});
+export type SealAnchor = z.output<typeof sealAnchorSchema>;
 
-export interface LedgerSealedPayload {
-  /** Global position of the newest event the seal covers (integer string). */
-  position: string;
-  /** The global chain's log hash at that position. */
-  hash: string;
-  sealedAt: string;
-  /** The seal signer's key id (KMS key or keystore id): its own, not the trading key. */
-  keyId: string;
-  signerKind: string;
-  /** The seal signer's Ed25519 public key, base58. */
-  publicKey: string;
-  /** Ed25519 signature over sealMessage(position, hash, sealedAt), base58. */
-  signature: string;
-  anchor?: SealAnchor | null;
-}
-
-export const LedgerSealed = defineEvent<LedgerSealedPayload>({
+export const LedgerSealed = defineEvent({
   type: 'LedgerSealed',
   version: 1,
   payload: obj({
+    /** Global position of the newest event the seal covers (integer string). */
     position: str({ pattern: POSITION }),
+    /** The global chain's log hash at that position. */
     hash: str({ pattern: HEX64 }),
     sealedAt: isoTime(),
+    /** The seal signer's key id (KMS key or keystore id): its own, not the trading key. */
     keyId: str({ min: 1, max: 2048 }),
     signerKind: str({ oneOf: ['aws-kms', 'keystore'] }),
+    /** The seal signer's Ed25519 public key, base58. */
     publicKey: str({ min: 32, max: 44, pattern: BASE58 }),
+    /** Ed25519 signature over sealMessage(position, hash, sealedAt), base58. */
     signature: str({ min: 64, max: 88, pattern: BASE58 }),
-    anchor: optional(
-      obj({
-        chain: str({ oneOf: ['solana'] }),
-        transaction: str({ min: 64, max: 88, pattern: BASE58 }),
-        memo: str({ min: 1, max: 566 }),
-      }),
-    ),
+    /** Absent or null when the seal was not anchored. */
+    anchor: optional(sealAnchorSchema.nullable()),
   }),
 });
+export type LedgerSealedPayload = PayloadOf<typeof LedgerSealed>;
 
 export const sealingEvents = [LedgerSealed];
 
@@ -131,7 +118,7 @@ export function parseDigest(text: string): SealDigest {
     throw new Error('the digest needs sealEventPosition (integer string) and sealEventId');
   }
   const problems: string[] = [];
-  LedgerSealed.payload(d.seal, 'seal', problems);
+  schemaProblems(LedgerSealed.payload, d.seal, 'seal', problems);
   if (problems.length) throw new Error(`the digest's seal is invalid: ${problems.join('; ')}`);
   const why = sealSignatureProblem(d.seal!);
   if (why) throw new Error(`the digest's seal is not genuine: ${why}`);

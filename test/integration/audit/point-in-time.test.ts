@@ -11,7 +11,7 @@ import { ProjectionRunner } from '../../../src/projections/projection-runner.js'
 import { ProjectionStore } from '../../../src/projections/projection-store.js';
 import { AsOfError, resolveAsOf } from '../../../src/audit/as-of.js';
 import { PointInTimeBuildingError, PointInTimeReadModels } from '../../../src/audit/point-in-time.js';
-import { engineStateAsOf, sagaStateAsOf } from '../../../src/audit/state-as-of.js';
+import { EngineFoldCheckpoints, engineStateAsOf, sagaStateAsOf } from '../../../src/audit/state-as-of.js';
 import { defaultRiskLimits } from '../../../src/risk/limits.js';
 import { allProjections } from '../../../projections/index.js';
 import { loadReport } from '../../../src/reports/export.js';
@@ -189,6 +189,28 @@ describe('point-in-time read models', () => {
     await expect(resolveAsOf(store, { time: new Date(Date.parse(first.recordedAt) - 1000) }, Date.now())).rejects.toThrow(/before the first event/);
     await expect(resolveAsOf(store, { position: 'abc' }, Date.now())).rejects.toBeInstanceOf(AsOfError);
     await expect(resolveAsOf(store, { time: new Date(), position: '3' }, Date.now())).rejects.toThrow(/not both/);
+  });
+
+  it('folds the engine from an earlier fold\'s checkpoint to exactly the state a fold from the start gives', async () => {
+    const limits = defaultRiskLimits({});
+    const checkpoints = new EngineFoldCheckpoints(7, 16);
+    const head = await store.headPosition();
+    const cuts = [head, p1, p2, (p1 + p2) / 2n, p1 + 1n, head - 3n, p2];
+    let resumed = 0;
+    for (const cut of cuts) {
+      const fast = await engineStateAsOf(store, cut, limits, checkpoints);
+      const full = await engineStateAsOf(store, cut, limits);
+      expect(full.from).toBe(0n);
+      expect(fast.from <= cut).toBe(true);
+      if (fast.from > 0n) resumed++;
+      expect(fast.state).toEqual(full.state);
+    }
+    // Later questions started from a checkpoint, and the store keeps to its bound.
+    expect(resumed).toBeGreaterThanOrEqual(cuts.length - 1);
+    expect(checkpoints.size).toBeLessThanOrEqual(16);
+    // Other configured limits: no checkpoint folded from the old ones is used.
+    const other = { ...limits };
+    expect((await engineStateAsOf(store, head, other, checkpoints)).from).toBe(0n);
   });
 
   it('folds the engine and a saga as of a position with their own folds', async () => {

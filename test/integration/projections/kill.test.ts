@@ -57,17 +57,22 @@ describe('projections killed with SIGKILL', () => {
       }
     };
     await writeSagas(30);
+    const projections = new ProjectionStore(db.sql);
+    const checkpoint = async () => (await projections.active('executions'))?.checkpoint ?? 0n;
     let kills = 0;
     for (let round = 0; round < 6; round++) {
+      const before = await checkpoint();
       const child = await startChild(db.url);
       const writing = writeSagas(10);
-      await new Promise((r) => setTimeout(r, 50 + ((round * 97) % 250)));
+      // Kill only once this child has committed a batch of its own (on a loaded machine a fixed
+      // delay could kill every child before its first commit), then at a varying moment after.
+      for (let i = 0; i < 400 && (await checkpoint()) <= before; i++) await new Promise((r) => setTimeout(r, 25));
+      await new Promise((r) => setTimeout(r, (round * 97) % 250));
       await kill(child);
       kills++;
       await writing;
     }
     // The killed children did real work (each start resumed where the last one died).
-    const projections = new ProjectionStore(db.sql);
     const progress = await projections.active('executions');
     expect(progress!.checkpoint).toBeGreaterThan(0n);
     // A last run to catch up, then compare every projection with a clean rebuild.

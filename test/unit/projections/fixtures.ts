@@ -152,6 +152,7 @@ export function saga(spec: SagaSpec): Entry[] {
   const { screened, flagsRaised } = screeningPayloads(
     { opportunityId: id, counterparties: [], notionalUsdMicros: notional, at: t(120) },
     result,
+    COMPLIANCE_CONFIG,
     'list-v1',
   );
   push(ComplianceScreened, screened, t(120));

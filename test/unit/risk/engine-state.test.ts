@@ -117,11 +117,12 @@ describe('evolve: orders, fills and P&L', () => {
     expect(back.exposureByToken).toEqual({ [BONK]: 200n * USD, [SOL]: 100n * USD });
   });
 
-  it('given a trade in flight, when it fails, expires, or compliance blocks it, then it leaves the in-flight set', () => {
+  it('given a trade in flight, when it fails, expires, compliance blocks it or the saga is abandoned, then it leaves the in-flight set', () => {
     for (const outcome of [
       event('FillFailed', { opportunityId: 'a', reason: 'x' }),
       event('TransactionExpired', { opportunityId: 'a' }),
       event('ComplianceScreened', { opportunityId: 'a', decision: 'blocked' }),
+      event('OpportunityAbandoned', { opportunityId: 'a', step: 'submit', reason: 'stale' }),
     ]) {
       const s = given([approved('a', NOW_MS - 1_000, { notionalUsdMicros: 500n })]);
       expect(tokenExposure(s, SOL, NOW_MS)).toBe(500n);
@@ -131,5 +132,10 @@ describe('evolve: orders, fills and P&L', () => {
     }
     const advisory = evolve(given([approved('a', NOW_MS - 1_000)]), event('ComplianceScreened', { opportunityId: 'a', decision: 'advisory' }));
     expect(Object.keys(advisory.inFlight)).toEqual(['a']);
+  });
+
+  it('given an abandoned saga, then the breaker does not count it as a failed fill', () => {
+    const s = given([approved('a', NOW_MS - 1_000), event('OpportunityAbandoned', { opportunityId: 'a', step: 'submit', reason: 'stale' })]);
+    expect(s.consecutiveFailedFills).toBe(0);
   });
 });
