@@ -8,6 +8,12 @@ import { loadConfig } from '../../../src/config/config.js';
 
 const loadMarketConfig = (env: Record<string, string>) => loadConfig(env).market;
 import { createMarketAdapters, MarketModule } from '../../../src/market/market.module.js';
+import { Module } from '@nestjs/common';
+import { ConfigModule } from '../../../src/config/config.module.js';
+
+/** The module as the app builds it: beside the global ConfigModule it takes its settings from. */
+@Module({ imports: [ConfigModule, MarketModule] })
+class WithConfig {}
 import { OPPORTUNITY_SOURCE } from '../../../src/market/opportunity-source.port.js';
 import { PRICE_FEED } from '../../../src/market/price-feed.port.js';
 import { HermesPriceFeed } from '../../../src/market/pyth/hermes-price-feed.js';
@@ -19,7 +25,7 @@ describe('MarketModule', () => {
   it('provides one simulated market behind every port by default', async () => {
     // MARKET is unset in the test environment, so the module reads the simulated default.
     expect(process.env.MARKET ?? 'simulated').toBe('simulated');
-    const mod = await NestFactory.createApplicationContext(MarketModule, { logger: false });
+    const mod = await NestFactory.createApplicationContext(WithConfig, { logger: false, abortOnError: false });
     const feed = mod.get(PRICE_FEED);
     expect(feed).toBeInstanceOf(SimulatedMarket);
     expect(mod.get(QUOTE_SOURCE)).toBe(feed);

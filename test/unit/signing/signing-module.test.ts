@@ -6,6 +6,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { SIGNER, type Signer } from '../../../src/signing/signer.port.js';
 import { SigningModule } from '../../../src/signing/signing.module.js';
+import { Module } from '@nestjs/common';
+import { ConfigModule } from '../../../src/config/config.module.js';
+
+/** The module as the app builds it: beside the global ConfigModule it takes its settings from. */
+@Module({ imports: [ConfigModule, SigningModule] })
+class WithConfig {}
 
 let dir: string;
 const saved = { ...process.env };
@@ -20,7 +26,7 @@ afterAll(async () => {
 });
 
 it('provides a working keystore Signer under the SIGNER token', async () => {
-  const mod = await NestFactory.createApplicationContext(SigningModule, { logger: false });
+  const mod = await NestFactory.createApplicationContext(WithConfig, { logger: false, abortOnError: false });
   const signer = mod.get<Signer>(SIGNER);
   expect(signer.kind).toBe('keystore');
   expect((await signer.sign(Buffer.from('hello'))).length).toBe(64);
