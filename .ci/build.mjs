@@ -2,8 +2,8 @@
 // only the files whose source is newer than their output (a start with nothing changed transpiles
 // nothing). Types are not checked here: `npm run typecheck` (tsc) does that, and CI runs it before
 // the tests. SWC is also what compiles the code under test (vitest.config.ts), with the same
-// decorator settings, so the built app and the tested one are the same JavaScript.
-import { transformFile } from '@swc/core';
+// decorator settings, so the built app and the tested one are the same JavaScript. SWC itself is
+// loaded only when a file needs transpiling: a start or CLI call with nothing changed only stats.
 import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,12 +38,14 @@ const mtime = (p) => stat(p).then((s) => s.mtimeMs, () => -1);
 const started = performance.now();
 const wanted = new Set();
 let built = 0;
+let swc;
 for (const dir of dirs) {
   for await (const file of sources(join(root, dir))) {
     const target = join(out, relative(root, file)).replace(/\.ts$/, '.js');
     wanted.add(target);
     if ((await mtime(target)) >= (await mtime(file))) continue;
-    const { code, map } = await transformFile(file, options(file));
+    swc ??= await import('@swc/core');
+    const { code, map } = await swc.transformFile(file, options(file));
     await mkdir(dirname(target), { recursive: true });
     await writeFile(target, `${code}\n//# sourceMappingURL=${target.split('/').pop()}.map\n`);
     if (map) await writeFile(`${target}.map`, map);

@@ -55,6 +55,8 @@ export interface GraphqlBenchOptions {
   connections: number;
   /** Instead of the load test: measure something else against the built ledger and the running server (bench/audit.ts). */
   measure?: (ctx: { url: string; key: string; sql: PgSqlClient; store: PostgresEventStore; head: bigint }) => Promise<string[][]>;
+  /** Instead of the server and the load: measure something against the built ledger alone, once the projections have caught up (bench/catchup.ts). */
+  offline?: (ctx: { sql: PgSqlClient; store: PostgresEventStore; head: bigint }) => Promise<string[][]>;
 }
 
 const DAY_MS = 86_400_000;
@@ -447,6 +449,10 @@ export async function graphqlBench(databaseUrl: string, opts: GraphqlBenchOption
     const c = counts.rows[0];
     console.log(`  read models: ${fmt(Number(c.executions))} executions, ${fmt(Number(c.decisions))} risk decisions, ${fmt(Number(c.flags))} compliance flags`);
 
+    if (opts.offline) {
+      const rows = await opts.offline({ sql, store, head: BigInt(head) });
+      return { ledger: `${fmt(head)} events (${fmt(Number(c.executions))} sagas, ${SPAN_DAYS} days); filled in ${fill.seconds.toFixed(0)} s`, rows };
+    }
     const subjects = await pickSubjects(sql);
     const { key } = await issueApiKey(sql, 'viewer', 'graphql-bench');
     t0 = performance.now();

@@ -2,16 +2,19 @@
 // Prints figures; asserts nothing. `npm run bench` (add `-- --quick` for a smaller run).
 import pg from 'pg';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { cpus } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
+import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { NewEvent } from '../src/ledger/envelope.js';
 import { EventTypeRegistry } from '../src/ledger/event-types.js';
 import { PostgresEventStore } from '../src/ledger/postgres/postgres-event-store.js';
 import { rebuildProjection } from '../src/projections/projection-runner.js';
-import { migrate } from '../src/shared/sql/migrator.js';
+import { migrate, migrationsDir } from '../src/shared/sql/migrator.js';
 import { PgSqlClient } from '../src/shared/sql/pg-client.js';
 import { auditIndex } from '../projections/audit-index.js';
 import { auditBench } from './audit.js';
+import { catchUpBench } from './catchup.js';
 import { graphqlBench } from './graphql.js';
 import { sagaBench } from './saga.js';
 import { sealBench } from './seal.js';
@@ -24,13 +27,13 @@ function benchArgs(): { quick: boolean; only: string } {
     const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string', default: 'all' } }, strict: true, allowPositionals: false });
     return { quick: values.quick, only: values.only };
   } catch (err) {
-    console.error(`bench: ${(err as Error).message}\nusage: npm run bench [-- --quick] [-- --only=ledger|saga|graphql|seal|webhooks|audit|ha]`);
+    console.error(`bench: ${(err as Error).message}\nusage: npm run bench [-- --quick] [-- --only=ledger|saga|graphql|seal|webhooks|audit|catchup|ha]`);
     process.exit(2);
   }
 }
 const { quick, only } = benchArgs();
-if (!['all', 'ledger', 'saga', 'graphql', 'seal', 'webhooks', 'audit', 'ha'].includes(only)) {
-  console.error(`--only must be ledger, saga, graphql, seal, webhooks, audit or ha (got "${only}")`);
+if (!['all', 'ledger', 'saga', 'graphql', 'seal', 'webhooks', 'audit', 'catchup', 'ha'].includes(only)) {
+  console.error(`--only must be ledger, saga, graphql, seal, webhooks, audit, catchup or ha (got "${only}")`);
   process.exit(2);
 }
 const STREAMS = quick ? 200 : 2000;
@@ -93,23 +96,53 @@ async function appendBench(stores: PostgresEventStore[], writers: number, batch:
   return (performance.now() - started) / 1000;
 }
 
-/** The naive baseline: one INSERT per transaction (autocommit) into a plain table. */
-async function naiveBench(url: string, writers: number): Promise<number> {
+/**
+ * The raw limits: the same payloads into a plain table with no constraints (what a hand-rolled
+ * event table would do), `rowsPerTx` rows per INSERT statement, each its own transaction
+ * (autocommit), `writers` connections taking turns at the work.
+ */
+async function rawBench(url: string, writers: number, rowsPerTx: number): Promise<number> {
   const pool = new pg.Pool({ connectionString: url, max: writers });
   await pool.query('CREATE TABLE IF NOT EXISTS naive_events (id bigserial PRIMARY KEY, stream_id text, payload jsonb)');
   const total = STREAMS * PER_STREAM;
+  const values = Array.from({ length: rowsPerTx }, (_, i) => `($${2 * i + 1}, $${2 * i + 2})`).join(', ');
+  const text = `INSERT INTO naive_events (stream_id, payload) VALUES ${values}`;
   let next = 0;
   const started = performance.now();
   await Promise.all(
     Array.from({ length: writers }, async () => {
-      while (next++ < total) {
-        await pool.query('INSERT INTO naive_events (stream_id, payload) VALUES ($1, $2)', ['s', JSON.stringify(event(next).payload)]);
+      for (;;) {
+        const first = next;
+        next += rowsPerTx;
+        if (first >= total) return;
+        const params: unknown[] = [];
+        for (let i = 0; i < rowsPerTx; i++) params.push('s', JSON.stringify(event(first + i).payload));
+        await pool.query(text, params);
       }
     }),
   );
   const s = (performance.now() - started) / 1000;
   await pool.end();
   return s;
+}
+
+/** COPY of the same rows from a CSV file the server reads itself (no client transfer: an upper bound). */
+async function copyBench(url: string): Promise<number> {
+  const total = STREAMS * PER_STREAM;
+  const file = join(tmpdir(), `arbiter-bench-copy-${randomBytes(4).toString('hex')}.csv`);
+  const csv = Array.from({ length: total }, (_, i) => `s,"${JSON.stringify(event(i).payload).replace(/"/g, '""')}"`).join('\n');
+  writeFileSync(file, `${csv}\n`, { mode: 0o644 });
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    await c.query('CREATE TABLE IF NOT EXISTS naive_events (id bigserial PRIMARY KEY, stream_id text, payload jsonb)');
+    const started = performance.now();
+    await c.query(`COPY naive_events (stream_id, payload) FROM '${file}' WITH (FORMAT csv)`);
+    return (performance.now() - started) / 1000;
+  } finally {
+    await c.end();
+    rmSync(file, { force: true });
+  }
 }
 
 async function main() {
@@ -142,6 +175,14 @@ async function main() {
     console.log(`\nledger: ${g.ledger}\n\n| query | requests/s | p50 ms | p99 ms | errors/non-2xx | response |\n|---|---:|---:|---:|---:|---:|`);
     for (const r of g.rows) console.log(`| ${r.join(' | ')} |`);
   }
+  if (only === 'all' || only === 'catchup') {
+    // CATCHUP_BENCH_EVENTS overrides the size (e.g. a smaller ledger on a busy machine).
+    const events = Number(process.env.CATCHUP_BENCH_EVENTS ?? (quick ? 100_000 : 1_000_000));
+    console.log(`\nCatch-up: every projection from position 0 on a ledger of ${events.toLocaleString('en-US')} events`);
+    const c = await withDatabase((url) => catchUpBench(url, events, quick ? 100 : 300));
+    console.log(`\nledger: ${c.ledger}\n\n| catch-up of all projections | positions | seconds | positions/s |\n|---|---:|---:|---:|`);
+    for (const r of c.rows) console.log(`| ${r.join(' | ')} |`);
+  }
   if (only === 'all' || only === 'ha') {
     const runs = quick ? 3 : 5;
     console.log(`\nHA takeover: two app processes, the leader killed with SIGKILL ${runs} times (default lease: TTL 5 s, renew 1 s, acquire 1 s)`);
@@ -160,49 +201,87 @@ async function main() {
   }
 }
 
+/**
+ * The append against the raw limits, and the previous append (migrations ≤ 019: the row-by-row
+ * arbiter_append of 007 with every index of 001) against this one (020), on two databases in the
+ * same run, each figure taken in turn on both so that the machine's load falls on both alike.
+ */
 async function ledgerBench(total: number) {
-  await withDatabase(async (url) => {
-    const sql = new PgSqlClient(url, { max: 10 });
-    await migrate(sql);
-    const store = new PostgresEventStore(sql, registry);
+  await withDatabase((url) =>
+    withDatabase(async (oldUrl) => {
+      const sql = new PgSqlClient(url, { max: 10 });
+      await migrate(sql);
+      const store = new PostgresEventStore(sql, registry);
+      const oldDir = mkdtempSync(join(tmpdir(), 'arbiter-migrations-'));
+      for (const f of readdirSync(migrationsDir()).filter((f) => f < '020')) cpSync(join(migrationsDir(), f), join(oldDir, f));
+      const oldSql = new PgSqlClient(oldUrl, { max: 10 });
+      await migrate(oldSql, oldDir);
+      const oldStore = new PostgresEventStore(oldSql, registry);
 
-    report(`naive INSERT, one row per transaction, 1 writer`, total, await naiveBench(url, 1), 'baseline');
-    report(`naive INSERT, one row per transaction, 8 writers`, total, await naiveBench(url, 8), 'baseline');
-    report(`append 1 event/append, ${STREAMS} streams × ${PER_STREAM}, 1 writer`, total, await appendBench([store], 1, 1));
-    report(`append 1 event/append, ${STREAMS} streams × ${PER_STREAM}, 8 writers`, total, await appendBench([store], 8, 1), 'one process');
-    const separate = Array.from({ length: 8 }, () => new PostgresEventStore(new PgSqlClient(url, { max: 1 }), registry));
-    report(`append 1 event/append, 8 writers, 8 connections`, total, await appendBench(separate, 8, 1), 'like 8 processes');
-    for (const s of separate) await s.sql.close();
-    report(`append 10 events/append, ${STREAMS} streams, 1 writer`, total, await appendBench([store], 1, 10));
-    report(`append 10 events/append, ${STREAMS} streams, 8 writers`, total, await appendBench([store], 8, 10));
+      const raw1 = await rawBench(url, 1, 1);
+      report(`raw INSERT, 1 row per transaction, 1 writer`, total, raw1, 'raw limit');
+      const raw8 = await rawBench(url, 8, 1);
+      report(`raw INSERT, 1 row per transaction, 8 writers`, total, raw8, 'raw limit');
+      const raw10x1 = await rawBench(url, 1, 10);
+      report(`raw INSERT, 10 rows per transaction, 1 writer`, total, raw10x1, 'raw limit');
+      const raw10x8 = await rawBench(url, 8, 10);
+      report(`raw INSERT, 10 rows per transaction, 8 writers`, total, raw10x8, 'raw limit');
+      const multi = await rawBench(url, 1, 1000);
+      report(`raw multi-row INSERT, 1,000 rows per statement`, total, multi, 'raw limit');
+      const copy = await copyBench(url);
+      report(`raw COPY (server-side file)`, total, copy, 'raw limit');
 
-    // Top the log up to the rebuild size with 100-event appends, then read and rebuild.
-    let have = Number(await store.headPosition());
-    const fillers: Promise<unknown>[] = [];
-    while (have < REBUILD_EVENTS) {
-      const n = Math.min(100, REBUILD_EVENTS - have);
-      fillers.push(store.append(`fill-${have % 5000}`, Array.from({ length: n }, (_, i) => event(i)), 'any'));
-      have += n;
-      if (fillers.length >= 16) await Promise.all(fillers.splice(0));
-    }
-    await Promise.all(fillers);
-    const head = await store.headPosition();
+      const ratio = (raw: number, s: number) => `${(raw / s).toFixed(2)} of the raw rate`;
+      const pair = async (name: string, raw: number, run: (st: PostgresEventStore) => Promise<number>, note = '') => {
+        const before = await run(oldStore);
+        const after = await run(store);
+        report(`${name} — before (007 append)`, total, before, `${ratio(raw, before)}${note}`);
+        report(`${name} — after (020 append)`, total, after, `${ratio(raw, after)}${note}`);
+      };
+      await pair(`append 1 event/append, 1 writer`, raw1, (st) => appendBench([st], 1, 1));
+      await pair(`append 1 event/append, 8 writers`, raw8, (st) => appendBench([st], 8, 1), '; one process, group commit');
+      await pair(`append 10 events/append, 1 writer`, raw10x1, (st) => appendBench([st], 1, 10));
+      await pair(`append 10 events/append, 8 writers`, raw10x8, (st) => appendBench([st], 8, 10), '; one process, group commit');
+      await pair(`bulk: 10 events/append, 128 writers`, multi, (st) => appendBench([st], 128, 10), ' (multi-row INSERT); many streams per group');
+      const separateOf = (u: string) => Array.from({ length: 8 }, () => new PostgresEventStore(new PgSqlClient(u, { max: 1 }), registry));
+      const sepOld = separateOf(oldUrl);
+      const sepNew = separateOf(url);
+      const sBefore = await appendBench(sepOld, 8, 1);
+      const sAfter = await appendBench(sepNew, 8, 1);
+      report(`append 1 event/append, 8 writers, 8 connections — before`, total, sBefore, `${ratio(raw8, sBefore)}; like 8 processes`);
+      report(`append 1 event/append, 8 writers, 8 connections — after`, total, sAfter, `${ratio(raw8, sAfter)}; like 8 processes`);
+      for (const s of [...sepOld, ...sepNew]) await s.sql.close();
+      await oldSql.close();
+      rmSync(oldDir, { recursive: true, force: true });
 
-    let after = 0n;
-    let read = 0;
-    const t0 = performance.now();
-    for (;;) {
-      const page = await store.readAll({ after, maxCount: 5000 });
-      if (!page.length) break;
-      read += page.length;
-      after = page[page.length - 1].position;
-    }
-    report(`full read of the global log (pages of 5000)`, read, (performance.now() - t0) / 1000);
+      // Top the log up to the rebuild size with 100-event appends, then read and rebuild.
+      let have = Number(await store.headPosition());
+      const fillers: Promise<unknown>[] = [];
+      while (have < REBUILD_EVENTS) {
+        const n = Math.min(100, REBUILD_EVENTS - have);
+        fillers.push(store.append(`fill-${have % 5000}`, Array.from({ length: n }, (_, i) => event(i)), 'any'));
+        have += n;
+        if (fillers.length >= 16) await Promise.all(fillers.splice(0));
+      }
+      await Promise.all(fillers);
+      const head = await store.headPosition();
 
-    const r = await rebuildProjection(store, sql, auditIndex);
-    report(`rebuild projection audit_index over the log`, r.eventsApplied, r.seconds, `head ${head}`);
-    await sql.close();
-  });
+      let after = 0n;
+      let read = 0;
+      const t0 = performance.now();
+      for (;;) {
+        const page = await store.readAll({ after, maxCount: 5000 });
+        if (!page.length) break;
+        read += page.length;
+        after = page[page.length - 1].position;
+      }
+      report(`full read of the global log (pages of 5000)`, read, (performance.now() - t0) / 1000);
+
+      const r = await rebuildProjection(store, sql, auditIndex);
+      report(`rebuild projection audit_index over the log`, r.eventsApplied, r.seconds, `head ${head}`);
+      await sql.close();
+    }),
+  );
   console.log('\n| benchmark | events | seconds | events/s | note |\n|---|---:|---:|---:|---|');
   for (const r of rows) console.log(`| ${r.join(' | ')} |`);
 }

@@ -16,7 +16,7 @@ export interface ScanResult {
 }
 
 /** Reads the next batch of a projection's events after `from`. */
-export async function scan(store: LogReader, def: ProjectionDefinition, from: bigint, batchSize: number): Promise<ScanResult> {
+export async function scan(store: LogReader, def: Pick<ProjectionDefinition, 'eventTypes'>, from: bigint, batchSize: number): Promise<ScanResult> {
   // Read the head first: appends are serialised, so every matching event at or below it is
   // visible to the read that follows, and a short page means we are caught up to the head.
   const head = await store.headPosition();
@@ -145,15 +145,26 @@ export interface ProjectionStatus {
   lastError: string | null;
 }
 
-/** Follows the log for a set of projections until stopped. */
+/**
+ * Follows the log for a set of projections until stopped. One reader feeds them all: each round
+ * reads one page of the log after the furthest-behind projection's position (the union of their
+ * event types, so decoding and upcasting happen once per event, not once per projection) and
+ * hands each projection the events of its types past its own position; each applies them with
+ * its checkpoint in its own transaction (a projection's update and checkpoint commit together;
+ * one projection failing never rolls back another). A projection whose page holds nothing for it
+ * only moves its checkpoint with its next non-empty or caught-up batch. While the projections
+ * apply a page the reader fetches the next one.
+ */
 export class ProjectionRunner {
   private readonly projections: ProjectionStore;
-  private readonly state = new Map<string, { generation: number; checkpoint: bigint; lastError: string | null }>();
+  private readonly state = new Map<string, FollowState>();
   private stopped = false;
   private loops: Promise<void>[] = [];
   private wakers = new Set<() => void>();
   private unlisten: (() => Promise<void>) | null = null;
   private head = 0n;
+  /** Every definition's types, or none (no filter) when one of them takes every type. */
+  private readonly eventTypes: string[];
 
   constructor(
     private readonly store: EventStore,
@@ -168,19 +179,28 @@ export class ProjectionRunner {
     } = {},
   ) {
     this.projections = new ProjectionStore(sql);
+    this.eventTypes = definitions.some((d) => d.eventTypes.length === 0) ? [] : [...new Set(definitions.flatMap((d) => d.eventTypes))];
   }
 
   async start(): Promise<void> {
     for (const def of this.definitions) {
       const gen = await this.projections.ensureActive(def);
-      this.state.set(def.name, { generation: gen.generation, checkpoint: gen.checkpoint, lastError: null });
+      this.state.set(def.name, {
+        def,
+        types: def.eventTypes.length ? new Set(def.eventTypes) : null,
+        generation: gen.generation,
+        checkpoint: gen.checkpoint,
+        scanned: gen.checkpoint,
+        retryAt: 0,
+        lastError: null,
+      });
     }
     try {
       this.unlisten = await this.sql.listen('arbiter_events', () => this.wakeAll());
     } catch {
       // Polling alone still follows the log.
     }
-    this.loops = this.definitions.map((def) => this.follow(def));
+    this.loops = [this.follow()];
   }
 
   /** Resolves once every projection has reached the log's head as it was when called. */
@@ -222,36 +242,85 @@ export class ProjectionRunner {
     for (const w of [...this.wakers]) w();
   }
 
-  private async follow(def: ProjectionDefinition): Promise<void> {
+  /** The one reader: a page at a time, the next one read while this one is applied. */
+  private async follow(): Promise<void> {
     const batchSize = this.opts.batchSize ?? 1000;
     const pollMs = this.opts.pollMs ?? 500;
-    const s = this.state.get(def.name)!;
+    const filter = { eventTypes: this.eventTypes };
+    let ahead: { from: bigint; page: Promise<ScanResult> } | null = null;
     while (!this.stopped) {
-      let caughtUp = false;
-      try {
-        const batch = await scan(this.store, def, s.checkpoint, batchSize);
-        caughtUp = batch.caughtUp;
-        if (batch.to !== s.checkpoint) {
-          const ok = await this.projections.applyBatch(def, s.generation, s.checkpoint, batch.to, batch.events);
-          if (ok) {
-            s.checkpoint = batch.to;
-            if (batch.events.length) this.opts.onBatch?.(def.name, batch.events.length);
-          } else {
-            // A rebuild switched generations, or another process advanced us: reload and go on.
-            const active = await this.projections.ensureActive(def);
-            s.generation = active.generation;
-            s.checkpoint = active.checkpoint;
-            caughtUp = false;
-          }
+      // Projections backing off after a failure sit the round out; the others go on.
+      const due = [...this.state.values()].filter((s) => s.retryAt <= Date.now());
+      let idle = true;
+      if (due.length) {
+        const from = due.reduce((m, s) => (s.scanned < m ? s.scanned : m), due[0].scanned);
+        const page: Promise<ScanResult> = ahead?.from === from ? ahead.page : scan(this.store, filter, from, batchSize);
+        ahead = null;
+        let batch: ScanResult | null = null;
+        try {
+          batch = await page;
+        } catch (err) {
+          for (const s of due) this.failed(s, err as Error, pollMs);
         }
-        s.lastError = null;
-      } catch (err) {
-        s.lastError = (err as Error).message;
-        this.opts.onError?.(def.name, err as Error);
-        caughtUp = true; // back off, then retry the same batch: nothing was committed
+        if (batch) {
+          if (!batch.caughtUp) {
+            ahead = { from: batch.to, page: scan(this.store, filter, batch.to, batchSize) };
+            ahead.page.catch(() => undefined); // surfaced when awaited
+          }
+          const results = await this.applyAll(due, batch, pollMs);
+          idle = batch.caughtUp && results.every(Boolean);
+        }
       }
-      if (caughtUp && !this.stopped) await this.sleep(pollMs);
+      if (idle && !this.stopped) await this.sleep(pollMs);
     }
+    await ahead?.page.catch(() => undefined);
+  }
+
+  /** Each projection's share of a page, applied in parallel on PostgreSQL (one after another on PGlite's one connection). */
+  private async applyAll(due: FollowState[], batch: ScanResult, pollMs: number): Promise<boolean[]> {
+    if (this.sql.kind === 'pglite') {
+      const out: boolean[] = [];
+      for (const s of due) out.push(await this.applyOne(s, batch, pollMs));
+      return out;
+    }
+    return Promise.all(due.map((s) => this.applyOne(s, batch, pollMs)));
+  }
+
+  /** Returns false when the projection must read again (lost a race, or failed). */
+  private async applyOne(s: FollowState, batch: ScanResult, pollMs: number): Promise<boolean> {
+    if (batch.to <= s.scanned) return true; // the page ends before this projection's position
+    const events = batch.events.filter((e) => e.position > s.scanned && (!s.types || s.types.has(e.type)));
+    // Nothing for it in a page that is not the last: remember how far it has read, commit later.
+    if (!events.length && !batch.caughtUp) {
+      s.scanned = batch.to;
+      return true;
+    }
+    try {
+      const ok = await this.projections.applyBatch(s.def, s.generation, s.checkpoint, batch.to, events);
+      if (ok) {
+        s.checkpoint = s.scanned = batch.to;
+        if (events.length) this.opts.onBatch?.(s.def.name, events.length);
+        s.lastError = null;
+        return true;
+      }
+      // A rebuild switched generations, or another process advanced us: reload and go on.
+      const active = await this.projections.ensureActive(s.def);
+      s.generation = active.generation;
+      s.checkpoint = s.scanned = active.checkpoint;
+      s.lastError = null;
+      return false;
+    } catch (err) {
+      this.failed(s, err as Error, pollMs);
+      return false;
+    }
+  }
+
+  /** Nothing was committed: back off, then read again from the checkpoint. */
+  private failed(s: FollowState, err: Error, pollMs: number) {
+    s.lastError = err.message;
+    s.scanned = s.checkpoint;
+    s.retryAt = Date.now() + pollMs;
+    this.opts.onError?.(s.def.name, err);
   }
 
   private sleep(ms: number): Promise<void> {
@@ -265,4 +334,18 @@ export class ProjectionRunner {
       this.wakers.add(done);
     });
   }
+}
+
+interface FollowState {
+  def: ProjectionDefinition;
+  /** null: every type. */
+  types: Set<string> | null;
+  generation: number;
+  /** Committed with the projection's tables. */
+  checkpoint: bigint;
+  /** Read through (≥ checkpoint): the events between the two were none of this projection's. */
+  scanned: bigint;
+  /** After a failure, the projection sits rounds out until then (ms since the epoch). */
+  retryAt: number;
+  lastError: string | null;
 }

@@ -32,6 +32,7 @@ import { SIGNER, type Signer } from '../signing/signer.port.js';
 import { AdvanceArbitrage, DetectOpportunity } from './commands.js';
 import { sagaStreamId, type SagaStep } from './events.js';
 import {
+  chainsIntoPrevious,
   decide,
   evolve,
   fillQuery,
@@ -60,6 +61,13 @@ class Mutex {
 }
 
 const ENGINE_ACTOR = 'engine';
+
+/**
+ * The state an event about to be appended gives (its revision is the next one): what a chained
+ * step is decided on. The append still checks the expected revision of the first event.
+ */
+const provisional = (s: SagaState, e: NewEvent): SagaState =>
+  evolve(s, { id: e.id, type: e.type, payload: e.payload, revision: s.revision + 1n, recordedAt: e.recordedAt, metadata: e.metadata });
 
 const metaOf = (s: SagaState): EventMetadata => ({
   correlationId: s.phase === 'new' ? s.opportunityId : s.correlationId,
@@ -134,12 +142,16 @@ export class AdvanceArbitrageHandler implements ICommandHandler<AdvanceArbitrage
       // Risk and compliance read and change the shared trading state: one at a time, and the next
       // one must see this one (order rate, exposure in flight, velocity).
       return await AdvanceArbitrageHandler.shared.run(async () => {
-        const { state, position, receipts } = await take();
-        // Wait only for a decision the views fold (an abandonment is none of theirs).
-        const wrote = new Set(receipts.map((r) => r.type));
+        const { state, receipts } = await take();
+        // Wait only for a decision the views fold (an abandonment is none of theirs), at that
+        // decision's own position: a follower reaches only positions of the types it follows, and
+        // the same append may carry the signed transaction after it.
+        const last = (...types: string[]) => receipts.filter((r) => types.includes(r.type)).at(-1)?.position;
+        const decided = last('RiskAssessed', 'ComplianceScreened');
+        const screened = last('ComplianceScreened');
         await Promise.all([
-          wrote.has('RiskAssessed') || wrote.has('ComplianceScreened') ? this.engine.caughtUp(position) : undefined,
-          wrote.has('ComplianceScreened') ? this.screening.caughtUp(position) : undefined,
+          decided !== undefined ? this.engine.caughtUp(BigInt(decided)) : undefined,
+          screened !== undefined ? this.screening.caughtUp(BigInt(screened)) : undefined,
         ]);
         return state;
       });
@@ -148,7 +160,14 @@ export class AdvanceArbitrageHandler implements ICommandHandler<AdvanceArbitrage
     }
   }
 
-  /** Performs the step's I/O, asks the decider, raises its flags; returns the saga events to append. */
+  /**
+   * Performs the step's I/O, asks the decider, raises its flags; then goes on with the steps that
+   * chain into it (risk → compliance → sign, `chainsIntoPrevious`), each decided on the state the
+   * previous one's events give, and returns all their saga events for one append. A passing
+   * failure of a chained step keeps what was decided before it (recorded now, the step retried
+   * later); on its own it records nothing, as before. A chained step that raises compliance flags
+   * is left to the next command.
+   */
   private async step(s: SagaState, resumed: boolean, signal?: AbortSignal): Promise<NewEvent[]> {
     const stale = this.decided(decide({ kind: 'StepStarted', at: new Date(), resumed, maxSagaAgeMs: this.config.maxSagaAgeMs }, s));
     if (stale.events.length) {
@@ -157,8 +176,24 @@ export class AdvanceArbitrageHandler implements ICommandHandler<AdvanceArbitrage
     }
     // A deposed leader (past its lease deadline) starts no I/O: it signs nothing, sends nothing.
     assertEngineMayAct(sagaStreamId(s.opportunityId));
-    const input = await this.io(s, signal, resumed);
-    return this.toEvents(s, this.decided(decide(input, s)));
+    const events = await this.toEvents(s, this.decided(decide(await this.io(s, signal, resumed), s)));
+    let at = events.reduce(provisional, s);
+    while (chainsIntoPrevious(at)) {
+      assertEngineMayAct(sagaStreamId(s.opportunityId));
+      const d = decide(await this.io(at, signal, resumed), at);
+      if (d instanceof RetryableStepError) {
+        this.logger.warn(`${s.opportunityId}: ${d.step} will be retried: ${d.message}`);
+        break;
+      }
+      // Flags go to their own streams before the saga's events and name the saga's last event as
+      // their cause: that event must be recorded first, so a step that raises flags is taken on
+      // its own (decided again by the next command; nothing of this decision is kept).
+      if (d.flags.length) break;
+      const more = await this.toEvents(at, d);
+      events.push(...more);
+      at = more.reduce(provisional, at);
+    }
+    return events;
   }
 
   /** The I/O the saga's phase asks for, as the decider's input. */

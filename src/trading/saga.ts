@@ -221,6 +221,23 @@ export function nextStep(s: SagaState): SagaStep | null {
   }
 }
 
+/**
+ * The steps the shell takes in the same append as the step before them: from an approved risk
+ * decision on, nothing the next step asks for depends on the previous decision being recorded
+ * (compliance reads the screening memory and the signer's address; signing prepares and signs
+ * bytes no one has seen), so risk, compliance and the prepared and signed transaction commit
+ * together, all or nothing. A crash before that commit records nothing, and the saga is taken again
+ * from its quote: nothing was sent, the signature never left the process. Submit never chains:
+ * the signature must be in the log before anything is sent.
+ */
+const CHAINED_STEPS: ReadonlySet<SagaStep> = new Set<SagaStep>(['compliance', 'sign']);
+
+/** Whether the saga's next step goes into the same append as the step that led to this state. */
+export function chainsIntoPrevious(s: SagaState): boolean {
+  const step = nextStep(s);
+  return step !== null && CHAINED_STEPS.has(step);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Inputs: the results of the shell's I/O, and the time they were had
 

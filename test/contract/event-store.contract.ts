@@ -69,6 +69,15 @@ export function eventStoreContract(name: string, open: () => Promise<ContractTar
         store.append(sid(), [ev('F', {})], 'no_stream'),
       ]);
       expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      // A takeover and the old leader's append in flight together (one group where the store
+      // groups appends): the append after the takeover sees it and is fenced.
+      const taken = await Promise.allSettled([
+        store.append(sid(), [ev('Filler', {})], 'no_stream'), // in flight while the next two queue together
+        store.append(fenceStream, [ev('Led', { n: 2 })], 1n),
+        store.append(sid(), [ev('G', {})], 'no_stream', { fence: { stream: fenceStream, revision: 1n } }),
+      ]);
+      expect(taken.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
+      expect((taken[2] as PromiseRejectedResult).reason).toMatchObject({ code: 'FENCED', actual: 2n });
     });
 
     it('appends and reads a stream forward and backward with revisions', async () => {

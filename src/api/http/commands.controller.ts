@@ -26,7 +26,7 @@ export class CommandsController {
   @Roles('operator')
   @HttpCode(200)
   pause(@Req() req: FastifyRequest): Promise<CommandReceipt> {
-    const body = readBody<{ reason: string }>(req, ReasonBody);
+    const body = readBody(req, ReasonBody);
     return this.idempotency.run(req, { route: 'POST /engine/pause', body, successStatus: 200 }, (ctx) =>
       this.bus.execute(new PauseEngine(ctx, body.reason)),
     );
@@ -36,7 +36,7 @@ export class CommandsController {
   @Roles('operator')
   @HttpCode(200)
   resume(@Req() req: FastifyRequest): Promise<CommandReceipt> {
-    const body = readBody<{ reason: string }>(req, ReasonBody);
+    const body = readBody(req, ReasonBody);
     return this.idempotency.run(req, { route: 'POST /engine/resume', body, successStatus: 200 }, (ctx) =>
       this.bus.execute(new ResumeEngine(ctx, body.reason)),
     );
@@ -46,7 +46,7 @@ export class CommandsController {
   @Roles('operator')
   @HttpCode(200)
   reduce(@Req() req: FastifyRequest): Promise<CommandReceipt> {
-    const body = readBody<{ reason: string }>(req, ReasonBody);
+    const body = readBody(req, ReasonBody);
     return this.idempotency.run(req, { route: 'POST /engine/reduce', body, successStatus: 200 }, (ctx) =>
       this.bus.execute(new ReduceEngine(ctx, body.reason)),
     );
@@ -56,7 +56,7 @@ export class CommandsController {
   @Roles('risk')
   @HttpCode(200)
   changeLimits(@Req() req: FastifyRequest): Promise<CommandReceipt> {
-    const body = readBody<{ reason: string; limits: unknown }>(req, RiskLimitsBody);
+    const body = readBody(req, RiskLimitsBody);
     // Ranges and cross-field rules, checked before anything is claimed or written.
     const v = validateRiskLimits(body.limits);
     if (!v.ok) throw new InvalidBodyException(v.problems.map((p) => `limits.${p}`));
@@ -69,7 +69,7 @@ export class CommandsController {
   @Roles('compliance')
   @HttpCode(200)
   async putSanctionsList(@Req() req: FastifyRequest): Promise<{ changed: boolean; contentHash: string; size: number; event: CommandReceipt | null }> {
-    const body = readBody<{ reason: string; entries: string[] }>(req, SanctionsListBody);
+    const body = readBody(req, SanctionsListBody);
     const problem = sanctionsEntriesProblem(body.entries);
     if (problem) throw new InvalidBodyException([`entries: ${problem}`]);
     return this.idempotency.run(req, { route: 'PUT /compliance/sanctions-list', body, successStatus: 200 }, async (ctx) => {
@@ -84,7 +84,7 @@ export class CommandsController {
   reviewFlag(@Req() req: FastifyRequest, @Param('id') id: string): Promise<CommandReceipt> {
     const flagId = id.toLowerCase();
     if (!UUID_RE.test(flagId)) throw new BadRequestException(`flag id "${id.slice(0, 100)}" is not a UUID`);
-    const body = readBody<{ action?: 'review' | 'close'; note: string; outcome?: CloseOutcome }>(req, FlagActionBody);
+    const body = readBody(req, FlagActionBody);
     const action = body.action ?? 'review';
     if (action === 'review' && body.outcome !== undefined) {
       throw new InvalidBodyException(["outcome is only allowed with action 'close'"]);

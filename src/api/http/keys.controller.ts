@@ -42,7 +42,7 @@ export class KeysController {
   @Post()
   @HttpCode(201)
   issue(@Req() req: FastifyRequest): Promise<IssuedKey> {
-    const body = readBody<{ role: Role; label: string }>(req, IssueKeyBody);
+    const body = readBody(req, IssueKeyBody);
     return this.idempotency.run(
       req,
       { route: 'POST /keys', body, successStatus: 201, recordAs: (r: IssuedKey) => ({ ...r, key: null }) },
@@ -64,7 +64,7 @@ export class KeysController {
   @Delete(':id')
   @HttpCode(200)
   revoke(@Req() req: FastifyRequest, @Param('id') id: string): Promise<{ keyId: string; revoked: true; event: CommandReceipt }> {
-    const body = readBody<{ reason?: string }>(req, RevokeKeyBody, { optional: true });
+    const body = readBody(req, RevokeKeyBody, { optional: true });
     return this.idempotency.run(req, { route: 'DELETE /keys/:id', params: { id }, body, successStatus: 200 }, async (ctx) => {
       const event = /^[a-z0-9]{12}$/.test(id)
         ? await revokeRecordedApiKey(this.sql, this.store, {

@@ -1,6 +1,24 @@
-// The OpenAPI 3.1 document of the REST API, written from the same body schemas the endpoints
-// validate with (body-schema.ts). Served at GET /docs/openapi.json; GET /docs renders it.
-import { FlagActionBody, IssueKeyBody, ReasonBody, RevokeKeyBody, RiskLimitsBody, SanctionsListBody, WebhookSubscriptionBody, WebhookSubscriptionChangeBody, type JsonSchema } from './body-schema.js';
+// The OpenAPI 3.1 document of the REST API. Request bodies are generated (z.toJSONSchema) from the
+// same zod schemas the endpoints validate with (body-schema.ts). Served at GET /docs/openapi.json;
+// GET /docs renders it.
+import { z } from 'zod';
+import { FlagActionBody, IssueKeyBody, ReasonBody, RevokeKeyBody, RiskLimitsBody, SanctionsListBody, WebhookSubscriptionBody, WebhookSubscriptionChangeBody, type BodySchema } from './body-schema.js';
+
+/** The JSON Schema subset this document writes by hand (responses, path parameters). */
+interface JsonSchema {
+  type?: string;
+  description?: string;
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  pattern?: string;
+  examples?: unknown[];
+}
+
+/** A request body's JSON Schema, from its zod declaration (without the $schema line: OpenAPI 3.1 dialect). */
+function bodyJsonSchema(schema: BodySchema): Record<string, unknown> {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io: 'input', target: 'draft-2020-12' }) as Record<string, unknown>;
+  return rest;
+}
 
 type Role = 'viewer' | 'operator' | 'risk' | 'compliance' | 'admin' | null;
 
@@ -147,19 +165,20 @@ const obj = (properties: Record<string, unknown>, required: string[] = Object.ke
 const s = (description?: string) => ({ type: 'string', ...(description ? { description } : {}) });
 
 const SCHEMAS: Record<string, unknown> = {
-  ReasonBody,
-  RiskLimitsBody,
-  SanctionsListBody,
+  ReasonBody: bodyJsonSchema(ReasonBody),
+  RiskLimitsBody: bodyJsonSchema(RiskLimitsBody),
+  SanctionsListBody: bodyJsonSchema(SanctionsListBody),
   SanctionsListActivation: obj({
     changed: { type: 'boolean' },
     contentHash: s(),
     size: { type: 'integer' },
     event: { oneOf: [{ $ref: '#/components/schemas/CommandReceipt' }, { type: 'null' }] },
   }),
-  FlagActionBody,
-  IssueKeyBody,
-  WebhookSubscriptionBody,
-  WebhookSubscriptionChangeBody,
+  FlagActionBody: bodyJsonSchema(FlagActionBody),
+  IssueKeyBody: bodyJsonSchema(IssueKeyBody),
+  RevokeKeyBody: bodyJsonSchema(RevokeKeyBody),
+  WebhookSubscriptionBody: bodyJsonSchema(WebhookSubscriptionBody),
+  WebhookSubscriptionChangeBody: bodyJsonSchema(WebhookSubscriptionChangeBody),
   CreatedWebhookSubscription: obj({
     subscriptionId: s('UUID'),
     secret: { type: ['string', 'null'], description: 'whsec_…: the HMAC-SHA256 key; store it now, it is not shown again' },
@@ -187,7 +206,6 @@ const SCHEMAS: Record<string, unknown> = {
     },
     nextAfter: { type: ['string', 'null'], description: 'Pass as after for the next page; null on the last' },
   }),
-  RevokeKeyBody,
   CommandReceipt: receipt,
   RebuildAccepted: { ...receipt, properties: { ...receipt.properties, statusUrl: s('GET it to follow the rebuild') }, required: [...(receipt.required ?? []), 'statusUrl'] },
   RebuildStatus: obj({

@@ -28,7 +28,7 @@ export class ProjectionsController {
     @Param('name') name: string,
   ): Promise<CommandReceipt & { statusUrl: string }> {
     this.known(name);
-    const body = readBody<{ reason: string }>(req, ReasonBody);
+    const body = readBody(req, ReasonBody);
     const statusUrl = `/projections/${name}/rebuild`;
     reply.header('location', statusUrl);
     const receipt = await this.idempotency.run(

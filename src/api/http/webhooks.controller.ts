@@ -64,7 +64,7 @@ export class WebhooksController {
   @Post()
   @HttpCode(201)
   create(@Req() req: FastifyRequest): Promise<CreatedSubscriptionResponse> {
-    const body = readBody<SubscriptionBody>(req, WebhookSubscriptionBody);
+    const body = readBody(req, WebhookSubscriptionBody);
     this.checkUrl(body.url);
     const spec: SubscriptionSpec = {
       url: body.url,
@@ -114,7 +114,7 @@ export class WebhooksController {
   @Patch(':id')
   @HttpCode(200)
   change(@Req() req: FastifyRequest, @Param('id') raw: string): Promise<CommandReceipt> {
-    const body = readBody<Partial<SubscriptionBody> & { reason: string }>(req, WebhookSubscriptionChangeBody);
+    const body = readBody(req, WebhookSubscriptionChangeBody);
     const id = this.id(raw);
     this.checkUrl(body.url);
     const patch: Partial<SubscriptionSpec> = {
@@ -131,7 +131,7 @@ export class WebhooksController {
   @Delete(':id')
   @HttpCode(200)
   revoke(@Req() req: FastifyRequest, @Param('id') raw: string): Promise<CommandReceipt> {
-    const body = readBody<{ reason?: string }>(req, RevokeKeyBody, { optional: true });
+    const body = readBody(req, RevokeKeyBody, { optional: true });
     const id = this.id(raw);
     return this.idempotency.run(req, { route: 'DELETE /webhooks/subscriptions/:id', params: { id }, body, successStatus: 200 }, (ctx) =>
       this.bus.execute(new RevokeWebhookSubscription(ctx, id, body.reason?.trim() || 'revoked')),

@@ -1,77 +1,80 @@
-// Reads Jupiter's QuoteResponse JSON into a Quote, checking the fields an audit relies on. The
-// generated model of @jup-ag/api trusts the body blindly (a missing routePlan crashes it) and drops
-// unknown fields, so we validate the raw JSON ourselves and keep it whole.
+// Reads Jupiter's QuoteResponse (and swap) JSON, checking the fields an audit relies on with one
+// zod declaration each. The generated model of @jup-ag/api trusts the body blindly (a missing
+// routePlan crashes it) and drops unknown fields, so we validate the raw JSON ourselves and keep it whole.
+import { z } from 'zod';
 import { MarketDataError, type MarketDataSource } from '../errors.js';
 import type { JsonValue, Quote, SwapTransaction } from '../quote-source.port.js';
 
 const INT = /^(0|[1-9]\d*)$/;
 const DEC = /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/;
 
+const got = (text: string) => (iss: { input?: unknown }) => `${text} (got ${JSON.stringify(iss.input)})`;
+const nonEmpty = z.string({ error: 'must be a non-empty string' }).min(1, { error: 'must be a non-empty string' });
+const amount = z.string({ error: got('must be an integer amount written as a string') }).regex(INT, { error: got('must be an integer amount written as a string') });
+const count = (text = 'must be a non-negative integer') => z.int({ error: got(text) }).min(0, { error: got(text) });
+
+/**
+ * The fields of Jupiter's QuoteResponse an audit relies on, declared once. Unknown fields are
+ * allowed (Jupiter adds some; the whole body is kept as `raw`). Amounts are integer strings,
+ * never JS numbers; priceImpactPct, written as a number by older answers, becomes exact decimal text.
+ */
+const quoteResponse = z.looseObject({
+  inputMint: nonEmpty,
+  outputMint: nonEmpty,
+  inAmount: amount,
+  outAmount: amount,
+  otherAmountThreshold: amount,
+  slippageBps: count(),
+  swapMode: z.unknown().transform((v) => (typeof v === 'string' ? v : 'ExactIn')),
+  // Read by priceImpact(): older answers wrote it as a number, kept exact through its JSON text.
+  priceImpactPct: z.unknown(),
+  routePlan: z
+    .array(z.looseObject({ swapInfo: z.looseObject({}, { error: 'must be an object' }) }, { error: 'must be an object' }).transform((step) => step as JsonValue), { error: 'must be a non-empty array' })
+    .min(1, { error: 'must be a non-empty array' }),
+  contextSlot: count().nullish(),
+  timeTaken: z.unknown(),
+});
+/** priceImpactPct as exact decimal text, or null when it is not a decimal. */
+function priceImpact(v: unknown): string | null {
+  const text = typeof v === 'number' && Number.isFinite(v) ? String(v) : v;
+  return typeof text === 'string' && DEC.test(text) ? plainDecimal(text) : null;
+}
+
+const swapResponse = z.looseObject({
+  swapTransaction: z.string({ error: 'must be a base64 string' }).min(1, { error: 'must be a base64 string' }).regex(/^[A-Za-z0-9+/]+={0,2}$/, { error: 'must be a base64 string' }),
+  lastValidBlockHeight: count(),
+  prioritizationFeeLamports: count().nullish(),
+});
+
+const problemsOf = (error: z.ZodError) =>
+  error.issues.map((i) => {
+    const at = i.path.reduce<string>((p, k) => (typeof k === 'number' ? `${p}[${k}]` : p ? `${p}.${String(k)}` : String(k)), '');
+    if (i.path.length === 2 && i.path[0] === 'routePlan') return `${at}.swapInfo must be an object`;
+    return at ? `${at} ${i.message}` : i.message;
+  });
+
 const isObj = (v: unknown): v is Record<string, JsonValue> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export function parseQuoteResponse(body: unknown, quotedAt: string, source: MarketDataSource = 'jupiter'): Quote {
-  const problems: string[] = [];
   if (!isObj(body)) throw malformed(source, ['the body is not a JSON object']);
-  const s = (k: string) => {
-    const v = body[k];
-    if (typeof v !== 'string' || v.length === 0) problems.push(`${k} must be a non-empty string`);
-    return String(v);
-  };
-  const amount = (k: string) => {
-    const v = body[k];
-    if (typeof v !== 'string' || !INT.test(v)) {
-      problems.push(`${k} must be an integer amount written as a string (got ${JSON.stringify(v)})`);
-      return 0n;
-    }
-    return BigInt(v);
-  };
-  const inputMint = s('inputMint');
-  const outputMint = s('outputMint');
-  const inAmount = amount('inAmount');
-  const outAmount = amount('outAmount');
-  const otherAmountThreshold = amount('otherAmountThreshold');
-  const slippageBps = body.slippageBps;
-  if (typeof slippageBps !== 'number' || !Number.isSafeInteger(slippageBps) || slippageBps < 0) {
-    problems.push(`slippageBps must be a non-negative integer (got ${JSON.stringify(slippageBps)})`);
-  }
-  const swapMode = typeof body.swapMode === 'string' ? body.swapMode : 'ExactIn';
-  let priceImpactPct = body.priceImpactPct;
-  // Older responses wrote it as a number; keep it exact by going through its JSON text.
-  if (typeof priceImpactPct === 'number' && Number.isFinite(priceImpactPct)) priceImpactPct = String(priceImpactPct);
-  if (typeof priceImpactPct !== 'string' || !DEC.test(priceImpactPct)) {
-    problems.push(`priceImpactPct must be a decimal string (got ${JSON.stringify(body.priceImpactPct)})`);
-  } else {
-    priceImpactPct = plainDecimal(priceImpactPct);
-  }
-  const routePlan = body.routePlan;
-  if (!Array.isArray(routePlan) || routePlan.length === 0) {
-    problems.push('routePlan must be a non-empty array');
-  } else {
-    routePlan.forEach((step, i) => {
-      if (!isObj(step) || !isObj(step.swapInfo)) problems.push(`routePlan[${i}].swapInfo must be an object`);
-    });
-  }
-  let contextSlot: bigint | null = null;
-  if (body.contextSlot !== undefined && body.contextSlot !== null) {
-    if (typeof body.contextSlot === 'number' && Number.isSafeInteger(body.contextSlot) && body.contextSlot >= 0) {
-      contextSlot = BigInt(body.contextSlot);
-    } else {
-      problems.push(`contextSlot must be a non-negative integer (got ${JSON.stringify(body.contextSlot)})`);
-    }
-  }
-  const timeTaken = typeof body.timeTaken === 'number' && Number.isFinite(body.timeTaken) && body.timeTaken >= 0 ? plainDecimal(String(body.timeTaken)) : undefined;
-  if (problems.length) throw malformed(source, problems);
+  const r = quoteResponse.safeParse(body);
+  const problems = r.success ? [] : problemsOf(r.error);
+  const priceImpactPct = priceImpact(body.priceImpactPct);
+  if (priceImpactPct === null) problems.push(`priceImpactPct must be a decimal string (got ${JSON.stringify(body.priceImpactPct)})`);
+  if (!r.success || priceImpactPct === null) throw malformed(source, problems);
+  const q = r.data;
+  const timeTaken = typeof q.timeTaken === 'number' && Number.isFinite(q.timeTaken) && q.timeTaken >= 0 ? plainDecimal(String(q.timeTaken)) : undefined;
   return {
-    inputMint,
-    outputMint,
-    inAmount,
-    outAmount,
-    otherAmountThreshold,
-    slippageBps: slippageBps as number,
-    swapMode,
-    priceImpactPct: priceImpactPct as string,
-    routePlan: routePlan as JsonValue,
-    contextSlot,
+    inputMint: q.inputMint,
+    outputMint: q.outputMint,
+    inAmount: BigInt(q.inAmount),
+    outAmount: BigInt(q.outAmount),
+    otherAmountThreshold: BigInt(q.otherAmountThreshold),
+    slippageBps: q.slippageBps,
+    swapMode: q.swapMode,
+    priceImpactPct,
+    routePlan: body.routePlan as JsonValue,
+    contextSlot: q.contextSlot === undefined || q.contextSlot === null ? null : BigInt(q.contextSlot),
     ...(timeTaken === undefined ? {} : { timeTaken }),
     quotedAt,
     raw: body,
@@ -80,23 +83,12 @@ export function parseQuoteResponse(body: unknown, quotedAt: string, source: Mark
 
 export function parseSwapResponse(body: unknown, source: MarketDataSource = 'jupiter'): SwapTransaction {
   if (!isObj(body)) throw malformed(source, ['the body is not a JSON object'], 'swap');
-  const problems: string[] = [];
-  const tx = body.swapTransaction;
-  if (typeof tx !== 'string' || tx.length === 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(tx)) {
-    problems.push('swapTransaction must be a base64 string');
-  }
-  const lvbh = body.lastValidBlockHeight;
-  if (typeof lvbh !== 'number' || !Number.isSafeInteger(lvbh) || lvbh < 0) {
-    problems.push(`lastValidBlockHeight must be a non-negative integer (got ${JSON.stringify(lvbh)})`);
-  }
-  const fee = body.prioritizationFeeLamports;
-  if (fee !== undefined && fee !== null && (typeof fee !== 'number' || !Number.isSafeInteger(fee) || fee < 0)) {
-    problems.push(`prioritizationFeeLamports must be a non-negative integer (got ${JSON.stringify(fee)})`);
-  }
-  if (problems.length) throw malformed(source, problems, 'swap');
+  const r = swapResponse.safeParse(body);
+  if (!r.success) throw malformed(source, problemsOf(r.error), 'swap');
+  const fee = r.data.prioritizationFeeLamports;
   return {
-    swapTransaction: tx as string,
-    lastValidBlockHeight: BigInt(lvbh as number),
+    swapTransaction: r.data.swapTransaction,
+    lastValidBlockHeight: BigInt(r.data.lastValidBlockHeight),
     ...(typeof fee === 'number' ? { prioritizationFeeLamports: BigInt(fee) } : {}),
     raw: body,
   };

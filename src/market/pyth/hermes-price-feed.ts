@@ -3,6 +3,7 @@
 // The client's own retries are turned off: it retries everything (even a malformed body, which
 // cannot get better), so retries happen here, bounded, for 5xx, 429, timeouts and network errors.
 import { HermesClient } from '@pythnetwork/hermes-client';
+import { z } from 'zod';
 import { codeForStatus, MarketDataError, snippet, transportError } from '../errors.js';
 import type { PriceFeed, PriceObservation, PriceStream } from '../price-feed.port.js';
 import { DEFAULT_RETRY, withRetries, type RetryPolicy } from '../retry.js';
@@ -188,31 +189,47 @@ function mapHermesError(what: string, e: unknown, timeoutMs: number): MarketData
 }
 
 const INT = /^-?\d+$/;
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Reads the `parsed` part of a Hermes price update (latest or stream), checking every field we use. */
+/**
+ * The part of a Hermes price update (latest or stream) Arbiter uses, declared once in zod. Hermes
+ * sends more (ema_price, binary, metadata.proof_available_time …): unknown fields are allowed
+ * here, since upstream may add some. Prices stay strings until BigInt: never a JS float.
+ */
+const hermesPriceUpdate = z.looseObject({
+  parsed: z.array(
+    z.looseObject({
+      id: z.string().regex(FEED_ID_RE, { error: 'must be a 64-hex-digit feed id' }),
+      price: z.looseObject({
+        price: z.string({ error: 'must be an integer string' }).regex(INT, { error: 'must be an integer string' }),
+        conf: z.string({ error: 'must be a non-negative integer string' }).regex(/^\d+$/, { error: 'must be a non-negative integer string' }),
+        expo: z.int({ error: 'must be an integer' }),
+        publish_time: z.int({ error: 'must be unix seconds' }).min(0, { error: 'must be unix seconds' }),
+      }, { error: 'must be an object' }),
+      // A slot that is missing or not a count is left out, not an error: it is only evidence.
+      metadata: z.unknown(),
+    }),
+    { error: 'must be an array (ask with parsed=true)' },
+  ),
+}, { error: 'not a JSON object' });
+
+/** Reads the `parsed` part of a Hermes price update (latest or stream), every wrong field named at once. */
 export function parsePriceUpdate(body: unknown, what: string): PriceObservation[] {
-  const fail = (problem: string) => new MarketDataError('MALFORMED_RESPONSE', 'pyth', `${what}: the body has the wrong shape (${problem})`);
-  if (!isObj(body)) throw fail('not a JSON object');
-  if (!Array.isArray(body.parsed)) throw fail('parsed must be an array (ask with parsed=true)');
-  return body.parsed.map((u, i) => {
-    const at = `parsed[${i}]`;
-    if (!isObj(u) || typeof u.id !== 'string' || !FEED_ID_RE.test(u.id)) throw fail(`${at}.id must be a 64-hex-digit feed id`);
-    const p = u.price;
-    if (!isObj(p)) throw fail(`${at}.price must be an object`);
-    if (typeof p.price !== 'string' || !INT.test(p.price)) throw fail(`${at}.price.price must be an integer string`);
-    if (typeof p.conf !== 'string' || !/^\d+$/.test(p.conf)) throw fail(`${at}.price.conf must be a non-negative integer string`);
-    if (typeof p.expo !== 'number' || !Number.isSafeInteger(p.expo)) throw fail(`${at}.price.expo must be an integer`);
-    if (typeof p.publish_time !== 'number' || !Number.isSafeInteger(p.publish_time) || p.publish_time < 0) {
-      throw fail(`${at}.price.publish_time must be unix seconds`);
-    }
-    const slot = isObj(u.metadata) ? u.metadata.slot : undefined;
+  const r = hermesPriceUpdate.safeParse(body);
+  if (!r.success) {
+    const problems = r.error.issues.map((i) => {
+      const at = i.path.reduce<string>((p, k) => (typeof k === 'number' ? `${p}[${k}]` : p ? `${p}.${String(k)}` : String(k)), '');
+      return at ? `${at} ${i.message}` : i.message;
+    });
+    throw new MarketDataError('MALFORMED_RESPONSE', 'pyth', `${what}: the body has the wrong shape (${problems.join('; ')})`);
+  }
+  return r.data.parsed.map((u) => {
+    const slot = typeof u.metadata === 'object' && u.metadata !== null ? (u.metadata as { slot?: unknown }).slot : undefined;
     return {
       feedId: normaliseFeedId(u.id),
-      price: BigInt(p.price),
-      conf: BigInt(p.conf),
-      expo: p.expo,
-      publishTime: p.publish_time,
+      price: BigInt(u.price.price),
+      conf: BigInt(u.price.conf),
+      expo: u.price.expo,
+      publishTime: u.price.publish_time,
       ...(typeof slot === 'number' && Number.isSafeInteger(slot) && slot >= 0 ? { slot: BigInt(slot) } : {}),
     };
   });

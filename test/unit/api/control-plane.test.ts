@@ -42,6 +42,17 @@ describe('body validation', () => {
     ]);
   });
 
+  it('documents each body with the JSON Schema generated from the zod schema it is validated with', () => {
+    const schemas = (openApiDocument() as { components: { schemas: Record<string, any> } }).components.schemas;
+    expect(schemas.ReasonBody).toMatchObject({ type: 'object', required: ['reason'], additionalProperties: false, properties: { reason: { type: 'string', minLength: 1, maxLength: 2000 } } });
+    expect(schemas.ReasonBody).not.toHaveProperty('$schema');
+    expect(schemas.RiskLimitsBody.properties.limits.properties.circuitBreaker).toMatchObject({ additionalProperties: false, required: ['consecutiveFailedFills', 'deviationSpikeBps'] });
+    expect(schemas.RiskLimitsBody.properties.limits.properties.maxOrdersPerMinute.anyOf).toEqual([expect.objectContaining({ type: 'integer' }), expect.objectContaining({ type: 'string', pattern: '^\\d+$' })]);
+    expect(schemas.FlagActionBody.required).toEqual(['note']);
+    expect(schemas.FlagActionBody.properties.action.enum).toEqual(['review', 'close']);
+    expect(schemas.WebhookSubscriptionBody.properties.eventTypes).toMatchObject({ type: 'array', minItems: 1 });
+  });
+
   it('refuses a body that is not JSON (415) or missing (400)', () => {
     expect(() => readBody({ body: 'reason', headers: { 'content-type': 'text/plain' } }, ReasonBody)).toThrow(/Content-Type: application\/json/);
     try {
