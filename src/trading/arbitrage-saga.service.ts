@@ -217,6 +217,7 @@ export class ArbitrageSagaService implements OnApplicationBootstrap, OnModuleDes
    * scanned. So a start does not read the whole history.
    */
   async recoverUnfinished(): Promise<number> {
+    const halt = this.halt.signal; // this run's: a later leadership starts a new one
     const { ids: open, asOf } = await this.openInIndex();
     let after = asOf;
     for (;;) {
@@ -237,6 +238,12 @@ export class ArbitrageSagaService implements OnApplicationBootstrap, OnModuleDes
       try {
         await this.drive(id, true);
       } catch (err) {
+        // Stepping down (HA) or stopping ends recovery here: nothing is lost, the sagas stay open
+        // in the log and whoever leads next resumes them.
+        if (halt.aborted || err instanceof FencedError) {
+          this.logger.warn(`stopped resuming unfinished sagas (${(err as Error).message}); the next start or leader resumes them from the log`);
+          break;
+        }
         this.logger.error(`could not resume saga ${id}: ${(err as Error).message}`);
       }
     }
