@@ -10,6 +10,7 @@ import { newEvent } from '../src/ledger/event-types.js';
 import { PostgresEventStore } from '../src/ledger/postgres/postgres-event-store.js';
 import { CreateWebhookSubscription, CreateWebhookSubscriptionHandler } from '../src/notifications/commands/subscription-commands.js';
 import { WebhookDeliveryService } from '../src/notifications/delivery.service.js';
+import { LeadershipService } from '../src/ledger/leadership/leadership.service.js';
 import { loadConfig } from '../src/config/config.js';
 import { EnginePaused, EngineResumed, ENGINE_STREAM_ID } from '../src/risk/events.js';
 import { Metrics } from '../src/shared/metrics/metrics.js';
@@ -47,7 +48,10 @@ export async function webhooksBench(databaseUrl: string, opts: { backlog: number
   for (let i = 0; i < opts.backlog; i += 100) {
     await store.append(ENGINE_STREAM_ID, Array.from({ length: Math.min(100, opts.backlog - i) }, (_, j) => toggle(i + j)), 'any');
   }
-  const service = new WebhookDeliveryService(store, sql, loadConfig({ WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' }).notifications, new Metrics({ defaultMetrics: false }));
+  // One node, no lease (ENGINE_HA=off): it delivers, as a lone node or the leader does.
+  const config = loadConfig({ WEBHOOK_ALLOWED_HOSTS: '127.0.0.1', ENGINE_HA: 'off' });
+  const metrics = new Metrics({ defaultMetrics: false });
+  const service = new WebhookDeliveryService(store, sql, config.notifications, metrics, new LeadershipService(config, sql, store, metrics));
   const rows: string[][] = [];
   try {
     const want = opts.backlog * opts.subscriptions;

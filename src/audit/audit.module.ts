@@ -11,6 +11,7 @@ import { ARBITER_CONFIG } from '../config/config.module.js';
 import type { ArbiterConfig } from '../config/config.js';
 import type { SealConfig } from './seal.config.js';
 import { LedgerSealer } from './sealer.js';
+import { LeadershipService } from '../ledger/leadership/leadership.service.js';
 import { SolanaMemoAnchor } from './solana/solana-memo-anchor.js';
 
 export const SEAL_CONFIG = Symbol('SEAL_CONFIG');
@@ -29,6 +30,7 @@ export class SealingService implements OnApplicationBootstrap, OnApplicationShut
     @Inject(EVENT_STORE) store: EventStore,
     @Inject(SEAL_SIGNER) private readonly signer: Signer | null,
     @Inject(SEAL_ANCHOR) anchor: SealAnchorPort | null,
+    private readonly leadership: LeadershipService,
   ) {
     this.sealer = signer
       ? new LedgerSealer(store, signer, anchor, config, { log: (m) => this.logger.warn(m) })
@@ -44,6 +46,8 @@ export class SealingService implements OnApplicationBootstrap, OnApplicationShut
   private schedule(): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
+      // With several nodes, the engine's leader seals; a standby's seal would repeat it.
+      if (!this.leadership.mayAct()) return this.schedule();
       this.running = this.sealer!
         .tick()
         .then((s) => {

@@ -18,6 +18,7 @@ import { newEvent } from '../ledger/event-types.js';
 import { EVENT_STORE, type EventStore, type Subscription } from '../ledger/event-store.port.js';
 import { SQL_CLIENT } from '../ledger/ledger.module.js';
 import { Metrics } from '../shared/metrics/metrics.js';
+import { LeadershipService } from '../ledger/leadership/leadership.service.js';
 import type { SqlClient } from '../shared/sql/sql-client.js';
 import { accepted, attemptOutcome, cursorFrom, deliveryBody, deliveryHeaders, isFailing, type DeliveryCursor } from './delivery.js';
 import {
@@ -135,6 +136,12 @@ class DeliveryWorker {
           await this.sleep(IDLE_POLL_MS);
           continue;
         }
+        if (!this.svc.mayDeliver()) {
+          // A standby (HA): the engine's leader delivers; this node takes over from the log.
+          this.cursor = null;
+          await this.sleep(IDLE_POLL_MS);
+          continue;
+        }
         const wait = c.pending ? c.pending.nextAttemptAtMs - Date.now() : 0;
         if (wait > 0) {
           await this.sleep(wait);
@@ -174,7 +181,13 @@ export class WebhookDeliveryService implements OnApplicationBootstrap, OnApplica
     @Inject(SQL_CLIENT) private readonly sql: SqlClient,
     @Inject(NOTIFICATIONS_CONFIG) readonly config: NotificationsConfig,
     private readonly metrics: Metrics,
+    private readonly leadership: LeadershipService,
   ) {}
+
+  /** Whether this node sends: with HA, only the engine's leader does (one POST per attempt, not one per node). */
+  mayDeliver(): boolean {
+    return this.leadership.mayAct();
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     if (this.config.delivery) await this.start();
