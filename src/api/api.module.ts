@@ -4,7 +4,7 @@
 // at the edge, rate limits and the log of failed authentications (edge-guard.ts).
 import { Module } from '@nestjs/common';
 import { NOTIFICATIONS_CONFIG } from '../notifications/notifications.config.js';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { ProjectionsModule } from '../projections/projections.module.js';
 import { PointInTimeModule } from '../audit/point-in-time.module.js';
 import { AuditController } from './http/audit.controller.js';
@@ -25,7 +25,8 @@ import { ProjectionsController } from './http/projections.controller.js';
 import { WebhooksController } from './http/webhooks.controller.js';
 
 @Module({
-  imports: [ProjectionsModule, PointInTimeModule],
+  // DiscoveryModule: the OpenAPI document is generated from the registered controllers (DocsController).
+  imports: [ProjectionsModule, PointInTimeModule, DiscoveryModule],
   controllers: [AuditController, CommandsController, ProjectionsController, KeysController, DocsController, ConsoleController, WebhooksController],
   providers: [
     // The webhook URL checks need the notifications settings (their section of the configuration).

@@ -7,3 +7,6 @@ export const API_CONFIG = Symbol('API_CONFIG');
  * on; on the embedded PGlite (one connection, no statement timers) the app's own client.
  */
 export const GRAPHQL_SQL = Symbol('GRAPHQL_SQL');
+
+/** Where GraphQL is served (mercurius, not a controller: the OpenAPI document names it from here). */
+export const GRAPHQL_PATH = '/graphql';

@@ -15,7 +15,6 @@ import { riskLimitsToJson, defaultRiskLimits } from '../../src/risk/limits.js';
 import { RebuildTracker } from '../../src/projections/rebuild-projection.js';
 import { ProjectionStore } from '../../src/projections/projection-store.js';
 import { findProjection } from '../../projections/index.js';
-import { OPERATIONS } from '../../src/api/http/openapi.js';
 import type { Role } from '../../src/api/auth/api-keys.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { gql, startApp } from '../support/app.js';
@@ -426,10 +425,6 @@ describe('REST control plane', () => {
       const r = await call('GET', '/docs/openapi.json');
       expect(r.body.openapi).toBe('3.1.0');
       const documented = new Set(Object.entries(r.body.paths as Record<string, Record<string, unknown>>).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`)));
-      const fastify = app.app.getHttpAdapter().getInstance();
-      const served = new Set<string>();
-      fastify.printRoutes({ commonPrefix: false }); // forces the route tree to exist
-      for (const op of OPERATIONS) served.add(`${op.method.toUpperCase()} ${op.path}`);
       for (const route of ['POST /engine/pause', 'POST /engine/resume', 'POST /engine/reduce', 'PUT /risk/limits', 'POST /compliance/flags/{id}/review', 'POST /projections/{name}/rebuild', 'GET /projections/{name}/rebuild', 'POST /keys', 'DELETE /keys/{id}', 'GET /keys', 'GET /health', 'GET /ready', 'GET /metrics', 'GET /docs/openapi.json', 'POST /graphql']) {
         expect(documented.has(route), route).toBe(true);
       }

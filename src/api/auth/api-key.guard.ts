@@ -6,8 +6,8 @@ import { Reflector } from '@nestjs/core';
 import { GqlExecutionContext } from '@nestjs/graphql';
 import { SQL_CLIENT } from '../../ledger/ledger.module.js';
 import type { SqlClient } from '../../shared/sql/sql-client.js';
-import { roleAllows, type Role } from './api-keys.js';
-import { PUBLIC_ROUTE, REQUIRED_ROLE } from './decorators.js';
+import { roleAllows } from './api-keys.js';
+import { routeRole } from './decorators.js';
 import { principalOf, UNAUTHENTICATED_MESSAGE } from './principal.js';
 
 @Injectable()
@@ -18,13 +18,12 @@ export class ApiKeyGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return true;
+    const need = routeRole(this.reflector, [context.getHandler(), context.getClass()]);
+    if (need === null) return true;
     const req = this.requestOf(context);
     if (!req) throw new UnauthorizedException(UNAUTHENTICATED_MESSAGE);
     const principal = await principalOf(this.sql, req);
     if (!principal) throw new UnauthorizedException(UNAUTHENTICATED_MESSAGE);
-    const need = this.reflector.getAllAndOverride<Role | undefined>(REQUIRED_ROLE, targets) ?? 'viewer';
     if (!roleAllows(principal.role, need)) {
       throw new ForbiddenException(`this needs a key with the ${need} role (or admin); key ${principal.keyId} has the ${principal.role} role`);
     }

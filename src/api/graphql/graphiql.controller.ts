@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Public } from '../auth/decorators.js';
+import { Undocumented } from '../http/openapi.js';
 
 const require = createRequire(import.meta.url);
 const pkgDir = (name: string) => dirname(require.resolve(`${name}/package.json`));
@@ -51,11 +52,15 @@ const PAGE = `<!doctype html>
 export const GRAPHIQL_CSP =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'";
 
+/** Why /graphiql is not in the OpenAPI document: GraphQL is documented by its own schema (POST /graphql is). */
+const NOT_API = 'the GraphiQL page and its assets: a browser tool for POST /graphql, which the document lists';
+
 const cache = new Map<string, Buffer>();
 
 @Controller('graphiql')
 @Public()
 export class GraphiqlController {
+  @Undocumented(NOT_API)
   @Get()
   @Header('Content-Type', 'text/html; charset=utf-8')
   @Header('Content-Security-Policy', GRAPHIQL_CSP)
@@ -63,6 +68,7 @@ export class GraphiqlController {
     return PAGE;
   }
 
+  @Undocumented(NOT_API)
   @Get('assets/:name')
   asset(@Param('name') name: string, @Res() reply: FastifyReply): void {
     if (name === 'init.js') {

@@ -13,7 +13,7 @@ import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
 import { PointInTimeModule } from '../../audit/point-in-time.module.js';
 import { AuditResolver } from './audit.resolver.js';
 import mercurius from 'mercurius';
-import { API_CONFIG, GRAPHQL_SQL } from '../api.tokens.js';
+import { API_CONFIG, GRAPHQL_PATH, GRAPHQL_SQL } from '../api.tokens.js';
 import type { ApiConfig } from '../api.config.js';
 import type { ArbiterConfig } from '../../config/config.js';
 import { ARBITER_CONFIG } from '../../config/config.module.js';
@@ -41,7 +41,7 @@ import { WebhooksResolver } from './webhooks.resolver.js';
         autoSchemaFile: true,
         sortSchema: true,
         graphiql: false,
-        path: '/graphql',
+        path: GRAPHQL_PATH,
         queryDepth: MAX_QUERY_DEPTH,
         validationRules: [complexityLimitRule(MAX_QUERY_COMPLEXITY)],
         // WebSocket subscriptions (subscriptions.resolver.ts); the key rides in connection_init.

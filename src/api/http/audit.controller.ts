@@ -14,6 +14,7 @@ import type { SqlClient } from '../../shared/sql/sql-client.js';
 import { Roles } from '../auth/decorators.js';
 import { actorOf, principalOf } from '../auth/principal.js';
 import { Logger } from '@nestjs/common';
+import { Doc } from './openapi.js';
 
 const PARAMS = ['from', 'to', 'stream', 'correlation', 'report'];
 
@@ -26,6 +27,15 @@ export class AuditController {
     @Inject(SQL_CLIENT) private readonly sql: SqlClient,
   ) {}
 
+  @Doc({
+    tag: 'audit', summary: 'Download an evidence bundle',
+    description:
+      'Query parameters (all optional): from, to (ISO-8601 times, [from, to), or global positions, inclusive), stream or correlation (not both), ' +
+      'report (daily_transactions, suspicious_activity; comma-separated). Answers one JSON-lines file (README: Audits): events with their hashes, ' +
+      'stream anchors, seals, the ledger\'s verification and point-in-time reports; `arbiter audit check FILE` re-verifies it offline. ' +
+      'Records AuditBundleExported with the key as actor. 400 names a bad selection (a time in the future, a position past the head, more than 50,000 events …).',
+    success: { status: 200, description: 'The bundle', contentType: 'application/x-ndjson' }, errors: [400, 401, 403],
+  })
   @Get('export')
   @Roles('compliance')
   async export(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {

@@ -14,6 +14,7 @@ import { Roles } from '../auth/decorators.js';
 import { FlagActionBody, InvalidBodyException, ReasonBody, readBody, RiskLimitsBody, SanctionsListBody } from './body-schema.js';
 import { ActivateSanctionsList, sanctionsEntriesProblem, type SanctionsActivation } from '../../compliance/commands/sanctions-commands.js';
 import { IdempotencyService } from './idempotency.js';
+import { COMMAND_ERRORS, Doc } from './openapi.js';
 
 @Controller()
 export class CommandsController {
@@ -22,6 +23,11 @@ export class CommandsController {
     private readonly idempotency: IdempotencyService,
   ) {}
 
+  @Doc({
+    tag: 'engine', summary: 'Pause trading',
+    description: 'Records EnginePaused (cause operator) in the `engine` stream. 409 when already paused.',
+    body: ReasonBody, success: { status: 200, description: 'The recorded event', schema: 'CommandReceipt' }, errors: COMMAND_ERRORS, idempotent: true,
+  })
   @Post('engine/pause')
   @Roles('operator')
   @HttpCode(200)
@@ -32,6 +38,11 @@ export class CommandsController {
     );
   }
 
+  @Doc({
+    tag: 'engine', summary: 'Resume trading',
+    description: 'Records EngineResumed in the `engine` stream (also after a circuit-breaker pause). 409 when already active.',
+    body: ReasonBody, success: { status: 200, description: 'The recorded event', schema: 'CommandReceipt' }, errors: COMMAND_ERRORS, idempotent: true,
+  })
   @Post('engine/resume')
   @Roles('operator')
   @HttpCode(200)
@@ -42,6 +53,11 @@ export class CommandsController {
     );
   }
 
+  @Doc({
+    tag: 'engine', summary: 'Wind down: only exposure-reducing trades',
+    description: 'Records EngineReducing in the `engine` stream: risk then approves only trades that sell a held position. Resume returns to ACTIVE. 409 when already reducing.',
+    body: ReasonBody, success: { status: 200, description: 'The recorded event', schema: 'CommandReceipt' }, errors: COMMAND_ERRORS, idempotent: true,
+  })
   @Post('engine/reduce')
   @Roles('operator')
   @HttpCode(200)
@@ -52,6 +68,11 @@ export class CommandsController {
     );
   }
 
+  @Doc({
+    tag: 'risk', summary: 'Replace the risk limits',
+    description: 'Records RiskLimitsChanged in the `engine` stream. Every limit is required (PUT replaces the set). Amounts are integers or strings of digits, never fractions.',
+    body: RiskLimitsBody, success: { status: 200, description: 'The recorded event', schema: 'CommandReceipt' }, errors: COMMAND_ERRORS, idempotent: true,
+  })
   @Put('risk/limits')
   @Roles('risk')
   @HttpCode(200)
@@ -65,6 +86,11 @@ export class CommandsController {
     );
   }
 
+  @Doc({
+    tag: 'compliance', summary: 'Replace the sanctions list in force',
+    description: 'Records SanctionsListActivated in the `compliance-sanctions-list` stream, unless the list in force has the same content (changed: false, nothing recorded). Every node screens against the latest one.',
+    body: SanctionsListBody, success: { status: 200, description: 'Whether the list changed, its content hash and size, and the recorded event', schema: 'SanctionsListActivation' }, errors: COMMAND_ERRORS, idempotent: true,
+  })
   @Put('compliance/sanctions-list')
   @Roles('compliance')
   @HttpCode(200)
@@ -78,6 +104,12 @@ export class CommandsController {
     });
   }
 
+  @Doc({
+    tag: 'compliance', summary: 'Review or close a compliance flag',
+    description: "action 'review' (default): open → reviewed, records ComplianceFlagReviewed. action 'close': reviewed → closed, records ComplianceFlagClosed (optional outcome dismissed|reported). A flag is never closed unreviewed (409). 404 when the flag does not exist.",
+    params: [{ name: 'id', description: 'Flag id (UUID)', schema: { type: 'string', pattern: '^[0-9a-fA-F-]{36}$' } }],
+    body: FlagActionBody, success: { status: 200, description: 'The recorded event', schema: 'CommandReceipt' }, errors: [...COMMAND_ERRORS, 404], idempotent: true,
+  })
   @Post('compliance/flags/:id/review')
   @Roles('compliance')
   @HttpCode(200)

@@ -10,6 +10,10 @@ import { fileURLToPath } from 'node:url';
 import { ARBITER_CONFIG } from '../../config/config.module.js';
 import type { ArbiterConfig } from '../../config/config.js';
 import { Public } from '../auth/decorators.js';
+import { Undocumented } from './openapi.js';
+
+/** Why /console is not in the OpenAPI document: it serves files, not an API. */
+const NOT_API = 'the operator console: static files (the SPA and its assets), not an API';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -37,12 +41,14 @@ export class ConsoleController {
     this.dir = consoleDir(config.consoleDir);
   }
 
+  @Undocumented(NOT_API)
   @Get()
   root(@Res() reply: FastifyReply) {
     return reply.redirect('/console/', 302);
   }
 
   // Fastify's wildcard (find-my-way): the rest of the path is params['*'].
+  @Undocumented(NOT_API)
   @Get('*')
   @Header('x-content-type-options', 'nosniff')
   file(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {

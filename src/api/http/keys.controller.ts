@@ -13,6 +13,7 @@ import { issueRecordedApiKey, listApiKeys, revokeRecordedApiKey, type ApiKeyInfo
 import { Roles } from '../auth/decorators.js';
 import { IssueKeyBody, readBody, RevokeKeyBody } from './body-schema.js';
 import { IdempotencyService } from './idempotency.js';
+import { COMMAND_ERRORS, Doc } from './openapi.js';
 
 export interface IssuedKey {
   keyId: string;
@@ -34,11 +35,17 @@ export class KeysController {
     private readonly idempotency: IdempotencyService,
   ) {}
 
+  @Doc({ tag: 'keys', summary: 'List API keys (never the keys or their hashes)', success: { status: 200, description: 'Keys', schema: 'KeyList' }, errors: [401, 403] })
   @Get()
   async list(): Promise<{ keys: ApiKeyInfo[] }> {
     return { keys: await listApiKeys(this.sql) };
   }
 
+  @Doc({
+    tag: 'keys', summary: 'Issue an API key',
+    description: 'The key is in this response only (the server keeps its SHA-256). A replay under the same Idempotency-Key answers with key: null. Records ApiKeyIssued.',
+    body: IssueKeyBody, success: { status: 201, description: 'The new key', schema: 'IssuedKey' }, errors: COMMAND_ERRORS, idempotent: true,
+  })
   @Post()
   @HttpCode(201)
   issue(@Req() req: FastifyRequest): Promise<IssuedKey> {
@@ -61,6 +68,12 @@ export class KeysController {
     );
   }
 
+  @Doc({
+    tag: 'keys', summary: 'Revoke an API key',
+    description: 'Records ApiKeyRevoked. The body (optional) may give a reason.',
+    params: [{ name: 'id', description: 'Key id (the 12 characters after arb_)', schema: { type: 'string' } }],
+    body: RevokeKeyBody, bodyOptional: true, success: { status: 200, description: 'Revoked', schema: 'KeyRevoked' }, errors: [...COMMAND_ERRORS, 404], idempotent: true,
+  })
   @Delete(':id')
   @HttpCode(200)
   revoke(@Req() req: FastifyRequest, @Param('id') id: string): Promise<{ keyId: string; revoked: true; event: CommandReceipt }> {

@@ -1,8 +1,17 @@
-// The OpenAPI 3.1 document of the REST API. Request bodies are generated (z.toJSONSchema) from the
-// same zod schemas the endpoints validate with (body-schema.ts). Served at GET /docs/openapi.json;
-// GET /docs renders it.
+// The OpenAPI 3.1 document of the REST API, generated from the controllers themselves: each
+// route's method and path from Nest's route metadata, its role from the same @Roles/@Public
+// metadata the API key guard reads (routeRole), and what it means from the @Doc on its handler.
+// Request bodies are generated (z.toJSONSchema) from the zod schemas the endpoints validate with
+// (body-schema.ts), named by their export. Served at GET /docs/openapi.json; GET /docs renders it.
+import { RequestMethod, SetMetadata, type Type } from '@nestjs/common';
+import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
+import { Reflector } from '@nestjs/core';
 import { z } from 'zod';
-import { FlagActionBody, IssueKeyBody, ReasonBody, RevokeKeyBody, RiskLimitsBody, SanctionsListBody, WebhookSubscriptionBody, WebhookSubscriptionChangeBody, type BodySchema } from './body-schema.js';
+import type { Role } from '../auth/api-keys.js';
+import { routeRole } from '../auth/decorators.js';
+import { GRAPHQL_PATH } from '../api.tokens.js';
+import * as bodySchemas from './body-schema.js';
+import type { BodySchema } from './body-schema.js';
 
 /** The JSON Schema subset this document writes by hand (responses, path parameters). */
 interface JsonSchema {
@@ -20,131 +29,153 @@ function bodyJsonSchema(schema: BodySchema): Record<string, unknown> {
   return rest;
 }
 
-type Role = 'viewer' | 'operator' | 'risk' | 'compliance' | 'admin' | null;
+/** The tags of the document, in the order it lists them. */
+export const TAGS = ['system', 'engine', 'risk', 'compliance', 'projections', 'keys', 'audit', 'webhooks', 'graphql'] as const;
+export type Tag = (typeof TAGS)[number];
 
+/** A path parameter (`:id` in the route, `{id}` in the document). */
+interface PathParam {
+  name: string;
+  description: string;
+  schema: JsonSchema;
+}
+
+/**
+ * What a handler's route means to a caller, declared on the handler with @Doc. The method, path
+ * and role are not here: the document reads them from the route's own Nest and @Roles/@Public
+ * metadata, so they cannot drift from what the app serves.
+ */
+export interface DocSpec {
+  tag: Tag;
+  summary: string;
+  description?: string;
+  /** The zod schema the handler reads its body with (readBody). */
+  body?: BodySchema;
+  /** The body may be left out (readBody with { optional: true }). */
+  bodyOptional?: true;
+  params?: PathParam[];
+  success: { status: number; description: string; schema?: ResponseSchemaName; contentType?: string };
+  errors: readonly number[];
+  /** The handler runs under the caller's Idempotency-Key. */
+  idempotent?: true;
+}
+
+const API_DOC = 'arbiter:api-doc';
+
+/** Documents a route in the OpenAPI document (and the /docs page). */
+export const Doc = (spec: DocSpec) => SetMetadata(API_DOC, spec);
+
+/** Leaves a route out of the document on purpose, saying why (every route has @Doc or this). */
+export const Undocumented = (why: string) => SetMetadata(API_DOC, { undocumented: why });
+
+export const COMMAND_ERRORS = [400, 401, 403, 409, 413, 415, 422, 500] as const;
+
+/** One documented operation: the route's own metadata plus its @Doc. */
 interface Operation {
   method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   path: string;
-  summary: string;
-  description?: string;
-  tag: string;
   /** null = public (no key needed). */
-  role: Role;
-  body?: { schema: string; required?: boolean };
-  params?: { name: string; description: string; schema: JsonSchema }[];
-  success: { status: number; description: string; schema?: string; contentType?: string };
-  errors: number[];
-  idempotent?: boolean;
+  role: Role | null;
+  doc: Omit<DocSpec, 'body' | 'bodyOptional'> & { body?: { schema: string; required: boolean } };
 }
 
-const COMMAND_ERRORS = [400, 401, 403, 409, 413, 415, 422, 500];
+const VERBS: Partial<Record<RequestMethod, Operation['method']>> = {
+  [RequestMethod.GET]: 'get',
+  [RequestMethod.POST]: 'post',
+  [RequestMethod.PUT]: 'put',
+  [RequestMethod.PATCH]: 'patch',
+  [RequestMethod.DELETE]: 'delete',
+};
 
-/** Every route the API serves, one entry each. Tests check this list against the app's routes. */
-export const OPERATIONS: Operation[] = [
-  { method: 'get', path: '/health', tag: 'system', role: null, summary: 'Liveness', success: { status: 200, description: '{ status: ok }', schema: 'Health' }, errors: [] },
-  { method: 'get', path: '/ready', tag: 'system', role: null, summary: 'Readiness: event store, database and projection lag', success: { status: 200, description: 'Ready', schema: 'Readiness' }, errors: [503] },
-  { method: 'get', path: '/metrics', tag: 'system', role: null, summary: 'Prometheus metrics', success: { status: 200, description: 'Prometheus text format', contentType: 'text/plain' }, errors: [] },
-  { method: 'get', path: '/docs', tag: 'system', role: null, summary: 'This documentation (HTML)', success: { status: 200, description: 'HTML page', contentType: 'text/html' }, errors: [] },
-  { method: 'get', path: '/docs/openapi.json', tag: 'system', role: null, summary: 'This OpenAPI document', success: { status: 200, description: 'OpenAPI 3.1 JSON' }, errors: [] },
-  {
-    method: 'post', path: '/engine/pause', tag: 'engine', role: 'operator', summary: 'Pause trading',
-    description: 'Records EnginePaused (cause operator) in the `engine` stream. 409 when already paused.',
-    body: { schema: 'ReasonBody' }, success: { status: 200, description: 'The recorded event', schema: 'CommandReceipt' }, errors: COMMAND_ERRORS, idempotent: true,
-  },
-  {
-    method: 'post', path: '/engine/resume', tag: 'engine', role: 'operator', summary: 'Resume trading',
-    description: 'Records EngineResumed in the `engine` stream (also after a circuit-breaker pause). 409 when already active.',
-    body: { schema: 'ReasonBody' }, success: { status: 200, description: 'The recorded event', schema: 'CommandReceipt' }, errors: COMMAND_ERRORS, idempotent: true,
-  },
-  {
-    method: 'post', path: '/engine/reduce', tag: 'engine', role: 'operator', summary: 'Wind down: only exposure-reducing trades',
-    description: 'Records EngineReducing in the `engine` stream: risk then approves only trades that sell a held position. Resume returns to ACTIVE. 409 when already reducing.',
-    body: { schema: 'ReasonBody' }, success: { status: 200, description: 'The recorded event', schema: 'CommandReceipt' }, errors: COMMAND_ERRORS, idempotent: true,
-  },
-  {
-    method: 'put', path: '/risk/limits', tag: 'risk', role: 'risk', summary: 'Replace the risk limits',
-    description: 'Records RiskLimitsChanged in the `engine` stream. Every limit is required (PUT replaces the set). Amounts are integers or strings of digits, never fractions.',
-    body: { schema: 'RiskLimitsBody' }, success: { status: 200, description: 'The recorded event', schema: 'CommandReceipt' }, errors: COMMAND_ERRORS, idempotent: true,
-  },
-  {
-    method: 'put', path: '/compliance/sanctions-list', tag: 'compliance', role: 'compliance', summary: 'Replace the sanctions list in force',
-    description: 'Records SanctionsListActivated in the `compliance-sanctions-list` stream, unless the list in force has the same content (changed: false, nothing recorded). Every node screens against the latest one.',
-    body: { schema: 'SanctionsListBody' }, success: { status: 200, description: 'Whether the list changed, its content hash and size, and the recorded event', schema: 'SanctionsListActivation' }, errors: COMMAND_ERRORS, idempotent: true,
-  },
-  {
-    method: 'post', path: '/compliance/flags/{id}/review', tag: 'compliance', role: 'compliance', summary: 'Review or close a compliance flag',
-    description: "action 'review' (default): open → reviewed, records ComplianceFlagReviewed. action 'close': reviewed → closed, records ComplianceFlagClosed (optional outcome dismissed|reported). A flag is never closed unreviewed (409). 404 when the flag does not exist.",
-    params: [{ name: 'id', description: 'Flag id (UUID)', schema: { type: 'string', pattern: '^[0-9a-fA-F-]{36}$' } }],
-    body: { schema: 'FlagActionBody' }, success: { status: 200, description: 'The recorded event', schema: 'CommandReceipt' }, errors: [...COMMAND_ERRORS, 404], idempotent: true,
-  },
-  {
-    method: 'post', path: '/projections/{name}/rebuild', tag: 'projections', role: 'admin', summary: 'Rebuild a read model',
-    description: 'Records ProjectionRebuildRequested and rebuilds the projection in the background into a new generation while the live one keeps serving. 409 when a rebuild of it is already running. Follow it at the Location.',
-    params: [{ name: 'name', description: 'Projection name', schema: { type: 'string' } }],
-    body: { schema: 'ReasonBody' }, success: { status: 202, description: 'Accepted: the recorded request and where to follow it', schema: 'RebuildAccepted' }, errors: [...COMMAND_ERRORS, 404], idempotent: true,
-  },
-  {
-    method: 'get', path: '/projections/{name}/rebuild', tag: 'projections', role: 'viewer', summary: 'Progress of the latest rebuild',
-    description: 'state idle|running|completed|failed; progress (positions scanned, events applied, rate, ETA) and, when completed, the digest of the new generation.',
-    params: [{ name: 'name', description: 'Projection name', schema: { type: 'string' } }],
-    success: { status: 200, description: 'Rebuild status', schema: 'RebuildStatus' }, errors: [401, 404],
-  },
-  { method: 'get', path: '/keys', tag: 'keys', role: 'admin', summary: 'List API keys (never the keys or their hashes)', success: { status: 200, description: 'Keys', schema: 'KeyList' }, errors: [401, 403] },
-  {
-    method: 'post', path: '/keys', tag: 'keys', role: 'admin', summary: 'Issue an API key',
-    description: 'The key is in this response only (the server keeps its SHA-256). A replay under the same Idempotency-Key answers with key: null. Records ApiKeyIssued.',
-    body: { schema: 'IssueKeyBody' }, success: { status: 201, description: 'The new key', schema: 'IssuedKey' }, errors: COMMAND_ERRORS, idempotent: true,
-  },
-  {
-    method: 'delete', path: '/keys/{id}', tag: 'keys', role: 'admin', summary: 'Revoke an API key',
-    description: 'Records ApiKeyRevoked. The body (optional) may give a reason.',
-    params: [{ name: 'id', description: 'Key id (the 12 characters after arb_)', schema: { type: 'string' } }],
-    body: { schema: 'RevokeKeyBody', required: false }, success: { status: 200, description: 'Revoked', schema: 'KeyRevoked' }, errors: [...COMMAND_ERRORS, 404], idempotent: true,
-  },
-  {
-    method: 'get', path: '/audit/export', tag: 'audit', role: 'compliance', summary: 'Download an evidence bundle',
-    description:
-      'Query parameters (all optional): from, to (ISO-8601 times, [from, to), or global positions, inclusive), stream or correlation (not both), ' +
-      'report (daily_transactions, suspicious_activity; comma-separated). Answers one JSON-lines file (README: Audits): events with their hashes, ' +
-      'stream anchors, seals, the ledger\'s verification and point-in-time reports; `arbiter audit check FILE` re-verifies it offline. ' +
-      'Records AuditBundleExported with the key as actor. 400 names a bad selection (a time in the future, a position past the head, more than 50,000 events …).',
-    success: { status: 200, description: 'The bundle', contentType: 'application/x-ndjson' }, errors: [400, 401, 403],
-  },
-  {
-    method: 'post', path: '/webhooks/subscriptions', tag: 'webhooks', role: 'admin', summary: 'Subscribe a URL to event types',
-    description: 'Records WebhookSubscriptionCreated. The signing secret is in this response only (a replay under the same Idempotency-Key answers with secret: null). Deliveries start with the events after the subscription; each POST is signed (README: Notifications). 400 names every problem, including a URL that is not http(s) or whose host is not in WEBHOOK_ALLOWED_HOSTS.',
-    body: { schema: 'WebhookSubscriptionBody' }, success: { status: 201, description: 'The new subscription and its secret', schema: 'CreatedWebhookSubscription' }, errors: COMMAND_ERRORS, idempotent: true,
-  },
-  { method: 'get', path: '/webhooks/subscriptions', tag: 'webhooks', role: 'admin', summary: 'List webhook subscriptions with their delivery health', success: { status: 200, description: 'Subscriptions', schema: 'WebhookSubscriptionList' }, errors: [401, 403] },
-  {
-    method: 'get', path: '/webhooks/subscriptions/{id}', tag: 'webhooks', role: 'admin', summary: 'One webhook subscription',
-    params: [{ name: 'id', description: 'Subscription id (UUID)', schema: { type: 'string' } }],
-    success: { status: 200, description: 'The subscription', schema: 'WebhookSubscription' }, errors: [401, 403, 404],
-  },
-  {
-    method: 'get', path: '/webhooks/subscriptions/{id}/deliveries', tag: 'webhooks', role: 'admin', summary: 'The delivery log of a subscription',
-    description: 'Every attempt in order: event, attempt number, outcome (delivered, failed, dead_lettered), HTTP status, error, duration. Query: outcome, after (nextAfter of the previous page), limit (1–1000, default 100).',
-    params: [{ name: 'id', description: 'Subscription id (UUID)', schema: { type: 'string' } }],
-    success: { status: 200, description: 'Attempts', schema: 'WebhookDeliveryList' }, errors: [400, 401, 403, 404],
-  },
-  {
-    method: 'patch', path: '/webhooks/subscriptions/{id}', tag: 'webhooks', role: 'admin', summary: 'Change a webhook subscription',
-    description: 'Records WebhookSubscriptionChanged: URL, event types, minimum severity or description (fields left out stay). 404 unknown, 409 revoked.',
-    params: [{ name: 'id', description: 'Subscription id (UUID)', schema: { type: 'string' } }],
-    body: { schema: 'WebhookSubscriptionChangeBody' }, success: { status: 200, description: 'The recorded event', schema: 'CommandReceipt' }, errors: [...COMMAND_ERRORS, 404], idempotent: true,
-  },
-  {
-    method: 'delete', path: '/webhooks/subscriptions/{id}', tag: 'webhooks', role: 'admin', summary: 'Revoke a webhook subscription',
-    description: 'Records WebhookSubscriptionRevoked; delivery stops. The body (optional) may give a reason. 404 unknown, 409 already revoked.',
-    params: [{ name: 'id', description: 'Subscription id (UUID)', schema: { type: 'string' } }],
-    body: { schema: 'RevokeKeyBody', required: false }, success: { status: 200, description: 'The recorded event', schema: 'CommandReceipt' }, errors: [...COMMAND_ERRORS, 404], idempotent: true,
-  },
-  {
-    method: 'post', path: '/graphql', tag: 'graphql', role: 'viewer', summary: 'GraphQL queries (ledger history, read models)',
+/** The name of a body schema: its export name in body-schema.ts (the component it is filed under). */
+function bodyName(schema: BodySchema, where: string): string {
+  const found = Object.entries(bodySchemas).find(([, v]) => v === schema);
+  if (!found) throw new Error(`@Doc of ${where}: the body schema is not an export of body-schema.ts`);
+  return found[0];
+}
+
+const joinPath = (...parts: unknown[]) =>
+  `/${parts.map((p) => String(p ?? '').replace(/^\/+|\/+$/g, '')).filter(Boolean).join('/')}`;
+
+/** A route as Nest registers it, with the role the guard enforces and its @Doc (or why it has none). */
+export interface Route {
+  method: Operation['method'];
+  /** OpenAPI form: `{id}` for `:id`. */
+  path: string;
+  /** Controller.handler, for messages. */
+  where: string;
+  role: Role | null;
+  doc: DocSpec | { undocumented: string } | undefined;
+}
+
+/** Every route of these controllers, read from their own metadata. */
+export function routesOf(controllers: readonly Type[]): Route[] {
+  const reflector = new Reflector();
+  const out: Route[] = [];
+  for (const controller of controllers) {
+    const proto = controller.prototype as Record<string, unknown>;
+    for (const name of Object.getOwnPropertyNames(proto)) {
+      const handler = proto[name];
+      if (name === 'constructor' || typeof handler !== 'function') continue;
+      const sub: unknown = Reflect.getMetadata(PATH_METADATA, handler);
+      if (sub === undefined) continue;
+      const base: unknown = Reflect.getMetadata(PATH_METADATA, controller);
+      if (Array.isArray(sub) || Array.isArray(base)) throw new Error(`${controller.name}.${name}: one path per route, please (the document names one)`);
+      const verb = VERBS[Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod];
+      const where = `${controller.name}.${name}`;
+      if (!verb) throw new Error(`${where}: an HTTP method the document does not describe`);
+      out.push({
+        method: verb,
+        path: joinPath(base, sub).replace(/:(\w+)/g, '{$1}'),
+        where,
+        role: routeRole(reflector, [handler, controller]),
+        doc: Reflect.getMetadata(API_DOC, handler) as DocSpec | { undocumented: string } | undefined,
+      });
+    }
+  }
+  return out;
+}
+
+/** POST /graphql: served by mercurius, not a controller, so its entry is here. */
+const GRAPHQL_OPERATION: Operation = {
+  method: 'post',
+  path: GRAPHQL_PATH,
+  role: 'viewer',
+  doc: {
+    tag: 'graphql',
+    summary: 'GraphQL queries (ledger history, read models)',
     description: 'Any valid key may query. Schema and GraphiQL at /graphiql.',
-    body: { schema: 'GraphqlRequest' }, success: { status: 200, description: 'GraphQL response' }, errors: [400, 401],
+    body: { schema: 'GraphqlRequest', required: true },
+    success: { status: 200, description: 'GraphQL response' },
+    errors: [400, 401],
   },
-];
+};
+
+/**
+ * The documented operations of these controllers (plus GraphQL), in tag order. A route with
+ * neither @Doc nor @Undocumented is an error, so a new route cannot be served undocumented.
+ */
+export function operationsOf(controllers: readonly Type[]): Operation[] {
+  const ops: Operation[] = [];
+  const seen = new Set<string>();
+  for (const r of routesOf(controllers)) {
+    if (!r.doc) throw new Error(`${r.where} (${r.method.toUpperCase()} ${r.path}) has no @Doc: document it, or mark it @Undocumented('why')`);
+    if ('undocumented' in r.doc) continue;
+    const key = `${r.method} ${r.path}`;
+    if (seen.has(key)) throw new Error(`${key} is served by two handlers (${r.where})`);
+    seen.add(key);
+    const { body, bodyOptional, ...rest } = r.doc;
+    ops.push({
+      method: r.method,
+      path: r.path,
+      role: r.role,
+      doc: { ...rest, ...(body ? { body: { schema: bodyName(body, r.where), required: !bodyOptional } } : {}) },
+    });
+  }
+  ops.push(GRAPHQL_OPERATION);
+  // Stable sort: within a tag, the order Nest registered the routes in.
+  return ops.sort((a, b) => TAGS.indexOf(a.doc.tag) - TAGS.indexOf(b.doc.tag));
+}
 
 const receipt: JsonSchema & { properties: Record<string, JsonSchema> } = {
   type: 'object',
@@ -164,21 +195,14 @@ const receipt: JsonSchema & { properties: Record<string, JsonSchema> } = {
 const obj = (properties: Record<string, unknown>, required: string[] = Object.keys(properties)) => ({ type: 'object', properties, required });
 const s = (description?: string) => ({ type: 'string', ...(description ? { description } : {}) });
 
-const SCHEMAS: Record<string, unknown> = {
-  ReasonBody: bodyJsonSchema(ReasonBody),
-  RiskLimitsBody: bodyJsonSchema(RiskLimitsBody),
-  SanctionsListBody: bodyJsonSchema(SanctionsListBody),
+/** The components written here (responses, the GraphQL request, the error); bodies come from zod. */
+const WRITTEN_SCHEMAS = {
   SanctionsListActivation: obj({
     changed: { type: 'boolean' },
     contentHash: s(),
     size: { type: 'integer' },
     event: { oneOf: [{ $ref: '#/components/schemas/CommandReceipt' }, { type: 'null' }] },
   }),
-  FlagActionBody: bodyJsonSchema(FlagActionBody),
-  IssueKeyBody: bodyJsonSchema(IssueKeyBody),
-  RevokeKeyBody: bodyJsonSchema(RevokeKeyBody),
-  WebhookSubscriptionBody: bodyJsonSchema(WebhookSubscriptionBody),
-  WebhookSubscriptionChangeBody: bodyJsonSchema(WebhookSubscriptionChangeBody),
   CreatedWebhookSubscription: obj({
     subscriptionId: s('UUID'),
     secret: { type: ['string', 'null'], description: 'whsec_…: the HMAC-SHA256 key; store it now, it is not shown again' },
@@ -248,7 +272,19 @@ const SCHEMAS: Record<string, unknown> = {
     },
     ['statusCode', 'error', 'message', 'correlationId'],
   ),
-};
+} satisfies Record<string, unknown>;
+
+export type ResponseSchemaName = keyof typeof WRITTEN_SCHEMAS;
+
+/** The components: every body the operations use (generated from its zod schema), then the written ones. */
+function componentsOf(ops: readonly Operation[]): Record<string, unknown> {
+  const bodies: Record<string, unknown> = {};
+  for (const op of ops) {
+    const name = op.doc.body?.schema;
+    if (name && !(name in WRITTEN_SCHEMAS)) bodies[name] ??= bodyJsonSchema((bodySchemas as unknown as Record<string, BodySchema>)[name]);
+  }
+  return { ...bodies, ...WRITTEN_SCHEMAS };
+}
 
 const ERROR_TEXT: Record<number, string> = {
   400: 'Bad request: malformed JSON ("body is not valid JSON"), a missing or unknown field, a wrong type (each problem names the field), an invalid Idempotency-Key',
@@ -263,9 +299,11 @@ const ERROR_TEXT: Record<number, string> = {
   503: 'Not ready / event store unavailable',
 };
 
-export function openApiDocument(): Record<string, unknown> {
+/** The OpenAPI document of the routes of these controllers (the app's: DocsController discovers them). */
+export function openApiDocument(controllers: readonly Type[]): Record<string, unknown> {
+  const ops = operationsOf(controllers);
   const paths: Record<string, Record<string, unknown>> = {};
-  for (const op of OPERATIONS) {
+  for (const { method, path, role, doc: op } of ops) {
     const responses: Record<string, unknown> = {
       [op.success.status]: {
         description: op.success.description,
@@ -289,17 +327,17 @@ export function openApiDocument(): Record<string, unknown> {
         schema: { type: 'string', minLength: 1, maxLength: 200 },
       });
     }
-    const roleText = op.role === null ? 'Public (no key).' : `Needs an API key with the **${op.role}** role${op.role === 'admin' ? '' : ' (or admin)'}${op.role === 'viewer' ? ': any valid key' : ''}.`;
-    (paths[op.path] ??= {})[op.method] = {
+    const roleText = role === null ? 'Public (no key).' : `Needs an API key with the **${role}** role${role === 'admin' ? '' : ' (or admin)'}${role === 'viewer' ? ': any valid key' : ''}.`;
+    (paths[path] ??= {})[method] = {
       tags: [op.tag],
       summary: op.summary,
       description: [op.description, roleText].filter(Boolean).join('\n\n'),
-      operationId: `${op.method}${op.path.replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
-      'x-required-role': op.role,
-      security: op.role === null ? [] : [{ bearer: [] }, { apiKey: [] }],
+      operationId: `${method}${path.replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
+      'x-required-role': role,
+      security: role === null ? [] : [{ bearer: [] }, { apiKey: [] }],
       ...(parameters.length ? { parameters } : {}),
       ...(op.body
-        ? { requestBody: { required: op.body.required ?? true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${op.body.schema}` } } } } }
+        ? { requestBody: { required: op.body.required, content: { 'application/json': { schema: { $ref: `#/components/schemas/${op.body.schema}` } } } } }
         : {}),
       responses,
     };
@@ -313,10 +351,10 @@ export function openApiDocument(): Record<string, unknown> {
         'Commands on the trading engine, its risk limits, compliance cases, read models and API keys. Every command is recorded as an event with the actor (apikey:<keyId>:<label>) and reason. ' +
         'Roles: viewer (queries), operator (pause/resume), risk (limits), compliance (flag review), admin (everything, incl. rebuilds and keys).',
     },
-    tags: ['system', 'engine', 'risk', 'compliance', 'projections', 'keys', 'webhooks', 'graphql'].map((name) => ({ name })),
+    tags: TAGS.map((name) => ({ name })),
     paths,
     components: {
-      schemas: SCHEMAS,
+      schemas: componentsOf(ops),
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer arb_<keyId>_<secret>' },
         apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
@@ -328,13 +366,14 @@ export function openApiDocument(): Record<string, unknown> {
 const escape = (t: string) => t.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** A small self-contained page listing every endpoint (no CDN: nothing outside is reachable). */
-export function docsHtml(): string {
-  const rows = OPERATIONS.map(
-    (op) => `<tr><td><code>${op.method.toUpperCase()}</code></td><td><code>${escape(op.path)}</code></td><td>${op.role ?? 'public'}</td><td>${escape(op.summary)}${
+export function docsHtml(controllers: readonly Type[]): string {
+  const ops = operationsOf(controllers);
+  const rows = ops.map(
+    ({ method, path, role, doc: op }) => `<tr><td><code>${method.toUpperCase()}</code></td><td><code>${escape(path)}</code></td><td>${role ?? 'public'}</td><td>${escape(op.summary)}${
       op.description ? `<br><small>${escape(op.description)}</small>` : ''
     }${op.body ? `<br><small>body: <a href="#${op.body.schema}">${op.body.schema}</a></small>` : ''}</td></tr>`,
   ).join('\n');
-  const schemas = Object.entries(SCHEMAS)
+  const schemas = Object.entries(componentsOf(ops))
     .map(([name, schema]) => `<h3 id="${name}">${name}</h3><pre>${escape(JSON.stringify(schema, null, 2))}</pre>`)
     .join('\n');
   return `<!doctype html><html><head><meta charset="utf-8"><title>Arbiter API</title>

@@ -9,6 +9,9 @@ import { RebuildProjection, RebuildTracker, type RebuildStatus } from '../../pro
 import { Roles } from '../auth/decorators.js';
 import { ReasonBody, readBody } from './body-schema.js';
 import { IdempotencyService } from './idempotency.js';
+import { COMMAND_ERRORS, Doc } from './openapi.js';
+
+const NAME_PARAM = { name: 'name', description: 'Projection name', schema: { type: 'string' } };
 
 @Controller('projections')
 export class ProjectionsController {
@@ -18,6 +21,12 @@ export class ProjectionsController {
     private readonly tracker: RebuildTracker,
   ) {}
 
+  @Doc({
+    tag: 'projections', summary: 'Rebuild a read model',
+    description: 'Records ProjectionRebuildRequested and rebuilds the projection in the background into a new generation while the live one keeps serving. 409 when a rebuild of it is already running. Follow it at the Location.',
+    params: [NAME_PARAM],
+    body: ReasonBody, success: { status: 202, description: 'Accepted: the recorded request and where to follow it', schema: 'RebuildAccepted' }, errors: [...COMMAND_ERRORS, 404], idempotent: true,
+  })
   @Post(':name/rebuild')
   @Roles('admin')
   @HttpCode(202)
@@ -39,6 +48,12 @@ export class ProjectionsController {
     return receipt;
   }
 
+  @Doc({
+    tag: 'projections', summary: 'Progress of the latest rebuild',
+    description: 'state idle|running|completed|failed; progress (positions scanned, events applied, rate, ETA) and, when completed, the digest of the new generation.',
+    params: [NAME_PARAM],
+    success: { status: 200, description: 'Rebuild status', schema: 'RebuildStatus' }, errors: [401, 404],
+  })
   @Get(':name/rebuild')
   rebuildStatus(@Param('name') name: string): RebuildStatus {
     this.known(name);

@@ -9,6 +9,7 @@ import { Metrics } from '../../shared/metrics/metrics.js';
 import type { SqlClient } from '../../shared/sql/sql-client.js';
 import { ProjectionsService } from '../../projections/projections.module.js';
 import { Public } from '../auth/decorators.js';
+import { Doc } from './openapi.js';
 import { ARBITER_CONFIG } from '../../config/config.module.js';
 import type { ArbiterConfig } from '../../config/config.js';
 import { principalOf } from '../auth/principal.js';
@@ -29,6 +30,7 @@ export class SystemController {
     private readonly leadership: LeadershipService,
   ) {}
 
+  @Doc({ tag: 'system', summary: 'Liveness', success: { status: 200, description: '{ status: ok }', schema: 'Health' }, errors: [] })
   @Get('health')
   health() {
     return { status: 'ok' };
@@ -36,6 +38,7 @@ export class SystemController {
 
   private readonly logger = new Logger('Ready');
 
+  @Doc({ tag: 'system', summary: 'Readiness: event store, database and projection lag', success: { status: 200, description: 'Ready', schema: 'Readiness' }, errors: [503] })
   @Get('ready')
   async ready(@Req() req: object, @Res({ passthrough: true }) reply: FastifyReply) {
     // Every check is bounded (DATABASE_HEALTH_TIMEOUT_MS) and they run side by side, so a frozen
@@ -90,6 +93,7 @@ export class SystemController {
     return answer();
   }
 
+  @Doc({ tag: 'system', summary: 'Prometheus metrics', success: { status: 200, description: 'Prometheus text format', contentType: 'text/plain' }, errors: [] })
   @Get('metrics')
   @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
   async metricsText(): Promise<string> {

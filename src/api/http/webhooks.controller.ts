@@ -16,7 +16,10 @@ import type { SqlClient } from '../../shared/sql/sql-client.js';
 import { Roles } from '../auth/decorators.js';
 import { InvalidBodyException, readBody, RevokeKeyBody, WebhookSubscriptionBody, WebhookSubscriptionChangeBody } from './body-schema.js';
 import { IdempotencyService } from './idempotency.js';
+import { COMMAND_ERRORS, Doc } from './openapi.js';
 import { listDeliveries, listSubscriptions, type WebhookDeliveryRow, type WebhookSubscriptionRow } from './webhooks.queries.js';
+
+const ID_PARAM = { name: 'id', description: 'Subscription id (UUID)', schema: { type: 'string' } };
 
 interface SubscriptionBody {
   url: string;
@@ -61,6 +64,11 @@ export class WebhooksController {
     return id;
   }
 
+  @Doc({
+    tag: 'webhooks', summary: 'Subscribe a URL to event types',
+    description: 'Records WebhookSubscriptionCreated. The signing secret is in this response only (a replay under the same Idempotency-Key answers with secret: null). Deliveries start with the events after the subscription; each POST is signed (README: Notifications). 400 names every problem, including a URL that is not http(s) or whose host is not in WEBHOOK_ALLOWED_HOSTS.',
+    body: WebhookSubscriptionBody, success: { status: 201, description: 'The new subscription and its secret', schema: 'CreatedWebhookSubscription' }, errors: COMMAND_ERRORS, idempotent: true,
+  })
   @Post()
   @HttpCode(201)
   create(@Req() req: FastifyRequest): Promise<CreatedSubscriptionResponse> {
@@ -82,11 +90,17 @@ export class WebhooksController {
     );
   }
 
+  @Doc({ tag: 'webhooks', summary: 'List webhook subscriptions with their delivery health', success: { status: 200, description: 'Subscriptions', schema: 'WebhookSubscriptionList' }, errors: [401, 403] })
   @Get()
   async list(): Promise<{ subscriptions: WebhookSubscriptionRow[] }> {
     return { subscriptions: await listSubscriptions(this.sql, {}) };
   }
 
+  @Doc({
+    tag: 'webhooks', summary: 'One webhook subscription',
+    params: [ID_PARAM],
+    success: { status: 200, description: 'The subscription', schema: 'WebhookSubscription' }, errors: [401, 403, 404],
+  })
   @Get(':id')
   async get(@Param('id') raw: string): Promise<WebhookSubscriptionRow> {
     const [row] = await listSubscriptions(this.sql, { subscriptionId: this.id(raw) });
@@ -94,6 +108,12 @@ export class WebhooksController {
     return row;
   }
 
+  @Doc({
+    tag: 'webhooks', summary: 'The delivery log of a subscription',
+    description: 'Every attempt in order: event, attempt number, outcome (delivered, failed, dead_lettered), HTTP status, error, duration. Query: outcome, after (nextAfter of the previous page), limit (1–1000, default 100).',
+    params: [ID_PARAM],
+    success: { status: 200, description: 'Attempts', schema: 'WebhookDeliveryList' }, errors: [400, 401, 403, 404],
+  })
   @Get(':id/deliveries')
   async deliveries(
     @Param('id') raw: string,
@@ -111,6 +131,12 @@ export class WebhooksController {
     return { deliveries, nextAfter: deliveries.length === n ? deliveries[deliveries.length - 1].position : null };
   }
 
+  @Doc({
+    tag: 'webhooks', summary: 'Change a webhook subscription',
+    description: 'Records WebhookSubscriptionChanged: URL, event types, minimum severity or description (fields left out stay). 404 unknown, 409 revoked.',
+    params: [ID_PARAM],
+    body: WebhookSubscriptionChangeBody, success: { status: 200, description: 'The recorded event', schema: 'CommandReceipt' }, errors: [...COMMAND_ERRORS, 404], idempotent: true,
+  })
   @Patch(':id')
   @HttpCode(200)
   change(@Req() req: FastifyRequest, @Param('id') raw: string): Promise<CommandReceipt> {
@@ -128,6 +154,12 @@ export class WebhooksController {
     );
   }
 
+  @Doc({
+    tag: 'webhooks', summary: 'Revoke a webhook subscription',
+    description: 'Records WebhookSubscriptionRevoked; delivery stops. The body (optional) may give a reason. 404 unknown, 409 already revoked.',
+    params: [ID_PARAM],
+    body: RevokeKeyBody, bodyOptional: true, success: { status: 200, description: 'The recorded event', schema: 'CommandReceipt' }, errors: [...COMMAND_ERRORS, 404], idempotent: true,
+  })
   @Delete(':id')
   @HttpCode(200)
   revoke(@Req() req: FastifyRequest, @Param('id') raw: string): Promise<CommandReceipt> {

@@ -1,21 +1,18 @@
 // Pieces of the control plane without a server: body validation messages, deterministic event
 // ids, canonical JSON for idempotency fingerprints, the append-with-retry of command handlers,
-// and the OpenAPI document against the controllers' own route metadata.
+// and the OpenAPI document against the controllers' own route and role metadata.
 import 'reflect-metadata';
 import { describe, expect, it } from 'vitest';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
-import { RequestMethod } from '@nestjs/common';
+import { Controller, Get, RequestMethod } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import { ReasonBody, RiskLimitsBody, readBody, schemaProblems, FlagActionBody } from '../../../src/api/http/body-schema.js';
 import { requestFingerprint } from '../../../src/api/http/idempotency.js';
-import { OPERATIONS, openApiDocument } from '../../../src/api/http/openapi.js';
-import { CommandsController } from '../../../src/api/http/commands.controller.js';
-import { ProjectionsController } from '../../../src/api/http/projections.controller.js';
-import { KeysController } from '../../../src/api/http/keys.controller.js';
-import { WebhooksController } from '../../../src/api/http/webhooks.controller.js';
-import { DocsController } from '../../../src/api/http/docs.controller.js';
-import { SystemController } from '../../../src/api/http/system.controller.js';
+import { openApiDocument, routesOf } from '../../../src/api/http/openapi.js';
+import { AppModule } from '../../../src/app.module.js';
+import { PUBLIC_ROUTE, REQUIRED_ROLE } from '../../../src/api/auth/decorators.js';
+import { controllersOf } from '../../support/app-controllers.js';
 import { ConcurrentCommandError, decideAndAppendOne, deterministicUuid } from '../../../src/ledger/decide-and-append.js';
-import { AuditController } from '../../../src/api/http/audit.controller.js';
 import { WrongExpectedRevisionError } from '../../../src/ledger/errors.js';
 import type { EventStore } from '../../../src/ledger/event-store.port.js';
 import type { NewEvent, RecordedEvent } from '../../../src/ledger/envelope.js';
@@ -43,7 +40,7 @@ describe('body validation', () => {
   });
 
   it('documents each body with the JSON Schema generated from the zod schema it is validated with', () => {
-    const schemas = (openApiDocument() as { components: { schemas: Record<string, any> } }).components.schemas;
+    const schemas = (openApiDocument(controllersOf(AppModule)) as { components: { schemas: Record<string, any> } }).components.schemas;
     expect(schemas.ReasonBody).toMatchObject({ type: 'object', required: ['reason'], additionalProperties: false, properties: { reason: { type: 'string', minLength: 1, maxLength: 2000 } } });
     expect(schemas.ReasonBody).not.toHaveProperty('$schema');
     expect(schemas.RiskLimitsBody.properties.limits.properties.circuitBreaker).toMatchObject({ additionalProperties: false, required: ['consecutiveFailedFills', 'deviationSpikeBps'] });
@@ -150,25 +147,55 @@ describe('decideAndAppendOne', () => {
 });
 
 describe('OpenAPI document', () => {
-  const verbs: Record<number, string> = { [RequestMethod.GET]: 'get', [RequestMethod.POST]: 'post', [RequestMethod.PUT]: 'put', [RequestMethod.DELETE]: 'delete', [RequestMethod.PATCH]: 'patch' };
-  function routesOf(controller: new (...args: never[]) => unknown): string[] {
-    const base = String(Reflect.getMetadata(PATH_METADATA, controller) ?? '').replace(/^\/|\/$/g, '');
-    return Object.getOwnPropertyNames(controller.prototype)
-      .filter((m) => m !== 'constructor' && Reflect.getMetadata(PATH_METADATA, controller.prototype[m]) !== undefined)
-      .map((m) => {
-        const fn = controller.prototype[m];
-        const sub = String(Reflect.getMetadata(PATH_METADATA, fn)).replace(/^\/|\/$/g, '');
-        const path = `/${[base, sub].filter(Boolean).join('/')}`.replace(/:(\w+)/g, '{$1}');
-        return `${verbs[Reflect.getMetadata(METHOD_METADATA, fn) as number]} ${path}`;
-      });
-  }
+  const controllers = controllersOf(AppModule);
 
-  it('documents every route of every controller, and nothing that does not exist', () => {
-    const served = [CommandsController, ProjectionsController, KeysController, DocsController, SystemController, AuditController, WebhooksController].flatMap(routesOf);
-    const documented = OPERATIONS.filter((o) => o.tag !== 'graphql').map((o) => `${o.method} ${o.path}`);
-    expect([...served].sort()).toEqual([...documented].sort());
-    const doc = openApiDocument() as { paths: Record<string, Record<string, { 'x-required-role': string | null }>> };
+  it('documents every route of every controller the app registers, and nothing that does not exist', () => {
+    const routes = routesOf(controllers);
+    expect(routes.filter((r) => !r.doc).map((r) => r.where)).toEqual([]);
+    // Left out on purpose: static files, not an API.
+    const undocumented = routes.filter((r) => r.doc && 'undocumented' in r.doc).map((r) => `${r.method} ${r.path}`);
+    expect(undocumented.sort()).toEqual(['get /console', 'get /console/*', 'get /graphiql', 'get /graphiql/assets/{name}']);
+    const served = routes.filter((r) => r.doc && !('undocumented' in r.doc)).map((r) => `${r.method} ${r.path}`);
+    const doc = openApiDocument(controllers) as { paths: Record<string, Record<string, unknown>> };
+    const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m} ${path}`));
+    expect([...served, 'post /graphql'].sort()).toEqual(documented.sort());
+    expect(served).toEqual(expect.arrayContaining(['put /risk/limits', 'get /health', 'delete /webhooks/subscriptions/{id}', 'get /audit/export']));
+  });
+
+  it("gives each operation the role the API key guard enforces on its route", () => {
+    const doc = openApiDocument(controllers) as { paths: Record<string, Record<string, { 'x-required-role': string | null; security: unknown[] }>> };
+    const reflector = new Reflector();
+    const verbs: Record<number, string> = { [RequestMethod.GET]: 'get', [RequestMethod.POST]: 'post', [RequestMethod.PUT]: 'put', [RequestMethod.DELETE]: 'delete', [RequestMethod.PATCH]: 'patch' };
+    let checked = 0;
+    for (const controller of controllers) {
+      for (const name of Object.getOwnPropertyNames(controller.prototype)) {
+        const fn = controller.prototype[name];
+        if (name === 'constructor' || Reflect.getMetadata(PATH_METADATA, fn) === undefined) continue;
+        const path = `/${[Reflect.getMetadata(PATH_METADATA, controller), Reflect.getMetadata(PATH_METADATA, fn)].map((p) => String(p).replace(/^\/|\/$/g, '')).filter(Boolean).join('/')}`.replace(/:(\w+)/g, '{$1}');
+        const op = doc.paths[path]?.[verbs[Reflect.getMetadata(METHOD_METADATA, fn) as number]];
+        if (!op) continue; // @Undocumented (checked above)
+        // What the guard reads (api-key.guard.ts), read here with the Reflector directly.
+        const isPublic = reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, [fn, controller]);
+        const role = isPublic ? null : (reflector.getAllAndOverride<string>(REQUIRED_ROLE, [fn, controller]) ?? 'viewer');
+        expect(op['x-required-role'], `${name} ${path}`).toBe(role);
+        expect(op.security.length === 0, path).toBe(role === null);
+        checked++;
+      }
+    }
+    expect(checked).toBe(Object.values(doc.paths).flatMap((ops) => Object.keys(ops)).length - 1); // all but POST /graphql
     expect(doc.paths['/risk/limits'].put['x-required-role']).toBe('risk');
+    expect(doc.paths['/keys/{id}'].delete['x-required-role']).toBe('admin');
+    expect(doc.paths['/projections/{name}/rebuild'].get['x-required-role']).toBe('viewer');
     expect(doc.paths['/health'].get['x-required-role']).toBeNull();
+    expect(doc.paths['/graphql'].post['x-required-role']).toBe('viewer');
+  });
+
+  it('refuses a route with neither @Doc nor @Undocumented', () => {
+    @Controller('x')
+    class Bare {
+      @Get('y')
+      y() {}
+    }
+    expect(() => openApiDocument([...controllers, Bare])).toThrow(/Bare\.y \(GET \/x\/y\) has no @Doc/);
   });
 });
