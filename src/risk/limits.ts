@@ -7,7 +7,7 @@
 // - profit is in base units of the trade's input mint (the only unit the quote gives us exactly);
 // - notional, exposure and daily loss are in USD micro-units ("usdMicros", 1 USD = 1_000_000),
 //   because they add up across mints; the caller converts a trade's size to USD before the check.
-import type { z } from 'zod';
+import { z } from 'zod';
 import { loadConfig } from '../config/config.js';
 import { CIRCUIT_BREAKER_FIELDS, RISK_LIMIT_FIELDS, type RiskLimitField } from '../config/risk-limit-fields.js';
 import type { riskLimitsJsonSchema } from './events.js';
@@ -58,69 +58,114 @@ const CB: Record<CbKey, FieldSpec> = CIRCUIT_BREAKER_FIELDS;
 /** Every RISK_* variable read by `defaultRiskLimits`, for the README configuration table. */
 export const RISK_ENV_VARS: readonly string[] = [...Object.values(TOP), ...Object.values(CB)].map((s) => s.env);
 
-/** Reads a number-or-string that must be an integer; never accepts a float. */
-function parseInteger(raw: unknown, name: string, spec: FieldSpec, problems: string[]): bigint | undefined {
-  let n: bigint;
-  if (typeof raw === 'number') {
-    if (!Number.isFinite(raw) || !Number.isInteger(raw)) {
-      problems.push(`${name} must be an integer, not ${raw} (amounts are never fractional: use base units)`);
-      return undefined;
-    }
-    if (!Number.isSafeInteger(raw)) {
-      problems.push(`${name} is too large to send as a JSON number (${raw}): send it as a string`);
-      return undefined;
-    }
-    n = BigInt(raw);
-  } else if (typeof raw === 'string') {
-    const t = raw.trim();
-    if (!/^-?\d+$/.test(t)) {
-      problems.push(`${name} must be an integer written with digits only (got "${raw}")`);
-      return undefined;
-    }
-    n = BigInt(t);
-  } else {
-    problems.push(`${name} must be an integer or a string of digits (got ${raw === null ? 'null' : typeof raw})`);
-    return undefined;
-  }
-  if (n < spec.min || (spec.max !== undefined && n > spec.max)) {
-    problems.push(
-      spec.max !== undefined
-        ? `${name} must be between ${spec.min} and ${spec.max} (got ${n})`
-        : `${name} must be at least ${spec.min} (got ${n})`,
-    );
-    return undefined;
-  }
-  return n;
+const typeName = (v: unknown) => (v === null ? 'null' : typeof v);
+const rangeText = (spec: FieldSpec) => (spec.max !== undefined ? `must be between ${spec.min} and ${spec.max}` : `must be at least ${spec.min}`);
+
+const inRange = (spec: FieldSpec) => {
+  const error = (iss: { input?: unknown }) => `${rangeText(spec)} (got ${String(iss.input)})`;
+  const atLeast = z.bigint().min(spec.min, { error });
+  return spec.max === undefined ? atLeast : atLeast.max(spec.max, { error });
+};
+
+/**
+ * One limit's value, from the table: a JSON integer or a string of digits (for values beyond
+ * 2^53) becomes a bigint in the field's range. Never a float, not even one written as a string.
+ * Given the value in force, a missing field keeps it (PATCH); otherwise it is required (PUT).
+ */
+function limitValue(spec: FieldSpec, inForce: bigint | undefined) {
+  const whole = z
+    .number()
+    .refine(Number.isInteger, { error: (iss) => `must be an integer, not ${String(iss.input)} (amounts are never fractional: use base units)` })
+    // Not aborting: zod's union keeps the one branch whose issues did not abort (a fraction is
+    // reported as such, not as "wrong type"); a fraction is not also called too large.
+    .refine((n) => !Number.isInteger(n) || Number.isSafeInteger(n), { error: (iss) => `is too large to send as a JSON number (${String(iss.input)}): send it as a string` });
+  const digits = z
+    .string()
+    .trim()
+    .regex(/^-?\d+$/, { error: (iss) => `must be an integer written with digits only (got "${String(iss.input)}")` });
+  const value = z
+    .union([whole, digits], {
+      error: (iss) => (iss.input === undefined ? 'is required' : `must be an integer or a string of digits (got ${typeName(iss.input)})`),
+    })
+    .transform((v) => BigInt(v))
+    .pipe(inRange(spec));
+  return inForce === undefined ? value : value.default(inForce);
 }
 
-function crossChecks(l: RiskLimits, problems: string[], names: { spike: string; deviation: string }): void {
-  // A spike threshold below the ordinary limit would pause the engine on trades that the
-  // deviation check already rejects as routine.
-  if (l.circuitBreaker.deviationSpikeBps < l.maxPriceDeviationBps) {
-    problems.push(
-      `${names.spike} (${l.circuitBreaker.deviationSpikeBps}) must be at least ${names.deviation} ` +
-        `(${l.maxPriceDeviationBps}): a spike is a deviation beyond the ordinary limit`,
-    );
-  }
+/** A strict object of limits from a field table, every field read by `limitValue`. */
+function limitsObject<K extends string>(fields: Record<K, FieldSpec>, inForce: ((k: K) => bigint) | undefined, notObject: string) {
+  const shape = Object.fromEntries(
+    (Object.entries(fields) as [K, FieldSpec][]).map(([k, spec]) => [k, limitValue(spec, inForce?.(k))]),
+  ) as Record<K, ReturnType<typeof limitValue>>;
+  return z.strictObject(shape, { error: notObject });
 }
 
-function assemble(values: Record<string, bigint>): RiskLimits {
-  const num = (k: string) => Number(values[k]);
-  return {
-    maxPriceAgeSeconds: num('maxPriceAgeSeconds'),
-    maxConfidenceBps: num('maxConfidenceBps'),
-    maxPriceDeviationBps: num('maxPriceDeviationBps'),
-    maxSlippageBps: num('maxSlippageBps'),
-    minProfitBaseUnits: values.minProfitBaseUnits,
-    maxNotionalPerTradeUsdMicros: values.maxNotionalPerTradeUsdMicros,
-    maxExposurePerTokenUsdMicros: values.maxExposurePerTokenUsdMicros,
-    dailyLossLimitUsdMicros: values.dailyLossLimitUsdMicros,
-    maxOrdersPerMinute: num('maxOrdersPerMinute'),
-    circuitBreaker: {
-      consecutiveFailedFills: num('cb.consecutiveFailedFills'),
-      deviationSpikeBps: num('cb.deviationSpikeBps'),
-    },
-  };
+/**
+ * The declaration of a RiskLimits body, built from the field tables (src/config/risk-limit-fields.ts):
+ * ranges come from the table, unknown fields are named, and every problem is reported at once.
+ * With `current`, missing fields keep their current value.
+ */
+export function riskLimitsSchema(current?: RiskLimits) {
+  const cb = limitsObject(
+    CB,
+    current && ((k: CbKey) => BigInt(current.circuitBreaker[k])),
+    'must be an object with consecutiveFailedFills and deviationSpikeBps',
+  );
+  return z
+    .strictObject({ ...limitsObject(TOP, current && ((k: IntKey | BigKey) => BigInt(current[k])), '').shape, circuitBreaker: cb.prefault({} as z.input<typeof cb>) }, {
+      error: 'risk limits must be a JSON object',
+    })
+    .transform((v): RiskLimits => ({
+      maxPriceAgeSeconds: Number(v.maxPriceAgeSeconds),
+      maxConfidenceBps: Number(v.maxConfidenceBps),
+      maxPriceDeviationBps: Number(v.maxPriceDeviationBps),
+      maxSlippageBps: Number(v.maxSlippageBps),
+      minProfitBaseUnits: v.minProfitBaseUnits,
+      maxNotionalPerTradeUsdMicros: v.maxNotionalPerTradeUsdMicros,
+      maxExposurePerTokenUsdMicros: v.maxExposurePerTokenUsdMicros,
+      dailyLossLimitUsdMicros: v.dailyLossLimitUsdMicros,
+      maxOrdersPerMinute: Number(v.maxOrdersPerMinute),
+      circuitBreaker: {
+        consecutiveFailedFills: Number(v.circuitBreaker.consecutiveFailedFills),
+        deviationSpikeBps: Number(v.circuitBreaker.deviationSpikeBps),
+      },
+    }))
+    .check((ctx) => {
+      // A spike threshold below the ordinary limit would pause the engine on trades that the
+      // deviation check already rejects as routine.
+      const l = ctx.value;
+      if (l.circuitBreaker.deviationSpikeBps < l.maxPriceDeviationBps) {
+        ctx.issues.push({
+          code: 'custom',
+          input: l,
+          path: ['circuitBreaker', 'deviationSpikeBps'],
+          message:
+            `(${l.circuitBreaker.deviationSpikeBps}) must be at least maxPriceDeviationBps ` +
+            `(${l.maxPriceDeviationBps}): a spike is a deviation beyond the ordinary limit`,
+        });
+      }
+    });
+}
+
+/**
+ * zod's issues as the sentences the API has always sent: "<field> <what is wrong>", an unknown
+ * field as "<field> is not a known risk limit", and within each object its unknown fields first.
+ */
+function problemsOf(error: z.ZodError): string[] {
+  const dotted = (path: PropertyKey[]) => path.map(String).join('.');
+  const lines = error.issues.flatMap((i) => {
+    if (i.code === 'unrecognized_keys') {
+      return i.keys.map((k) => ({ at: i.path, unknown: true, text: `${dotted([...i.path, k])} is not a known risk limit` }));
+    }
+    const field = dotted(i.path);
+    return [{ at: i.path.slice(0, -1), unknown: false, text: field ? `${field} ${i.message}` : i.message }];
+  });
+  // Stable: the outer object before the inner one, and in each its unknown fields before its values.
+  const rank = (l: (typeof lines)[number]) => l.at.length * 2 + (l.unknown ? 0 : 1);
+  return lines
+    .map((l, i) => ({ l, i }))
+    .sort((a, b) => rank(a.l) - rank(b.l) || a.i - b.i)
+    .map(({ l }) => l.text);
 }
 
 /**
@@ -141,45 +186,8 @@ export type RiskLimitsValidation = { ok: true; limits: RiskLimits; problems: [] 
  * Values may be integers or strings of digits, never floats; unknown fields are refused.
  */
 export function validateRiskLimits(input: unknown, current?: RiskLimits): RiskLimitsValidation {
-  const problems: string[] = [];
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    return { ok: false, problems: ['risk limits must be a JSON object'] };
-  }
-  const body = input as Record<string, unknown>;
-  for (const k of Object.keys(body)) {
-    if (!(k in TOP) && k !== 'circuitBreaker') problems.push(`${k} is not a known risk limit`);
-  }
-  const values: Record<string, bigint> = {};
-  const currentValue = (key: string): bigint | undefined => {
-    if (!current) return undefined;
-    if (key.startsWith('cb.')) return BigInt(current.circuitBreaker[key.slice(3) as CbKey]);
-    return BigInt(current[key as IntKey | BigKey]);
-  };
-  const read = (key: string, name: string, raw: unknown, spec: FieldSpec) => {
-    if (raw === undefined) {
-      const c = currentValue(key);
-      if (c === undefined) problems.push(`${name} is required`);
-      else values[key] = c;
-      return;
-    }
-    const v = parseInteger(raw, name, spec, problems);
-    if (v !== undefined) values[key] = v;
-  };
-  for (const [k, spec] of Object.entries(TOP)) read(k, k, body[k], spec);
-
-  const cb = body.circuitBreaker;
-  if (cb !== undefined && (typeof cb !== 'object' || cb === null || Array.isArray(cb))) {
-    problems.push('circuitBreaker must be an object with consecutiveFailedFills and deviationSpikeBps');
-  } else {
-    const cbBody = (cb ?? {}) as Record<string, unknown>;
-    for (const k of Object.keys(cbBody)) if (!(k in CB)) problems.push(`circuitBreaker.${k} is not a known risk limit`);
-    for (const [k, spec] of Object.entries(CB)) read(`cb.${k}`, `circuitBreaker.${k}`, cbBody[k], spec);
-  }
-  if (problems.length) return { ok: false, problems };
-  const limits = assemble(values);
-  crossChecks(limits, problems, { spike: 'circuitBreaker.deviationSpikeBps', deviation: 'maxPriceDeviationBps' });
-  if (problems.length) return { ok: false, problems };
-  return { ok: true, limits, problems: [] };
+  const r = riskLimitsSchema(current).safeParse(input);
+  return r.success ? { ok: true, limits: r.data, problems: [] } : { ok: false, problems: problemsOf(r.error) };
 }
 
 export function riskLimitsToJson(l: RiskLimits): RiskLimitsJson {

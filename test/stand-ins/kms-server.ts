@@ -2,7 +2,8 @@
 // TrentService.<Op>, application/x-amz-json-1.1, blobs in base64) for CreateKey, GetPublicKey,
 // Sign and DescribeKey, with keys held by node:crypto. It does not check SigV4 signatures,
 // only that an Authorization header is present, so a test knows the real SDK signed the request.
-// Failure switches (disable a key, deny access, answer 500, answer garbage) exercise error mapping.
+// Failure switches (disable a key, deny access, answer 500, answer garbage, reshape an answer)
+// exercise error mapping.
 import { createPublicKey, generateKeyPairSync, randomUUID, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -24,7 +25,11 @@ export interface SeenRequest {
   body: Record<string, unknown>;
 }
 
-type Failure = { kind: 'status'; status: number; type: string } | { kind: 'garbage' } | { kind: 'bad-signature' };
+type Failure =
+  | { kind: 'status'; status: number; type: string }
+  | { kind: 'garbage' }
+  | { kind: 'bad-signature' }
+  | { kind: 'reshape'; fields: Record<string, unknown> };
 
 const ACCOUNT = '111122223333';
 
@@ -98,6 +103,15 @@ export class KmsStandIn {
     this.failures.push({ kind: 'bad-signature' });
   }
 
+  /**
+   * The next answer (GetPublicKey or Sign) is a 200 whose JSON has `fields` laid over the real
+   * reply: a value replaces the field, `undefined` removes it. Blobs are base64 text, as on the
+   * wire. For answers a real KMS should never send (wrong key spec, short signature, no key).
+   */
+  reshapeNext(fields: Record<string, unknown>): void {
+    this.failures.push({ kind: 'reshape', fields });
+  }
+
   private find(id: unknown): StandInKey | undefined {
     if (typeof id !== 'string') return undefined;
     let s = id;
@@ -128,6 +142,15 @@ export class KmsStandIn {
     if (failure?.kind === 'status') return error(failure.status, failure.type, 'stand-in failure on request');
     if (failure?.kind === 'garbage') return { status: 200, body: '<html>not json' };
 
+    const reply = this.answer(target, body, failure);
+    if (failure?.kind !== 'reshape' || reply.status !== 200) return reply;
+    const reshaped = { ...(JSON.parse(reply.body) as Record<string, unknown>), ...failure.fields };
+    for (const [k, v] of Object.entries(failure.fields)) if (v === undefined) delete reshaped[k];
+    return { status: 200, body: JSON.stringify(reshaped) };
+  }
+
+  private answer(target: string, body: Record<string, unknown>, failure: Failure | undefined): { status: number; body: string } {
+    const error = (status: number, type: string, message: string) => ({ status, body: JSON.stringify({ __type: type, message }) });
     const op = target.replace(/^TrentService\./, '');
     if (op === 'CreateKey') {
       const spec = (body.KeySpec ?? 'SYMMETRIC_DEFAULT') as string;

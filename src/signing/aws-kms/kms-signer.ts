@@ -1,12 +1,11 @@
 // The production signer: an Ed25519 key inside AWS KMS (KeySpec ECC_NIST_EDWARDS25519). KMS
 // signs with ED25519_SHA_512 over the RAW message, which is plain RFC 8032 Ed25519 — exactly
 // what Solana verifies — and the private key never leaves KMS. Every SDK failure is mapped to
-// SignerConfigError (an operator must fix something) or SignerUnavailableError (try later).
+// SignerConfigError (an operator must fix something) or SignerUnavailableError (try later), and
+// every answer is parsed against its declaration (kms-answers.ts) before anything uses it.
 import {
   GetPublicKeyCommand,
   KMSClient,
-  KeySpec,
-  KeyUsageType,
   MessageType,
   SignCommand,
   SigningAlgorithmSpec,
@@ -22,6 +21,7 @@ import {
   type Signer,
   type SignerError,
 } from '../signer.port.js';
+import { checkAnswer, getPublicKeyAnswer, signAnswer, type AnswerCheck } from './kms-answers.js';
 
 export interface KmsSignerOptions {
   /** Key id, key ARN, alias name (alias/…) or alias ARN. */
@@ -102,13 +102,9 @@ export class KmsSigner implements Signer {
     } catch (err) {
       throw this.mapError(err, 'Sign');
     }
-    const sig = reply.Signature;
-    if (!(sig instanceof Uint8Array) || sig.length !== 64) {
-      throw new SignerUnavailableError(
-        'BAD_UPSTREAM_RESPONSE',
-        `${this.where} returned no 64-byte Ed25519 signature for key ${this.keyId} (got ${sig instanceof Uint8Array ? `${sig.length} bytes` : 'none'})`,
-      );
-    }
+    const answer = checkAnswer(signAnswer, reply);
+    if (!answer.ok) throw this.badAnswer('Sign', answer);
+    const sig = answer.value.Signature;
     if (!cryptoVerify(null, message, key.verifier, sig)) {
       throw new SignerUnavailableError(
         'BAD_UPSTREAM_RESPONSE',
@@ -141,24 +137,23 @@ export class KmsSigner implements Signer {
     } catch (err) {
       throw this.mapError(err, 'GetPublicKey');
     }
-    if (reply.KeySpec !== KeySpec.ECC_NIST_EDWARDS25519) {
-      throw new SignerConfigError(
-        'WRONG_KEY_SPEC',
-        `KMS key ${this.keyId} has key spec ${reply.KeySpec ?? 'unknown'}; Solana needs an Ed25519 key (KeySpec ECC_NIST_EDWARDS25519)`,
-      );
-    }
-    if (reply.KeyUsage !== undefined && reply.KeyUsage !== KeyUsageType.SIGN_VERIFY) {
-      throw new SignerConfigError('WRONG_KEY_SPEC', `KMS key ${this.keyId} has key usage ${reply.KeyUsage}; it must be SIGN_VERIFY`);
-    }
-    const der = reply.PublicKey;
-    if (!(der instanceof Uint8Array) || der.length !== 44 || !ED25519_SPKI_PREFIX.every((b, i) => der[i] === b)) {
-      throw new SignerUnavailableError(
-        'BAD_UPSTREAM_RESPONSE',
-        `${this.where} returned a public key for ${this.keyId} that is not a 44-byte Ed25519 SPKI`,
-      );
-    }
-    const raw = der.slice(12);
+    const answer = checkAnswer(getPublicKeyAnswer, reply);
+    if (!answer.ok) throw this.badAnswer('GetPublicKey', answer);
+    const der = answer.value.PublicKey;
+    const raw = der.slice(ED25519_SPKI_PREFIX.length);
     return { raw, address: bs58.encode(raw), verifier: createPublicKey({ key: ed25519Spki(raw), format: 'der', type: 'spki' }) };
+  }
+
+  /** A KMS answer with wrong fields: the key's fault (operator) or the reply's (try again). */
+  private badAnswer(op: string, answer: Extract<AnswerCheck<unknown>, { ok: false }>): SignerError {
+    const key = `KMS key ${this.keyId}`;
+    if (answer.keyProblems.length) {
+      return new SignerConfigError(
+        'WRONG_KEY_SPEC',
+        `${key} cannot sign for Solana (it needs an Ed25519 SIGN_VERIFY key): ${[...answer.keyProblems, ...answer.replyProblems].join('; ')}`,
+      );
+    }
+    return new SignerUnavailableError('BAD_UPSTREAM_RESPONSE', `${this.where} sent a wrong ${op} answer for ${key}: ${answer.replyProblems.join('; ')}`);
   }
 
   private mapError(err: unknown, op: string): SignerError {

@@ -113,7 +113,64 @@ describe('KMS signer against the stand-in', () => {
     const err = await errorOf(signerFor(key.keyId).publicKeyBase58());
     expect(err).toBeInstanceOf(SignerConfigError);
     expect(err.reason).toBe('WRONG_KEY_SPEC');
-    expect(err.message).toMatch(/has key spec ECC_NIST_P256; Solana needs an Ed25519 key/);
+    expect(err.message).toMatch(/cannot sign for Solana.*KeySpec must be ECC_NIST_EDWARDS25519: Solana needs an Ed25519 key \(got ECC_NIST_P256\)/);
+    expect(err.message).toMatch(/PublicKey must be a 44-byte DER SPKI of an Ed25519 key \(got 91 bytes\)/);
+  });
+
+  describe('answers of the wrong shape are typed errors naming each wrong field', () => {
+    it('a GetPublicKey answer with the wrong key spec and no Ed25519 algorithm is WRONG_KEY_SPEC', async () => {
+      const key = kms.createKey();
+      kms.reshapeNext({ KeySpec: 'RSA_2048', SigningAlgorithms: ['RSASSA_PSS_SHA_256'] });
+      const err = await errorOf(signerFor(key.keyId).publicKey());
+      expect(err).toBeInstanceOf(SignerConfigError);
+      expect(err.reason).toBe('WRONG_KEY_SPEC');
+      expect(err.message).toBe(
+        `KMS key ${key.keyId} cannot sign for Solana (it needs an Ed25519 SIGN_VERIFY key): ` +
+          'KeySpec must be ECC_NIST_EDWARDS25519: Solana needs an Ed25519 key (got RSA_2048); ' +
+          'SigningAlgorithms must list ED25519_SHA_512 (got ["RSASSA_PSS_SHA_256"])',
+      );
+    });
+
+    it('a GetPublicKey answer without PublicKey or KeyId is BAD_UPSTREAM_RESPONSE listing both', async () => {
+      const key = kms.createKey();
+      kms.reshapeNext({ PublicKey: undefined, KeyId: undefined });
+      const err = await errorOf(signerFor(key.keyId).publicKey());
+      expect(err).toBeInstanceOf(SignerUnavailableError);
+      expect(err.reason).toBe('BAD_UPSTREAM_RESPONSE');
+      expect(err.message).toMatch(
+        new RegExp(`sent a wrong GetPublicKey answer for KMS key ${key.keyId}: KeyId must name the key \\(got none\\); PublicKey must be a 44-byte DER SPKI of an Ed25519 key \\(got none\\)$`),
+      );
+    });
+
+    it('a PublicKey that is not an Ed25519 SPKI is refused', async () => {
+      const key = kms.createKey();
+      kms.reshapeNext({ PublicKey: key.spki.subarray(12).toString('base64') });
+      const err = await errorOf(signerFor(key.keyId).publicKeyBase58());
+      expect(err).toBeInstanceOf(SignerUnavailableError);
+      expect(err.message).toMatch(/PublicKey must be a 44-byte DER SPKI of an Ed25519 key \(got 32 bytes\)/);
+    });
+
+    it('a short signature is BAD_UPSTREAM_RESPONSE, and the signer works again on the next answer', async () => {
+      const key = kms.createKey();
+      const signer = signerFor(key.keyId);
+      await signer.publicKey();
+      kms.reshapeNext({ Signature: Buffer.alloc(32, 7).toString('base64') });
+      const err = await errorOf(signer.sign(Buffer.from('x')));
+      expect(err).toBeInstanceOf(SignerUnavailableError);
+      expect(err.reason).toBe('BAD_UPSTREAM_RESPONSE');
+      expect(err.message).toMatch(/sent a wrong Sign answer for KMS key .*: Signature must be a 64-byte Ed25519 signature \(got 32 bytes\)$/);
+      expect((await signer.sign(Buffer.from('x'))).length).toBe(64);
+    });
+
+    it('a Sign answer with no signature and another algorithm lists both fields', async () => {
+      const key = kms.createKey();
+      const signer = signerFor(key.keyId);
+      await signer.publicKey();
+      kms.reshapeNext({ Signature: undefined, SigningAlgorithm: 'ECDSA_SHA_256' });
+      const err = await errorOf(signer.sign(Buffer.from('x')));
+      expect(err).toBeInstanceOf(SignerUnavailableError);
+      expect(err.message).toMatch(/Signature must be a 64-byte Ed25519 signature \(got none\); SigningAlgorithm must be ED25519_SHA_512 \(got ECDSA_SHA_256\)$/);
+    });
   });
 
   it('a 500 is a SignerUnavailableError; the SDK retry recovers from one when attempts allow', async () => {

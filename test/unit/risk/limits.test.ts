@@ -132,3 +132,35 @@ describe('validateRiskLimits (PUT /risk/limits)', () => {
     expect(riskLimitsFromJson(JSON.parse(JSON.stringify(j)))).toEqual(l);
   });
 });
+
+describe('riskLimitsSchema (the declaration behind validateRiskLimits)', () => {
+  it('lists every problem of a body at once, each naming its field, ranges from the field table', () => {
+    const r = validateRiskLimits({
+      ...fullBody(),
+      maxPriceAgeSeconds: null,
+      maxConfidenceBps: true,
+      maxSlippageBps: '10001',
+      maxNotionalPerTradeUsdMicros: ' 0 ',
+      extra: 1,
+      circuitBreaker: { consecutiveFailedFills: 1001, deviationSpikeBps: [] },
+    });
+    expect(r.problems).toEqual([
+      'extra is not a known risk limit',
+      'maxPriceAgeSeconds must be an integer or a string of digits (got null)',
+      'maxConfidenceBps must be an integer or a string of digits (got boolean)',
+      'maxSlippageBps must be between 0 and 10000 (got 10001)',
+      'maxNotionalPerTradeUsdMicros must be at least 1 (got 0)',
+      'circuitBreaker.consecutiveFailedFills must be between 1 and 1000 (got 1001)',
+      'circuitBreaker.deviationSpikeBps must be an integer or a string of digits (got object)',
+    ]);
+  });
+
+  it('keeps values beyond 2^53 exact as bigint, and a patch of a bad circuitBreaker names it', () => {
+    const big = '123456789012345678901234567890';
+    const r = validateRiskLimits({ dailyLossLimitUsdMicros: big }, limits());
+    expect(r.ok && r.limits.dailyLossLimitUsdMicros).toBe(BigInt(big));
+    expect(validateRiskLimits({ circuitBreaker: null }, limits()).problems).toEqual([
+      'circuitBreaker must be an object with consecutiveFailedFills and deviationSpikeBps',
+    ]);
+  });
+});
