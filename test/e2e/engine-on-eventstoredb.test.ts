@@ -69,6 +69,10 @@ describe('the engine on the EventStoreDB protocol stand-in (read models in Postg
       SIM_OPPORTUNITIES_PER_MINUTE: '1200',
       RISK_MAX_ORDERS_PER_MINUTE: '100000',
       RISK_MIN_PROFIT_BASE_UNITS: '0',
+      // This test is about the store, not price freshness: on a loaded machine (the suite runs
+      // other multi-process tests beside it) steps can outlast the 5 s default and every saga
+      // would be refused as stale, so nothing would ever reach a submission.
+      RISK_MAX_PRICE_AGE_SECONDS: '120',
       ENGINE_MAX_SAGA_AGE_MS: '600000',
       ENGINE_CONCURRENCY: '4',
       LOG_LEVEL: 'error',
@@ -138,7 +142,7 @@ describe('the engine on the EventStoreDB protocol stand-in (read models in Postg
     for (const [round, seed] of ['5', '6'].entries()) {
       const child = await start({ SIM_SEED: seed });
       const submittedBefore = new Set(openSubmissions());
-      await until(() => openSubmissions().some((s) => !submittedBefore.has(s)) && (round > 0 || esdb.events.some((e) => e.type === 'FillConfirmed')), 90_000);
+      await until(() => openSubmissions().some((s) => !submittedBefore.has(s)) && (round > 0 || esdb.events.some((e) => e.type === 'FillConfirmed')), 150_000);
       await kill(child);
     }
     const midway = await sagas();
