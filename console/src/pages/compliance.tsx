@@ -10,7 +10,12 @@ export function CompliancePage({ session }: { session: Session }) {
   const [status, setStatus] = useState('open');
   const flags = useLoad(() => gql(FlagsDocument, { status: status || null }), [status]);
   const soon = useSoon(flags.reload);
-  useEffect(() => subscribe(FlagChangedDocument, {}, soon), []);
+  // Reload over the next seconds too: a flag raised between the first load and the moment the
+  // subscription is live on the server would otherwise stay hidden until the next change.
+  useEffect(() => {
+    soon();
+    return subscribe(FlagChangedDocument, {}, soon);
+  }, []);
   const canAct = session.allows.includes('compliance');
   const items = [...(flags.data?.complianceFlags.items ?? [])].sort(
     (a, b) => (a.severity === b.severity ? Date.parse(a.raisedAt ?? '') - Date.parse(b.raisedAt ?? '') : a.severity === 'blocking' ? -1 : 1),
