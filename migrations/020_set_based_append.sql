@@ -1,6 +1,6 @@
--- A leaner append (docs/decisions/0013-speed.md). Same contract as 019's arbiter_append: gap-free
--- positions under the head-row lock, idempotency by event id, expected revision, the stream and
--- global hash chains, the engine's fence (019, decision 0011); the contract suite (test/contract) holds it to that unchanged. What changes:
+-- A leaner append (docs/decisions/0013-speed.md), and the engine's fence (decision 0011). Same
+-- contract as 007's arbiter_append: gap-free positions under the head-row lock, idempotency by
+-- event id, expected revision, the stream and global hash chains; the contract suite (test/contract) holds it to that unchanged. What changes:
 --   * each request's events go in with one INSERT … SELECT (the hashes are computed first, in
 --     order, into arrays: the chains are sequential, the insert is not), not one INSERT per event;
 --   * the idempotency lookup is one statement, a nested loop of index probes by event_id (an
@@ -89,7 +89,7 @@ BEGIN
       CONTINUE;
     END IF;
 
-    -- 019's fence, kept: a request carrying "fence": {"stream", "revision"} is written only while
+    -- The engine's fence (decision 0011): a request carrying "fence": {"stream", "revision"} is written only while
     -- the fence stream is still at that revision (the engine's leadership token), judged under
     -- the head lock and after any earlier request of this group; otherwise it is answered
     -- {"status": "fenced", "actual": …} and writes nothing.
