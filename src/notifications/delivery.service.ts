@@ -129,16 +129,17 @@ class DeliveryWorker {
   private async loop(): Promise<void> {
     while (!this.stopped) {
       try {
+        if (!this.svc.mayDeliver()) {
+          // A standby (HA): the engine's leader delivers. Nothing is read meanwhile; on taking
+          // over, the cursor is loaded afresh from the delivery stream the leader wrote.
+          this.cursor = null;
+          await this.sleep(IDLE_POLL_MS);
+          continue;
+        }
         this.cursor ??= await this.loadCursor();
         const c = this.cursor;
         const e = await this.next(c);
         if (!e) {
-          await this.sleep(IDLE_POLL_MS);
-          continue;
-        }
-        if (!this.svc.mayDeliver()) {
-          // A standby (HA): the engine's leader delivers; this node takes over from the log.
-          this.cursor = null;
           await this.sleep(IDLE_POLL_MS);
           continue;
         }
