@@ -208,7 +208,12 @@ export class ProjectionRunner {
     const target = await this.store.headPosition();
     const deadline = Date.now() + timeoutMs;
     while ([...this.state.values()].some((s) => s.checkpoint < target)) {
-      if (Date.now() > deadline) throw new Error(`projections did not reach position ${target} within ${timeoutMs} ms`);
+      if (Date.now() > deadline) {
+        const behind = [...this.state.values()]
+          .filter((s) => s.checkpoint < target)
+          .map((s) => `${s.def.name} at ${s.checkpoint} (read to ${s.scanned}${s.lastError ? `, last error: ${s.lastError}` : ''})`);
+        throw new Error(`projections did not reach position ${target} within ${timeoutMs} ms: ${behind.join('; ')}`);
+      }
       this.wakeAll();
       await sleep(20);
     }
@@ -288,11 +293,14 @@ export class ProjectionRunner {
 
   /** Returns false when the projection must read again (lost a race, or failed). */
   private async applyOne(s: FollowState, batch: ScanResult, pollMs: number): Promise<boolean> {
-    if (batch.to <= s.scanned) return true; // the page ends before this projection's position
+    if (batch.to <= s.checkpoint) return true; // the page ends before this projection's position
     const events = batch.events.filter((e) => e.position > s.scanned && (!s.types || s.types.has(e.type)));
     // Nothing for it in a page that is not the last: remember how far it has read, commit later.
+    // The last page always commits, even when it ends where this projection has read to already
+    // (a full page of other projections' events that ended at the head): else its checkpoint
+    // would stay behind until the next append.
     if (!events.length && !batch.caughtUp) {
-      s.scanned = batch.to;
+      if (batch.to > s.scanned) s.scanned = batch.to;
       return true;
     }
     try {

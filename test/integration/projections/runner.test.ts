@@ -117,4 +117,39 @@ describe('projection runner', () => {
     const clean = await rebuildProjection(store, db.sql, auditIndex);
     expect(clean.digest).toBe(live);
   });
+
+  it('commits every projection to the head when the last full page held none of its events', async () => {
+    // One reader feeds both; with pages of 2, the page [3, 4] is full of B's events and ends at the
+    // head, so A has read to 4 without committing, and the next page is empty. A must still commit.
+    const counter = (name: string, type: string): ProjectionDefinition => ({
+      name,
+      version: 1,
+      eventTypes: [type],
+      tables: [`${name}_seen`],
+      ddl: `CREATE TABLE ${name}_seen (position bigint PRIMARY KEY)`,
+      async apply(tx, events) {
+        for (const e of events) await tx.query(`INSERT INTO ${name}_seen (position) VALUES ($1)`, [e.position.toString()]);
+      },
+    });
+    const own = await freshDatabase();
+    const s = new PostgresEventStore(own.sql, testRegistry(), { livePollMs: 50 });
+    try {
+      for (const type of ['OnlyA', 'OnlyB', 'OnlyB', 'OnlyB']) await s.append('mixed', [ev(type)], 'any');
+      const defs = [counter('count_a', 'OnlyA'), counter('count_b', 'OnlyB')];
+      const runner = new ProjectionRunner(s, own.sql, defs, { pollMs: 10_000, batchSize: 2 });
+      await runner.start();
+      await runner.waitUntilCaughtUp(5_000);
+      const status = await runner.status();
+      await runner.stop();
+      expect(status.map((p) => [p.name, p.checkpoint])).toEqual([
+        ['count_a', 4n],
+        ['count_b', 4n],
+      ]);
+      const seen = await own.sql.query<{ n: string }>('SELECT count(*) AS n FROM count_a_seen');
+      expect(seen.rows).toEqual([{ n: '1' }]);
+    } finally {
+      await s.close();
+      await own.drop();
+    }
+  });
 });
