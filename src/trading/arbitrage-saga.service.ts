@@ -101,6 +101,9 @@ export class ArbitrageSagaService implements OnApplicationBootstrap, OnModuleDes
     this.run = this.opportunities.start(
       (candidate) => {
         if (this.stopping || !this.leadership.mayAct()) return;
+        // Paused, risk would refuse every saga: take no quote (an upstream call each) and write
+        // no refusals. Risk still refuses a saga that started before the pause was folded in.
+        if (this.engine.current().mode === 'PAUSED') return;
         if (!this.sql.availability.available) {
           this.logger.debug(`skipping ${candidate.opportunityId}: the database is unreachable`);
           return;

@@ -89,6 +89,11 @@ describe('the sandbox: live market, Solana venue, stand-ins', () => {
     });
     expect(paused.status).toBe(200);
     await settled();
+    // A paused engine takes no new opportunity: it asks Jupiter for nothing more.
+    const quotesAsked = () => sandbox.jupiter.requests.filter((r) => r.path.endsWith('/quote')).length;
+    const asked = quotesAsked();
+    await sleep(2_000);
+    expect(quotesAsked()).toBe(asked);
     const log = await all();
     const confirmed = log.filter((e) => e.type === 'FillConfirmed').map((e) => e.payload as Record<string, string>);
     const failed = log.filter((e) => e.type === 'FillFailed').map((e) => e.payload as Record<string, string>);
