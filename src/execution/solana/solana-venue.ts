@@ -16,6 +16,7 @@
 import { AccountLayout, getAssociatedTokenAddressSync, MintLayout } from '@solana/spl-token';
 import {
   AddressLookupTableAccount,
+  AddressLookupTableProgram,
   Connection,
   PublicKey as PublicKeyClass,
   SendTransactionError,
@@ -189,7 +190,13 @@ export class SolanaVenue implements Venue {
     };
   }
 
-  /** Both legs' tables: from the answer when it carried them (v2), else fetched (getMultipleAccounts) and cached for the TTL. */
+  /**
+   * Both legs' tables, each once: from the answer when it carried them (v2: nothing fetched),
+   * else fetched in one getMultipleAccounts and cached for the TTL (v1). A table the cluster
+   * does not have, or an account that is not a table, is INVALID_REQUEST; a deactivated table
+   * is left out (it stops resolving once its cool-down ends; without it the round trip is
+   * larger, and TRANSACTION_TOO_LARGE sends the caller back to a re-quote).
+   */
   private async lookupTablesOf(legs: NonNullable<TradeIntent['roundTrip']>['legs']): Promise<AddressLookupTableAccount[]> {
     const out = new Map<string, AddressLookupTableAccount>();
     const toFetch = new Set<string>();
@@ -216,7 +223,16 @@ export class SolanaVenue implements Venue {
       keys.forEach((key, i) => {
         const info = infos[i];
         if (!info) throw new VenueError('INVALID_REQUEST', `address lookup table ${key} does not exist on this cluster`);
-        const table = new AddressLookupTableAccount({ key: new PublicKeyClass(key), state: AddressLookupTableAccount.deserialize(info.data) });
+        if (!info.owner.equals(AddressLookupTableProgram.programId)) {
+          throw new VenueError('INVALID_REQUEST', `account ${key} is not an address lookup table (owner ${info.owner.toBase58()})`);
+        }
+        let table: AddressLookupTableAccount;
+        try {
+          table = new AddressLookupTableAccount({ key: new PublicKeyClass(key), state: AddressLookupTableAccount.deserialize(info.data) });
+        } catch (err) {
+          throw new VenueError('MALFORMED_RESPONSE', `address lookup table ${key} has data that is not a lookup table: ${(err as Error).message}`, { cause: err });
+        }
+        if (!table.isActive()) return; // deactivated: neither cached nor used
         this.tables.set(key, { table, untilMs: nowMs + (this.opts.lookupTableTtlMs ?? 60_000) });
         out.set(key, table);
       });
@@ -418,6 +434,14 @@ export function balanceRecord(tx: VersionedTransactionResponse): BalanceRecord {
   ];
   const tokens = (list: typeof meta.preTokenBalances): TokenBalance[] =>
     (list ?? []).map((b) => {
+      // accountIndex counts static keys, then loaded writable, then loaded readonly: one past
+      // them all means the node left out meta.loadedAddresses, and the fill cannot be trusted.
+      if (!Number.isSafeInteger(b.accountIndex) || b.accountIndex < 0 || b.accountIndex >= keys.length) {
+        throw new VenueError(
+          'MALFORMED_RESPONSE',
+          `a token balance names account index ${b.accountIndex}, but the transaction has ${keys.length} accounts (static and loaded from lookup tables)`,
+        );
+      }
       if (!/^\d+$/.test(b.uiTokenAmount.amount)) {
         throw new VenueError('MALFORMED_RESPONSE', `token balance amount "${b.uiTokenAmount.amount}" is not an integer in base units`);
       }
