@@ -3,7 +3,8 @@
 //
 // - prepare: with both legs' route instructions (intent.roundTrip), ONE v0 round trip composed by
 //   ./round-trip.ts, simulated unsigned for its units, guarded by a self-TransferChecked of the
-//   input account for balance-at-prepare + minimum profit (one in flight per input account);
+//   input account for balance-at-prepare + minimum profit (one in flight per input account),
+//   with both legs' lookup tables (v2: from the answer; v1: getMultipleAccounts, cached a TTL);
 //   else Jupiter's swap transaction (blockhash refreshed) or, without one, the route
 //   transaction of ../transaction.ts; lastValidBlockHeight comes with the blockhash.
 // - submit: sendRawTransaction with preflight (a bad signature or a failing simulation is refused
