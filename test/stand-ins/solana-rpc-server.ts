@@ -23,7 +23,11 @@
 //   — static keys, then loaded writable, then loaded readonly (accountIndex counts across all).
 // Test levers: dropSubmissions (the node answers but the transaction is lost), processedPolls
 // (statuses stay 'processed' for a while), autoAdvanceBlocks (the chain moves while polled).
-// Not modelled: forks, finalization, table deactivation and closing (no helper for them).
+// DISTORTION: LiteSVM's SlotHashes sysvar does not follow warpToSlot, so the stand-in sets it to
+// the one slot a CreateLookupTable names; a deactivated table therefore stops resolving at the
+// next slot, where mainnet keeps resolving it for its ~512-slot cool-down (and then lets it be
+// closed). To a cached table the effect is the same as a closed one: its lookups fail.
+// Not modelled: forks, finalization, closing a table.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { address, getTransactionDecoder, lamports as toLamports, type Signature } from '@solana/kit';
@@ -111,6 +115,8 @@ export interface SolanaRpcStandIn {
   createLookupTable(addresses: PublicKey[]): PublicKey;
   /** The addresses a lookup table holds, read from its account on the chain. */
   lookupTableAddresses(table: PublicKey): PublicKey[];
+  /** DeactivateLookupTable by the stand-in's authority; from the next slot the table no longer resolves (see the header). */
+  deactivateLookupTable(table: PublicKey): void;
   close(): Promise<void>;
 }
 
@@ -666,6 +672,10 @@ export async function startSolanaRpcStandIn(opts: { blockhashValidBlocks?: numbe
       return AccountLayout.decode(Buffer.from(acc.data)).amount;
     },
     createLookupTable,
+    deactivateLookupTable: (table) => {
+      runAltTransaction('DeactivateLookupTable', [AddressLookupTableProgram.deactivateLookupTable({ lookupTable: table, authority: tableAuthority.publicKey })]);
+      advance(1n);
+    },
     lookupTableAddresses: (table) => {
       const t = lookupTable(table);
       if (!t) throw new Error(`no address lookup table ${table.toBase58()}`);

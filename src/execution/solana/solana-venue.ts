@@ -74,6 +74,8 @@ export interface SolanaVenueOptions {
 
 const COMMITMENT = 'confirmed' satisfies Commitment & Finality;
 const MAX_REMEMBERED = 10_000;
+/** Transaction errors a node reports when a v0 message's lookups do not resolve. */
+const LOOKUP_ERRORS = new Set(['AddressLookupTableNotFound', 'InvalidAddressLookupTableOwner', 'InvalidAddressLookupTableData', 'InvalidAddressLookupTableIndex']);
 
 type Sent = { raw: Uint8Array; lastValidBlockHeight: bigint; submit: Extract<SubmitOutcome, { status: 'submitted' }> };
 
@@ -161,6 +163,7 @@ export class SolanaVenue implements Venue {
     };
     const trial = composeRoundTrip(parts).tx;
     const sim = await this.rpc('simulateTransaction', () => this.connection.simulateTransaction(trial, { sigVerify: false, commitment: COMMITMENT }));
+    this.forgetTablesThatFailed(sim.value.err, lookupTables);
     if (sim.value.err) {
       const logs = sim.value.logs ?? [];
       const last = logs.length ? ` (last log: ${logs[logs.length - 1]})` : '';
@@ -239,6 +242,16 @@ export class SolanaVenue implements Venue {
       });
     }
     return [...out.values()];
+  }
+
+  /**
+   * A cached table stops resolving once it was deactivated and closed; the simulation then fails
+   * with a lookup error. Drop what this round trip used, so the next prepare reads them afresh
+   * (and leaves out what is gone) instead of failing on the cache for the rest of the TTL.
+   */
+  private forgetTablesThatFailed(err: TransactionError | string | null, used: AddressLookupTableAccount[]): void {
+    if (typeof err !== 'string' || !LOOKUP_ERRORS.has(err)) return;
+    for (const t of used) this.tables.delete(t.key.toBase58());
   }
 
   async submit(prepared: PreparedTransaction, signature: Uint8Array): Promise<SubmitOutcome> {

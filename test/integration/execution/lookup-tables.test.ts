@@ -44,7 +44,7 @@ beforeAll(async () => {
   m = setUpRoundTripPools(rpc, jup, trader);
   poolTable = rpc.createLookupTable([m.vaultA, m.vaultB, m.mintA, m.mintB]);
   otherTable = rpc.createLookupTable([Keypair.generate().publicKey, Keypair.generate().publicKey]);
-  jup.setLookupTables({ [poolTable.toBase58()]: b58(rpc.lookupTableAddresses(poolTable)), [otherTable.toBase58()]: b58(rpc.lookupTableAddresses(otherTable)) });
+  servePoolTables();
   jup.setEdgeBps(m.mintA.toBase58(), m.mintB.toBase58(), 100);
   venue = new SolanaVenue({
     rpcUrl: rpc.url,
@@ -60,6 +60,9 @@ afterAll(() => Promise.all([jup.close(), rpc.close()]));
 const v1 = () => new JupiterQuoteSource({ basePath: jup.url, retry });
 const v2 = () => new JupiterBuildSource({ basePath: jup.url, buildBasePath: jup.url, apiKey: jup.apiKey, retry });
 const gmaCalls = () => rpc.calls.get('getMultipleAccounts') ?? 0;
+/** What Jupiter names in most tests: the pool table and one table of unrelated accounts. */
+const servePoolTables = () =>
+  jup.setLookupTables({ [poolTable.toBase58()]: b58(rpc.lookupTableAddresses(poolTable)), [otherTable.toBase58()]: b58(rpc.lookupTableAddresses(otherTable)) });
 
 /** Leg 1 A → B for AMOUNT; leg 2 B → A for leg 1's minimum out; both legs built for the signer. */
 async function roundTrip(opportunityId: string, routes: RouteInstructionsSource = v1()) {
@@ -227,6 +230,49 @@ describe('address lookup tables on the real runtime', () => {
     expect(out.realisedPnl).toBe(rpc.tokenAmount(m.traderA) - before);
     const tx = await conn.getTransaction(out.signature, { commitment: 'confirmed', maxSupportedTransactionVersion: 0 });
     expect(tx!.meta!.loadedAddresses!.writable).toHaveLength(2);
+  });
+
+  it('a deactivated table is left out: the round trip composes without it (larger) and still lands', async () => {
+    clockMs += TTL_MS + 1;
+    const retiring = rpc.createLookupTable([m.vaultA, m.vaultB, m.mintA, m.mintB]);
+    rpc.deactivateLookupTable(retiring);
+    expect((await tableAccount(retiring)).isActive()).toBe(false);
+    jup.setLookupTables({ [retiring.toBase58()]: b58(rpc.lookupTableAddresses(retiring)) });
+    try {
+      const { intent } = await roundTrip('alt-retired');
+      expect(intent.roundTrip!.legs[0].addressLookupTableAddresses).toEqual([retiring.toBase58()]);
+      const p = await venue.prepare(intent, signer.publicKey);
+      expect(p.roundTrip!.lookupTables).toEqual([]);
+      expect(p.roundTrip!.serializedBytes).toBe(await composedBytes(intent, []));
+      const out = await land(p);
+      const tx = await conn.getTransaction(out.signature, { commitment: 'confirmed', maxSupportedTransactionVersion: 0 });
+      expect(tx!.transaction.message.addressTableLookups).toEqual([]);
+      expect(tx!.meta!.loadedAddresses).toEqual({ writable: [], readonly: [] });
+    } finally {
+      servePoolTables();
+    }
+  });
+
+  it('a cached table that stops resolving fails the simulation once; the cache forgets it and the next prepare leaves it out', async () => {
+    clockMs += TTL_MS + 1;
+    const doomed = rpc.createLookupTable([m.vaultA, m.vaultB, m.mintA, m.mintB]);
+    jup.setLookupTables({ [doomed.toBase58()]: b58(rpc.lookupTableAddresses(doomed)) });
+    try {
+      const first = await venue.prepare((await roundTrip('alt-doomed-1')).intent, signer.publicKey);
+      expect(first.roundTrip!.lookupTables).toEqual([doomed.toBase58()]);
+      await land(first); // cached now
+      rpc.deactivateLookupTable(doomed);
+      const e = await venue.prepare((await roundTrip('alt-doomed-2')).intent, signer.publicKey).catch((x: unknown) => x);
+      expect((e as VenueError).code).toBe('SIMULATION_FAILED');
+      expect((e as Error).message).toMatch(/AddressLookupTableNotFound/);
+      const calls = gmaCalls();
+      const again = await venue.prepare((await roundTrip('alt-doomed-3')).intent, signer.publicKey);
+      expect(gmaCalls() - calls).toBe(2); // the table was read again, not taken from the cache
+      expect(again.roundTrip!.lookupTables).toEqual([]);
+      await land(again);
+    } finally {
+      servePoolTables();
+    }
   });
 
   it('a named table that is not a lookup table account is INVALID_REQUEST before anything is simulated', async () => {
