@@ -12,6 +12,13 @@
 // taker, signed by the taker as the vault's delegate, for the quote's outAmount) is the
 // `cleanupInstruction`. A price the pool no longer honours shows as a payout the vault cannot
 // cover (drain it), not as Jupiter's 6001 slippage error.
+//
+// Lookup tables: setLookupTables names tables with their contents (create them for real with the
+// RPC stand-in's createLookupTable). Like Jupiter, a leg's answer names only the tables that hold
+// an account of that leg's instructions: v1 `addressLookupTableAddresses`, v2
+// `addressesByLookupTableAddress` (with the addresses). setPoolAccounts gives a pool the other
+// accounts a real AMM's swap reads (pool state, oracle, tick arrays…); they ride on the pay-in
+// as read-only accounts after the Transfer's own three, which the token program ignores.
 // Listens on 127.0.0.1, random port. Never used by src/.
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -40,8 +47,10 @@ export interface JupiterStandIn {
   setToken(mint: string, t: StandInToken): void;
   /** The pool's token account for `mint` (its vault; delegated to the trader for the payout). */
   setPool(mint: string, vault: string): void;
-  /** Lookup tables the instruction answers name (v1 addresses; v2 with their contents). */
+  /** Lookup tables with their contents; an answer names those holding an account of its leg (v1 addresses; v2 with the contents). */
   setLookupTables(tables: Record<string, string[]>): void;
+  /** Read-only accounts the pool of `mint` adds to a swap through it (an AMM's state, oracle, tick arrays…). */
+  setPoolAccounts(mint: string, accounts: string[]): void;
   /** The API key GET /build accepts. */
   apiKey: string;
   /** Extra rate on one direction, in bps (positive = more output), e.g. a price dislocation. */
@@ -65,6 +74,12 @@ export async function startJupiterStandIn(opts: { slowMs?: number; contextSlot?:
   let slot = opts.contextSlot ?? 312_456_789;
   const pools = new Map<string, string>();
   let lookupTables: Record<string, string[]> = {};
+  const poolAccounts = new Map<string, string[]>();
+  /** The tables that hold at least one account of the leg's instructions. */
+  const tablesFor = (groups: { setupInstructions: IxJson[]; swapInstruction: IxJson; cleanupInstruction: IxJson }) => {
+    const used = new Set([...groups.setupInstructions, groups.swapInstruction, groups.cleanupInstruction].flatMap((ix) => ix.accounts.map((a) => a.pubkey)));
+    return Object.fromEntries(Object.entries(lookupTables).filter(([, addresses]) => addresses.some((a) => used.has(a))));
+  };
   const apiKey = 'stand-in-key';
 
   const expectedOut = (inputMint: string, outputMint: string, amount: bigint): bigint => {
@@ -134,6 +149,7 @@ export async function startJupiterStandIn(opts: { slowMs?: number; contextSlot?:
     };
   };
 
+  type IxJson = ReturnType<typeof ixJson>;
   const ixJson = (ix: TransactionInstruction) => ({
     programId: ix.programId.toBase58(),
     accounts: ix.keys.map((k) => ({ pubkey: k.pubkey.toBase58(), isSigner: k.isSigner, isWritable: k.isWritable })),
@@ -149,13 +165,17 @@ export async function startJupiterStandIn(opts: { slowMs?: number; contextSlot?:
     if (!inVault || !outVault) return null;
     const takerIn = getAssociatedTokenAddressSync(inMint, taker, true);
     const takerOut = getAssociatedTokenAddressSync(outMint, taker, true);
+    const payIn = createTransferInstruction(takerIn, new PublicKey(inVault), taker, BigInt(q.inAmount));
+    for (const a of [...(poolAccounts.get(q.inputMint) ?? []), ...(poolAccounts.get(q.outputMint) ?? [])]) {
+      payIn.keys.push({ pubkey: new PublicKey(a), isSigner: false, isWritable: false });
+    }
     return {
       computeBudgetInstructions: [
         ixJson(ComputeBudgetProgram.setComputeUnitLimit({ units: 388_876 })),
         ixJson(ComputeBudgetProgram.setComputeUnitPrice({ microLamports: 25_715 })),
       ],
       setupInstructions: [ixJson(createAssociatedTokenAccountIdempotentInstruction(taker, takerOut, taker, outMint))],
-      swapInstruction: ixJson(createTransferInstruction(takerIn, new PublicKey(inVault), taker, BigInt(q.inAmount))),
+      swapInstruction: ixJson(payIn),
       cleanupInstruction: ixJson(createTransferInstruction(new PublicKey(outVault), takerOut, taker, BigInt(q.outAmount))),
       otherInstructions: [],
     };
@@ -179,7 +199,7 @@ export async function startJupiterStandIn(opts: { slowMs?: number; contextSlot?:
     }
     const groups = legInstructions(taker, q);
     if (!groups) return sendJson(res, 400, { error: 'Could not find any route', errorCode: 'COULD_NOT_FIND_ANY_ROUTE' });
-    sendJson(res, 200, { tokenLedgerInstruction: null, ...groups, addressLookupTableAddresses: Object.keys(lookupTables) });
+    sendJson(res, 200, { tokenLedgerInstruction: null, ...groups, addressLookupTableAddresses: Object.keys(tablesFor(groups)) });
   };
 
   const build = (q: URLSearchParams, headers: IncomingMessage['headers'], res: ServerResponse) => {
@@ -194,7 +214,7 @@ export async function startJupiterStandIn(opts: { slowMs?: number; contextSlot?:
     sendJson(res, 200, {
       ...quoted,
       ...groups,
-      addressesByLookupTableAddress: lookupTables,
+      addressesByLookupTableAddress: tablesFor(groups),
       blockhashWithMetadata: { blockhash, lastValidBlockHeight: 290_000_000 + (slot % 1000) },
     });
   };
@@ -300,6 +320,9 @@ export async function startJupiterStandIn(opts: { slowMs?: number; contextSlot?:
     },
     setLookupTables(tables) {
       lookupTables = tables;
+    },
+    setPoolAccounts(mint, accounts) {
+      poolAccounts.set(mint, accounts);
     },
     apiKey,
     setEdgeBps(inputMint, outputMint, bps) {

@@ -12,20 +12,46 @@
 //   with skipPreflight a transaction that cannot land is silently dropped, one that fails in a
 //   program lands with its error and pays its fee;
 // - the ledger a node keeps: signature statuses, getTransaction with meta (fee, pre/post
-//   lamport balances, pre/post token balances parsed from SPL Token accounts, logs).
+//   lamport balances, pre/post token balances parsed from SPL Token accounts, logs);
+// - address lookup tables: createLookupTable() makes a real table with the Address Lookup Table
+//   program LiteSVM ships (CreateLookupTable + ExtendLookupTable, then one block so the new
+//   entries are usable, as on mainnet). getAccountInfo/getMultipleAccounts serve the table
+//   account as a node does (owner AddressLookupTab1e…, the on-chain layout in base64). LiteSVM
+//   resolves a v0 message's lookups itself; the stand-in resolves them too, when the transaction
+//   arrives, for what a node records: `transaction.message.addressTableLookups`,
+//   `meta.loadedAddresses`, and pre/post (token) balances over every account in mainnet's order
+//   — static keys, then loaded writable, then loaded readonly (accountIndex counts across all).
 // Test levers: dropSubmissions (the node answers but the transaction is lost), processedPolls
 // (statuses stay 'processed' for a while), autoAdvanceBlocks (the chain moves while polled).
-// Not modelled: address lookup tables (static account keys only), forks, finalization.
+// DISTORTION: LiteSVM's SlotHashes sysvar does not follow warpToSlot, so the stand-in sets it to
+// the one slot a CreateLookupTable names; a deactivated table therefore stops resolving at the
+// next slot, where mainnet keeps resolving it for its ~512-slot cool-down (and then lets it be
+// closed). To a cached table the effect is the same as a closed one: its lookups fail.
+// Not modelled: forks, finalization, closing a table.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { address, getTransactionDecoder, lamports as toLamports, type Signature } from '@solana/kit';
 import { FailedTransactionMetadata, LiteSVM, TransactionMetadata } from 'litesvm';
-import { PublicKey, VersionedTransaction } from '@solana/web3.js';
+import {
+  AddressLookupTableAccount,
+  AddressLookupTableProgram,
+  Keypair,
+  PublicKey,
+  TransactionMessage,
+  VersionedTransaction,
+} from '@solana/web3.js';
 import { AccountLayout, MintLayout, TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID, getAssociatedTokenAddressSync } from '@solana/spl-token';
 import bs58 from 'bs58';
 
 const LAMPORTS_PER_SIGNATURE = 5000n;
 const COMPUTE_BUDGET = 'ComputeBudget111111111111111111111111111111';
+const ALT_PROGRAM = AddressLookupTableProgram.programId.toBase58();
+/** Addresses one ExtendLookupTable carries here (32 bytes each: 20 keep the transaction well under 1232 bytes). */
+const ALT_EXTEND_CHUNK = 20;
+/** A table holds at most 256 addresses (its index is one byte). */
+const ALT_MAX_ADDRESSES = 256;
+/** What mainnet writes as an account's rentEpoch once it is rent-exempt (u64::MAX). */
+const RENT_EPOCH_EXEMPT = 18446744073709551615;
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
@@ -50,6 +76,13 @@ interface Landed {
   computeUnits: bigint;
   /** Status queries left that answer 'processed' before 'confirmed'. */
   processedLeft: number;
+  /** Addresses the message's lookups resolved to when it arrived (a table may change later). */
+  loaded: LoadedAddresses;
+}
+
+interface LoadedAddresses {
+  writable: PublicKey[];
+  readonly: PublicKey[];
 }
 
 export interface SolanaRpcStandIn {
@@ -74,6 +107,16 @@ export interface SolanaRpcStandIn {
   /** Writes the owner's associated token account for mint; optionally delegates all of it. */
   setTokenAccount(args: { mint: PublicKey; owner: PublicKey; amount: bigint; delegate?: PublicKey }): PublicKey;
   tokenAmount(account: PublicKey): bigint;
+  /**
+   * A real address lookup table holding `addresses` (at most 256), created and extended by the
+   * Address Lookup Table program with the stand-in's own authority; the chain then moves one
+   * block so the entries can be used. Returns the table's address.
+   */
+  createLookupTable(addresses: PublicKey[]): PublicKey;
+  /** The addresses a lookup table holds, read from its account on the chain. */
+  lookupTableAddresses(table: PublicKey): PublicKey[];
+  /** DeactivateLookupTable by the stand-in's authority; from the next slot the table no longer resolves (see the header). */
+  deactivateLookupTable(table: PublicKey): void;
   close(): Promise<void>;
 }
 
@@ -183,11 +226,41 @@ export async function startSolanaRpcStandIn(opts: { blockhashValidBlocks?: numbe
     svm.warpToSlot(height);
   };
 
-  const accountKeys = (tx: VersionedTransaction) => tx.message.staticAccountKeys;
+  /** The table as the chain holds it now, or null (missing, or not a lookup table account). */
+  const lookupTable = (key: PublicKey): AddressLookupTableAccount | null => {
+    const acc = svm.getAccount(address(key.toBase58()));
+    if (!acc.exists || acc.programAddress !== ALT_PROGRAM) return null;
+    try {
+      return new AddressLookupTableAccount({ key, state: AddressLookupTableAccount.deserialize(acc.data) });
+    } catch {
+      return null;
+    }
+  };
 
-  const tokenBalances = (tx: VersionedTransaction): TokenBalanceJson[] => {
+  /**
+   * What the message's lookups load, read from the tables now. A lookup the chain cannot resolve
+   * (no table, index past its end) resolves to nothing here: LiteSVM refuses the transaction
+   * with the same finding, and nothing is recorded for it.
+   */
+  const loadedOf = (tx: VersionedTransaction): LoadedAddresses => {
+    const loaded: LoadedAddresses = { writable: [], readonly: [] };
+    if (tx.message.version === 'legacy') return loaded;
+    for (const l of tx.message.addressTableLookups) {
+      const table = lookupTable(l.accountKey);
+      const at = (i: number) => table?.state.addresses[i];
+      if (!table || [...l.writableIndexes, ...l.readonlyIndexes].some((i) => at(i) === undefined)) return { writable: [], readonly: [] };
+      loaded.writable.push(...l.writableIndexes.map((i) => at(i)!));
+      loaded.readonly.push(...l.readonlyIndexes.map((i) => at(i)!));
+    }
+    return loaded;
+  };
+
+  /** Every account of the transaction, in the order accountIndex counts: static, loaded writable, loaded readonly. */
+  const accountKeys = (tx: VersionedTransaction, loaded: LoadedAddresses) => [...tx.message.staticAccountKeys, ...loaded.writable, ...loaded.readonly];
+
+  const tokenBalances = (tx: VersionedTransaction, loaded: LoadedAddresses): TokenBalanceJson[] => {
     const out: TokenBalanceJson[] = [];
-    accountKeys(tx).forEach((key, accountIndex) => {
+    accountKeys(tx, loaded).forEach((key, accountIndex) => {
       const acc = svm.getAccount(address(key.toBase58()));
       if (!acc.exists) return;
       const program = acc.programAddress as string;
@@ -210,8 +283,8 @@ export async function startSolanaRpcStandIn(opts: { blockhashValidBlocks?: numbe
     return out;
   };
 
-  const lamportsOf = (tx: VersionedTransaction) =>
-    accountKeys(tx).map((k) => BigInt(svm.getBalance(address(k.toBase58())) ?? 0n));
+  const lamportsOf = (tx: VersionedTransaction, loaded: LoadedAddresses) =>
+    accountKeys(tx, loaded).map((k) => BigInt(svm.getBalance(address(k.toBase58())) ?? 0n));
 
   /** What LiteSVM charges: 5000 per signature plus compute unit price × limit, rounded up. */
   const feeOf = (tx: VersionedTransaction): bigint => {
@@ -268,8 +341,9 @@ export async function startSolanaRpcStandIn(opts: { blockhashValidBlocks?: numbe
       handle.rejected.set(signature, 'dropped: blockhash not found');
       return signature;
     }
-    const preBalances = lamportsOf(tx);
-    const preTokenBalances = tokenBalances(tx);
+    const loaded = loadedOf(tx);
+    const preBalances = lamportsOf(tx, loaded);
+    const preTokenBalances = tokenBalances(tx, loaded);
     const result = svm.sendTransaction(kitTx);
     if (result instanceof FailedTransactionMetadata && svm.getTransaction(signature as Signature) === null) {
       // Refused before execution (bad signature, already processed, cannot pay the fee): a
@@ -285,12 +359,13 @@ export async function startSolanaRpcStandIn(opts: { blockhashValidBlocks?: numbe
       tx,
       fee: feeOf(tx),
       preBalances,
-      postBalances: lamportsOf(tx),
+      postBalances: lamportsOf(tx, loaded),
       preTokenBalances,
-      postTokenBalances: tokenBalances(tx),
+      postTokenBalances: tokenBalances(tx, loaded),
       logs: meta.logs(),
       computeUnits: meta.computeUnitsConsumed(),
       processedLeft: handle.processedPolls,
+      loaded,
     });
     advance(1n);
     return signature;
@@ -333,7 +408,15 @@ export async function startSolanaRpcStandIn(opts: { blockhashValidBlocks?: numbe
             data: bs58.encode(ix.data),
             stackHeight: null,
           })),
-          ...(m.version === 0 ? { addressTableLookups: [] } : {}),
+          ...(m.version === 0
+            ? {
+                addressTableLookups: m.addressTableLookups.map((l) => ({
+                  accountKey: l.accountKey.toBase58(),
+                  writableIndexes: [...l.writableIndexes],
+                  readonlyIndexes: [...l.readonlyIndexes],
+                })),
+              }
+            : {}),
         },
       },
       meta: {
@@ -347,7 +430,7 @@ export async function startSolanaRpcStandIn(opts: { blockhashValidBlocks?: numbe
         preTokenBalances: l.preTokenBalances as unknown as Json,
         postTokenBalances: l.postTokenBalances as unknown as Json,
         rewards: [],
-        loadedAddresses: { writable: [], readonly: [] },
+        loadedAddresses: { writable: l.loaded.writable.map((k) => k.toBase58()), readonly: l.loaded.readonly.map((k) => k.toBase58()) },
         computeUnitsConsumed: Number(l.computeUnits),
       },
     };
@@ -361,7 +444,7 @@ export async function startSolanaRpcStandIn(opts: { blockhashValidBlocks?: numbe
           executable: acc.executable,
           lamports: Number(acc.lamports),
           owner: acc.programAddress,
-          rentEpoch: 0,
+          rentEpoch: RENT_EPOCH_EXEMPT,
           space: acc.data.length,
         }
       : null;
@@ -402,6 +485,44 @@ export async function startSolanaRpcStandIn(opts: { blockhashValidBlocks?: numbe
   };
 
   const context = () => ({ slot: Number(height) });
+
+  /** The authority of the tables the stand-in creates (Jupiter's own, on mainnet). */
+  const tableAuthority = Keypair.generate();
+  /** One transaction of the ALT program, signed by the authority; throws with the program's logs when it fails. */
+  const runAltTransaction = (what: string, instructions: TransactionMessage['instructions']) => {
+    const message = new TransactionMessage({ payerKey: tableAuthority.publicKey, recentBlockhash: svm.latestBlockhash(), instructions }).compileToV0Message();
+    const tx = new VersionedTransaction(message);
+    tx.sign([tableAuthority]);
+    const result = svm.sendTransaction(decoder.decode(tx.serialize()));
+    if (result instanceof FailedTransactionMetadata) {
+      throw new Error(`${what} failed: ${errorText(errorJson(result.err()))}\n${result.meta().logs().join('\n')}`);
+    }
+  };
+  const createLookupTable = (addresses: PublicKey[]): PublicKey => {
+    if (addresses.length === 0 || addresses.length > ALT_MAX_ADDRESSES) {
+      throw new Error(`a lookup table holds 1 to ${ALT_MAX_ADDRESSES} addresses (got ${addresses.length})`);
+    }
+    if ((svm.getBalance(address(tableAuthority.publicKey.toBase58())) ?? 0n) < 1_000_000_000n) {
+      handle.airdrop(tableAuthority.publicKey, 10_000_000_000n);
+    }
+    // CreateLookupTable derives the table from (authority, recent slot) and checks the slot is in
+    // the SlotHashes sysvar, which LiteSVM does not move with warpToSlot: put the last slot there.
+    const recentSlot = height - 1n;
+    const [entry] = svm.getSlotHashes();
+    if (!entry) throw new Error('LiteSVM has no SlotHashes entry to reuse');
+    entry.slot = recentSlot;
+    svm.setSlotHashes([entry]);
+    const [create, table] = AddressLookupTableProgram.createLookupTable({ authority: tableAuthority.publicKey, payer: tableAuthority.publicKey, recentSlot });
+    const extend = (chunk: PublicKey[]) =>
+      AddressLookupTableProgram.extendLookupTable({ lookupTable: table, authority: tableAuthority.publicKey, payer: tableAuthority.publicKey, addresses: chunk });
+    runAltTransaction('CreateLookupTable', [create, extend(addresses.slice(0, ALT_EXTEND_CHUNK))]);
+    for (let i = ALT_EXTEND_CHUNK; i < addresses.length; i += ALT_EXTEND_CHUNK) {
+      runAltTransaction('ExtendLookupTable', [extend(addresses.slice(i, i + ALT_EXTEND_CHUNK))]);
+    }
+    // Entries extended in a slot are usable from the next one (InvalidAddressLookupTableIndex before).
+    advance(1n);
+    return table;
+  };
 
   const dispatch = (method: string, params: Json[]): Json => {
     switch (method) {
@@ -549,6 +670,16 @@ export async function startSolanaRpcStandIn(opts: { blockhashValidBlocks?: numbe
       const acc = svm.getAccount(address(account.toBase58()));
       if (!acc.exists) throw new Error(`no account ${account.toBase58()}`);
       return AccountLayout.decode(Buffer.from(acc.data)).amount;
+    },
+    createLookupTable,
+    deactivateLookupTable: (table) => {
+      runAltTransaction('DeactivateLookupTable', [AddressLookupTableProgram.deactivateLookupTable({ lookupTable: table, authority: tableAuthority.publicKey })]);
+      advance(1n);
+    },
+    lookupTableAddresses: (table) => {
+      const t = lookupTable(table);
+      if (!t) throw new Error(`no address lookup table ${table.toBase58()}`);
+      return t.state.addresses;
     },
     close: () =>
       new Promise<void>((resolve) => {

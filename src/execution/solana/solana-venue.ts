@@ -3,7 +3,8 @@
 //
 // - prepare: with both legs' route instructions (intent.roundTrip), ONE v0 round trip composed by
 //   ./round-trip.ts, simulated unsigned for its units, guarded by a self-TransferChecked of the
-//   input account for balance-at-prepare + minimum profit (one in flight per input account);
+//   input account for balance-at-prepare + minimum profit (one in flight per input account),
+//   with both legs' lookup tables (v2: from the answer; v1: getMultipleAccounts, cached a TTL);
 //   else Jupiter's swap transaction (blockhash refreshed) or, without one, the route
 //   transaction of ../transaction.ts; lastValidBlockHeight comes with the blockhash.
 // - submit: sendRawTransaction with preflight (a bad signature or a failing simulation is refused
@@ -16,6 +17,7 @@
 import { AccountLayout, getAssociatedTokenAddressSync, MintLayout } from '@solana/spl-token';
 import {
   AddressLookupTableAccount,
+  AddressLookupTableProgram,
   Connection,
   PublicKey as PublicKeyClass,
   SendTransactionError,
@@ -72,6 +74,8 @@ export interface SolanaVenueOptions {
 
 const COMMITMENT = 'confirmed' satisfies Commitment & Finality;
 const MAX_REMEMBERED = 10_000;
+/** Transaction errors a node reports when a v0 message's lookups do not resolve. */
+const LOOKUP_ERRORS = new Set(['AddressLookupTableNotFound', 'InvalidAddressLookupTableOwner', 'InvalidAddressLookupTableData', 'InvalidAddressLookupTableIndex']);
 
 type Sent = { raw: Uint8Array; lastValidBlockHeight: bigint; submit: Extract<SubmitOutcome, { status: 'submitted' }> };
 
@@ -159,6 +163,7 @@ export class SolanaVenue implements Venue {
     };
     const trial = composeRoundTrip(parts).tx;
     const sim = await this.rpc('simulateTransaction', () => this.connection.simulateTransaction(trial, { sigVerify: false, commitment: COMMITMENT }));
+    this.forgetTablesThatFailed(sim.value.err, lookupTables);
     if (sim.value.err) {
       const logs = sim.value.logs ?? [];
       const last = logs.length ? ` (last log: ${logs[logs.length - 1]})` : '';
@@ -189,7 +194,13 @@ export class SolanaVenue implements Venue {
     };
   }
 
-  /** Both legs' tables: from the answer when it carried them (v2), else fetched (getMultipleAccounts) and cached for the TTL. */
+  /**
+   * Both legs' tables, each once: from the answer when it carried them (v2: nothing fetched),
+   * else fetched in one getMultipleAccounts and cached for the TTL (v1). A table the cluster
+   * does not have, or an account that is not a table, is INVALID_REQUEST; a deactivated table
+   * is left out (it stops resolving once its cool-down ends; without it the round trip is
+   * larger, and TRANSACTION_TOO_LARGE sends the caller back to a re-quote).
+   */
   private async lookupTablesOf(legs: NonNullable<TradeIntent['roundTrip']>['legs']): Promise<AddressLookupTableAccount[]> {
     const out = new Map<string, AddressLookupTableAccount>();
     const toFetch = new Set<string>();
@@ -216,12 +227,31 @@ export class SolanaVenue implements Venue {
       keys.forEach((key, i) => {
         const info = infos[i];
         if (!info) throw new VenueError('INVALID_REQUEST', `address lookup table ${key} does not exist on this cluster`);
-        const table = new AddressLookupTableAccount({ key: new PublicKeyClass(key), state: AddressLookupTableAccount.deserialize(info.data) });
+        if (!info.owner.equals(AddressLookupTableProgram.programId)) {
+          throw new VenueError('INVALID_REQUEST', `account ${key} is not an address lookup table (owner ${info.owner.toBase58()})`);
+        }
+        let table: AddressLookupTableAccount;
+        try {
+          table = new AddressLookupTableAccount({ key: new PublicKeyClass(key), state: AddressLookupTableAccount.deserialize(info.data) });
+        } catch (err) {
+          throw new VenueError('MALFORMED_RESPONSE', `address lookup table ${key} has data that is not a lookup table: ${(err as Error).message}`, { cause: err });
+        }
+        if (!table.isActive()) return; // deactivated: neither cached nor used
         this.tables.set(key, { table, untilMs: nowMs + (this.opts.lookupTableTtlMs ?? 60_000) });
         out.set(key, table);
       });
     }
     return [...out.values()];
+  }
+
+  /**
+   * A cached table stops resolving once it was deactivated and closed; the simulation then fails
+   * with a lookup error. Drop what this round trip used, so the next prepare reads them afresh
+   * (and leaves out what is gone) instead of failing on the cache for the rest of the TTL.
+   */
+  private forgetTablesThatFailed(err: TransactionError | string | null, used: AddressLookupTableAccount[]): void {
+    if (typeof err !== 'string' || !LOOKUP_ERRORS.has(err)) return;
+    for (const t of used) this.tables.delete(t.key.toBase58());
   }
 
   async submit(prepared: PreparedTransaction, signature: Uint8Array): Promise<SubmitOutcome> {
@@ -418,6 +448,14 @@ export function balanceRecord(tx: VersionedTransactionResponse): BalanceRecord {
   ];
   const tokens = (list: typeof meta.preTokenBalances): TokenBalance[] =>
     (list ?? []).map((b) => {
+      // accountIndex counts static keys, then loaded writable, then loaded readonly: one past
+      // them all means the node left out meta.loadedAddresses, and the fill cannot be trusted.
+      if (!Number.isSafeInteger(b.accountIndex) || b.accountIndex < 0 || b.accountIndex >= keys.length) {
+        throw new VenueError(
+          'MALFORMED_RESPONSE',
+          `a token balance names account index ${b.accountIndex}, but the transaction has ${keys.length} accounts (static and loaded from lookup tables)`,
+        );
+      }
       if (!/^\d+$/.test(b.uiTokenAmount.amount)) {
         throw new VenueError('MALFORMED_RESPONSE', `token balance amount "${b.uiTokenAmount.amount}" is not an integer in base units`);
       }

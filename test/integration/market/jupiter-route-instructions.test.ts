@@ -16,7 +16,8 @@ const taker = Keypair.generate().publicKey;
 const solVault = Keypair.generate().publicKey.toBase58();
 const usdcVault = Keypair.generate().publicKey.toBase58();
 const alt = Keypair.generate().publicKey.toBase58();
-const altEntry = Keypair.generate().publicKey.toBase58();
+// A table holding a pool vault: Jupiter names a table for a leg only when it holds one of its accounts.
+const altEntry = solVault;
 
 beforeAll(async () => {
   jup = await startJupiterStandIn();
