@@ -173,6 +173,7 @@ export const ENV_SECTIONS = {
     SOLANA_LOOKUP_TABLE_TTL_MS: int(60_000, 0, 3_600_000),
     PAPER_SEED: textOr('arbiter-paper'),
     PAPER_MAX_SLIPPAGE_BPS: int(30, 0, 10_000),
+    PAPER_LEG1_SURPLUS_BPS: int(0, 0, 10_000),
   },
   notifications: {
     WEBHOOK_DELIVERY: bool(true),
@@ -282,7 +283,8 @@ export interface ExecutionSettings {
     /** How long a fetched address lookup table is reused (SOLANA_LOOKUP_TABLE_TTL_MS). */
     lookupTableTtlMs: number;
   };
-  paper: { seed: string; maxSlippageBps: number };
+  /** leg1SurplusBps: what a paper round trip's leg 1 delivers beyond what leg 2 spends (inventory), in bps of leg 2's input. */
+  paper: { seed: string; maxSlippageBps: number; leg1SurplusBps: number };
 }
 
 export interface TradingSettings {
@@ -609,7 +611,7 @@ export function loadConfig(env: Env): ArbiterConfig {
         computeUnitMarginPct: v.SOLANA_COMPUTE_UNIT_MARGIN_PCT,
         lookupTableTtlMs: v.SOLANA_LOOKUP_TABLE_TTL_MS,
       },
-      paper: { seed: v.PAPER_SEED, maxSlippageBps: v.PAPER_MAX_SLIPPAGE_BPS },
+      paper: { seed: v.PAPER_SEED, maxSlippageBps: v.PAPER_MAX_SLIPPAGE_BPS, leg1SurplusBps: v.PAPER_LEG1_SURPLUS_BPS },
     },
     notifications: {
       delivery: v.WEBHOOK_DELIVERY,
