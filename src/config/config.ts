@@ -92,6 +92,7 @@ export const ENV_SECTIONS = {
   engine: {
     ENGINE_AUTOSTART: bool(true),
     ENGINE_CONCURRENCY: int(4, 1, 64),
+    ENGINE_REDUCING_SALE_EVERY_MS: int(5_000, 100, 3_600_000),
     ENGINE_MAX_SAGA_AGE_MS: int(30_000, 100, 3_600_000),
     ENGINE_CONFIRM_TIMEOUT_MS: int(90_000, 100, 3_600_000),
     ENGINE_DRAIN_TIMEOUT_MS: int(10_000, 0, 3_600_000),
@@ -298,6 +299,8 @@ export interface TradingSettings {
   drainTimeoutMs: number;
   /** Sagas run at once (ENGINE_CONCURRENCY). */
   concurrency: number;
+  /** While REDUCING, how often the engine starts sales of inventory no open sale holds (ENGINE_REDUCING_SALE_EVERY_MS). */
+  reducingSaleEveryMs: number;
   /** From the execution settings (SOLANA_PRIORITY_FEE_MICROLAMPORTS, SOLANA_COMPUTE_UNIT_LIMIT): what risk prices fees at. */
   priorityFeeMicroLamports: bigint;
   computeUnitLimit: bigint;
@@ -531,6 +534,7 @@ export function loadConfig(env: Env): ArbiterConfig {
       confirmTimeoutMs: v.ENGINE_CONFIRM_TIMEOUT_MS,
       drainTimeoutMs: v.ENGINE_DRAIN_TIMEOUT_MS,
       concurrency: v.ENGINE_CONCURRENCY,
+      reducingSaleEveryMs: v.ENGINE_REDUCING_SALE_EVERY_MS,
       priorityFeeMicroLamports: v.SOLANA_PRIORITY_FEE_MICROLAMPORTS,
       computeUnitLimit: BigInt(v.SOLANA_COMPUTE_UNIT_LIMIT),
     },
