@@ -11,16 +11,19 @@ import type { Quote, RouteQuote } from './quote-source.port.js';
 const mint = () => str({ min: 32, max: 44, pattern: /^[1-9A-HJ-NP-Za-km-z]+$/ });
 const feedId = () => str({ pattern: /^[0-9a-f]{64}$/ });
 
+/** A route's two mints with their symbols and decimals (a round trip A → B → A, or a sale A → B). */
+export const routeSchema = obj({
+  mintA: mint(),
+  mintB: mint(),
+  symbolA: str({ min: 1, max: 16 }),
+  symbolB: str({ min: 1, max: 16 }),
+  decimalsA: int({ min: 0, max: 18 }),
+  decimalsB: int({ min: 0, max: 18 }),
+});
+
 const detectedV1 = {
   opportunityId: uuid(),
-    route: obj({
-      mintA: mint(),
-      mintB: mint(),
-      symbolA: str({ min: 1, max: 16 }),
-      symbolB: str({ min: 1, max: 16 }),
-      decimalsA: int({ min: 0, max: 18 }),
-      decimalsB: int({ min: 0, max: 18 }),
-    }),
+  route: routeSchema,
   /** Base units of mintA. */
   amountIn: baseUnits(),
   source: str({ oneOf: ['simulated', 'jupiter'] }),

@@ -2,7 +2,8 @@
 // The saga's other events belong to the contexts that decide them (market, risk, compliance,
 // signing, execution); all of one opportunity go to the stream `arbitrage-<opportunityId>`.
 import { defineEvent, type PayloadOf } from '../ledger/event-types.js';
-import { array, baseUnits, int, isoTime, obj, optional, str, uuid } from '../ledger/schema.js';
+import { array, baseUnits, isoTime, obj, optional, str, uuid } from '../ledger/schema.js';
+import { routeSchema } from '../market/events.js';
 
 export const SAGA_STREAM_PREFIX = 'arbitrage-';
 export const sagaStreamId = (opportunityId: string) => `${SAGA_STREAM_PREFIX}${opportunityId}`;
@@ -46,8 +47,6 @@ export type OpportunityAbandonedPayload = PayloadOf<typeof OpportunityAbandoned>
 export const FLATTEN_STREAM_PREFIX = 'flatten-';
 export const flattenStreamId = (requestId: string) => `${FLATTEN_STREAM_PREFIX}${requestId}`;
 
-const mint = () => str({ min: 32, max: 44, pattern: /^[1-9A-HJ-NP-Za-km-z]+$/ });
-
 /**
  * An operator asked to flatten the inventory (POST /engine/flatten): one sale per held mint, each
  * an inventory-sale saga (stream `arbitrage-<opportunityId>`, started with OpportunityDetected
@@ -64,15 +63,8 @@ export const FlattenRequested = defineEvent({
     sales: array(
       obj({
         opportunityId: uuid(),
-        /** The inventory sold, and the base token it goes back to. */
-        route: obj({
-          mintA: mint(),
-          mintB: mint(),
-          symbolA: str({ min: 1, max: 16 }),
-          symbolB: str({ min: 1, max: 16 }),
-          decimalsA: int({ min: 0, max: 18 }),
-          decimalsB: int({ min: 0, max: 18 }),
-        }),
+        /** The inventory sold (mintA), and the base token it goes back to (mintB). */
+        route: routeSchema,
         /** Base units of route.mintA sold: the inventory no other sale held. */
         amountIn: baseUnits(),
       }),
