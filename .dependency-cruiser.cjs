@@ -66,8 +66,17 @@ module.exports = {
         'Only the composition root wires the saga. Its events and its outcome words (outcomes.ts) are published: the ' +
         'executions read model and GraphQL speak them.',
       severity: 'error',
-      from: { path: '^(src|projections)/', pathNot: [`^src/trading/`, '^src/audit/', ROOT] },
+      from: { path: '^(src|projections)/', pathNot: [`^src/trading/`, '^src/audit/', '^src/api/', ROOT] },
       to: { path: '^src/trading/', pathNot: '^src/trading/(events|outcomes)[.]ts$' },
+    },
+    {
+      name: 'api-sends-trading-commands-only',
+      comment:
+        'The API reaches trading like any context: its events and outcome words, and its commands (commands.ts): ' +
+        'POST /engine/flatten sends FlattenInventory, which starts inventory-sale sagas (decision 0019).',
+      severity: 'error',
+      from: { path: '^src/api/' },
+      to: { path: '^src/trading/', pathNot: '^src/trading/(events|outcomes|commands)[.]ts$' },
     },
     {
       name: 'nothing-imports-the-edges',

@@ -92,6 +92,7 @@ export const ENV_SECTIONS = {
   engine: {
     ENGINE_AUTOSTART: bool(true),
     ENGINE_CONCURRENCY: int(4, 1, 64),
+    ENGINE_REDUCING_SALE_EVERY_MS: int(5_000, 100, 3_600_000),
     ENGINE_MAX_SAGA_AGE_MS: int(30_000, 100, 3_600_000),
     ENGINE_CONFIRM_TIMEOUT_MS: int(90_000, 100, 3_600_000),
     ENGINE_DRAIN_TIMEOUT_MS: int(10_000, 0, 3_600_000),
@@ -173,6 +174,7 @@ export const ENV_SECTIONS = {
     SOLANA_LOOKUP_TABLE_TTL_MS: int(60_000, 0, 3_600_000),
     PAPER_SEED: textOr('arbiter-paper'),
     PAPER_MAX_SLIPPAGE_BPS: int(30, 0, 10_000),
+    PAPER_LEG1_SURPLUS_BPS: int(0, 0, 10_000),
   },
   notifications: {
     WEBHOOK_DELIVERY: bool(true),
@@ -282,7 +284,8 @@ export interface ExecutionSettings {
     /** How long a fetched address lookup table is reused (SOLANA_LOOKUP_TABLE_TTL_MS). */
     lookupTableTtlMs: number;
   };
-  paper: { seed: string; maxSlippageBps: number };
+  /** leg1SurplusBps: what a paper round trip's leg 1 delivers beyond what leg 2 spends (inventory), in bps of leg 2's input. */
+  paper: { seed: string; maxSlippageBps: number; leg1SurplusBps: number };
 }
 
 export interface TradingSettings {
@@ -296,6 +299,8 @@ export interface TradingSettings {
   drainTimeoutMs: number;
   /** Sagas run at once (ENGINE_CONCURRENCY). */
   concurrency: number;
+  /** While REDUCING, how often the engine starts sales of inventory no open sale holds (ENGINE_REDUCING_SALE_EVERY_MS). */
+  reducingSaleEveryMs: number;
   /** From the execution settings (SOLANA_PRIORITY_FEE_MICROLAMPORTS, SOLANA_COMPUTE_UNIT_LIMIT): what risk prices fees at. */
   priorityFeeMicroLamports: bigint;
   computeUnitLimit: bigint;
@@ -529,6 +534,7 @@ export function loadConfig(env: Env): ArbiterConfig {
       confirmTimeoutMs: v.ENGINE_CONFIRM_TIMEOUT_MS,
       drainTimeoutMs: v.ENGINE_DRAIN_TIMEOUT_MS,
       concurrency: v.ENGINE_CONCURRENCY,
+      reducingSaleEveryMs: v.ENGINE_REDUCING_SALE_EVERY_MS,
       priorityFeeMicroLamports: v.SOLANA_PRIORITY_FEE_MICROLAMPORTS,
       computeUnitLimit: BigInt(v.SOLANA_COMPUTE_UNIT_LIMIT),
     },
@@ -609,7 +615,7 @@ export function loadConfig(env: Env): ArbiterConfig {
         computeUnitMarginPct: v.SOLANA_COMPUTE_UNIT_MARGIN_PCT,
         lookupTableTtlMs: v.SOLANA_LOOKUP_TABLE_TTL_MS,
       },
-      paper: { seed: v.PAPER_SEED, maxSlippageBps: v.PAPER_MAX_SLIPPAGE_BPS },
+      paper: { seed: v.PAPER_SEED, maxSlippageBps: v.PAPER_MAX_SLIPPAGE_BPS, leg1SurplusBps: v.PAPER_LEG1_SURPLUS_BPS },
     },
     notifications: {
       delivery: v.WEBHOOK_DELIVERY,

@@ -27,27 +27,54 @@ export const TransactionSubmitted = defineEvent({
 });
 export type TransactionSubmittedPayload = PayloadOf<typeof TransactionSubmitted>;
 
+const fillConfirmedV1 = {
+  opportunityId: opportunityId(),
+  signature: signature(),
+  slot: baseUnits(),
+  inputMint: mint(),
+  outputMint: mint(),
+  /** Base units of inputMint spent, from the confirmed balances. */
+  amountIn: baseUnits(),
+  /** Base units of outputMint received, from the confirmed balances. */
+  amountOut: baseUnits(),
+  feeLamports: baseUnits(),
+  /**
+   * Signed base units of the input mint: amountOut − amountIn, gross of feeLamports. Only a
+   * round trip (inputMint = outputMint, A → … → A) has one; absent when the mints differ.
+   */
+  realisedPnl: optional(baseUnits({ signed: true })),
+  confirmedAt: isoTime(),
+};
+
+/** Version 1 as written before inventory was tracked: no `inventory`. */
+export const FillConfirmedV1Schema = obj(fillConfirmedV1);
+export type FillConfirmedV1Payload = z.output<typeof FillConfirmedV1Schema>;
+
+/**
+ * What the fill did to the signer's holding of a token that is not the base token: for a round
+ * trip A → B → A, the intermediate B's change read from the chain's balances (leg 1 out − leg 2
+ * in: leg 2 spends leg 1's minimum out, so whatever leg 1 delivered above it stays); for an
+ * inventory sale B → A, minus what was sold. `price` values one base unit of `mint`: `usdMicros`
+ * USD micro-units per `perBaseUnits` base units, the latest price the saga had (leg 1's rate at the
+ * risk assessment's USD price of A; a sale's own assessment).
+ */
+export const inventoryChangeSchema = obj({
+  mint: mint(),
+  changeBaseUnits: baseUnits({ signed: true }),
+  /** The base token this inventory is sold back to (the round trip's input mint). */
+  baseMint: mint(),
+  price: obj({ usdMicros: baseUnits(), perBaseUnits: baseUnits() }).nullable(),
+});
+export type InventoryChangePayload = z.output<typeof inventoryChangeSchema>;
+
+/** Version 2 adds `inventory` (null: the fill left no other token behind, or a v1 event). */
 export const FillConfirmed = defineEvent({
   type: 'FillConfirmed',
-  version: 1,
-  payload: obj({
-    opportunityId: opportunityId(),
-    signature: signature(),
-    slot: baseUnits(),
-    inputMint: mint(),
-    outputMint: mint(),
-    /** Base units of inputMint spent, from the confirmed balances. */
-    amountIn: baseUnits(),
-    /** Base units of outputMint received, from the confirmed balances. */
-    amountOut: baseUnits(),
-    feeLamports: baseUnits(),
-    /**
-     * Signed base units of the input mint: amountOut − amountIn, gross of feeLamports. Only a
-     * round trip (inputMint = outputMint, A → … → A) has one; absent when the mints differ.
-     */
-    realisedPnl: optional(baseUnits({ signed: true })),
-    confirmedAt: isoTime(),
-  }),
+  version: 2,
+  payload: obj({ ...fillConfirmedV1, inventory: inventoryChangeSchema.nullable() }),
+  upcasters: {
+    1: (p: FillConfirmedV1Payload) => ({ ...p, inventory: null }),
+  },
 });
 export type FillConfirmedPayload = PayloadOf<typeof FillConfirmed>;
 
@@ -208,7 +235,12 @@ export type OutcomePayload =
   | { event: typeof TransactionExpired; payload: TransactionExpiredPayload };
 
 /** The event that records how a transaction ended, from confirm()'s outcome. */
-export function outcomeEvent(query: FillQuery, outcome: ConfirmOutcome, now = new Date().toISOString()): OutcomePayload {
+export function outcomeEvent(
+  query: FillQuery,
+  outcome: ConfirmOutcome,
+  now = new Date().toISOString(),
+  inventory: InventoryChangePayload | null = null,
+): OutcomePayload {
   switch (outcome.status) {
     case 'confirmed':
       return {
@@ -224,6 +256,7 @@ export function outcomeEvent(query: FillQuery, outcome: ConfirmOutcome, now = ne
           feeLamports: outcome.fee.toString(),
           ...(outcome.realisedPnl === null ? {} : { realisedPnl: outcome.realisedPnl.toString() }),
           confirmedAt: outcome.confirmedAt,
+          inventory,
         },
       };
     case 'failed':

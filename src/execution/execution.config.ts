@@ -25,6 +25,7 @@ export function venueFromConfig(config: ExecutionConfig): Venue {
   return new PaperVenue({
     seed: config.paper.seed,
     maxSlippageBps: config.paper.maxSlippageBps,
+    leg1SurplusBps: config.paper.leg1SurplusBps,
     priorityFeeMicroLamports: config.solana.priorityFeeMicroLamports,
     computeUnitLimit: config.solana.computeUnitLimit,
   });

@@ -29,6 +29,11 @@ export interface TradeIntent {
   swapTransactionBase64?: string;
   /** Both legs' instructions (A → B, B → A, same taker): the venue composes ONE atomic transaction with a profit guard. */
   roundTrip?: RoundTripIntent;
+  /**
+   * One leg's instructions (an inventory sale B → base): the venue composes one v0 transaction of
+   * it with its own compute budget. Jupiter's swap instruction carries the leg's minimum out.
+   */
+  swap?: RouteLegJson;
 }
 
 /** One instruction as plain JSON: program and accounts base58, data base64. */
@@ -129,6 +134,13 @@ export interface FillQuery {
   expectedOut: bigint;
   signerPublicKey: string;
   lastValidBlockHeight: bigint;
+  /**
+   * A round trip's intermediate mint (B of A → B → A): confirm() also reads the signer's change
+   * of it from the confirmed balances (what leg 1 delivered beyond what leg 2 spent: inventory).
+   */
+  intermediateMint?: string;
+  /** Base units of the intermediate leg 2 was quoted to spend (a venue that simulates fills uses it). */
+  intermediateSpentByNextLeg?: bigint;
 }
 
 export type ConfirmOutcome =
@@ -147,6 +159,8 @@ export type ConfirmOutcome =
        * (inputMint = outputMint), gross of `fee`; null when the mints differ (no common unit).
        */
       realisedPnl: bigint | null;
+      /** Signed change of the query's intermediateMint for the signer, base units (absent without one). */
+      intermediateChangeBaseUnits?: bigint;
       confirmedAt: string;
     }
   /** Landed with an error (fee charged, nothing traded) or was refused. */

@@ -11,24 +11,53 @@ import type { Quote, RouteQuote } from './quote-source.port.js';
 const mint = () => str({ min: 32, max: 44, pattern: /^[1-9A-HJ-NP-Za-km-z]+$/ });
 const feedId = () => str({ pattern: /^[0-9a-f]{64}$/ });
 
+/** A route's two mints with their symbols and decimals (a round trip A → B → A, or a sale A → B). */
+export const routeSchema = obj({
+  mintA: mint(),
+  mintB: mint(),
+  symbolA: str({ min: 1, max: 16 }),
+  symbolB: str({ min: 1, max: 16 }),
+  decimalsA: int({ min: 0, max: 18 }),
+  decimalsB: int({ min: 0, max: 18 }),
+});
+
+const detectedV1 = {
+  opportunityId: uuid(),
+  route: routeSchema,
+  /** Base units of mintA. */
+  amountIn: baseUnits(),
+  source: str({ oneOf: ['simulated', 'jupiter'] }),
+  detectedAt: isoTime(),
+};
+/** Version 1 as written before inventory sales: every opportunity an arbitrage round trip. */
+export const OpportunityDetectedV1Schema = obj(detectedV1);
+export type OpportunityDetectedV1Payload = z.output<typeof OpportunityDetectedV1Schema>;
+
+/**
+ * Why an inventory sale was started: a flatten an operator asked for (POST /engine/flatten, its
+ * request's event id) or the REDUCING mode winding the inventory down.
+ */
+export const reductionSchema = obj({
+  trigger: str({ oneOf: ['flatten', 'reducing'] }),
+  /** The FlattenRequested event that started it (null for the REDUCING mode's own sales). */
+  requestId: nullable(uuid()),
+  actor: str({ min: 1, max: 200 }),
+  reason: str({ min: 1, max: 2000 }),
+});
+export type ReductionPayload = z.output<typeof reductionSchema>;
+
+/**
+ * A saga starts. Version 2 adds `reduction`: null for an arbitrage round trip A → B → A; set for
+ * an inventory sale, a single leg mintA → mintB where mintA is the inventory sold and mintB the
+ * base token it goes back to (source 'inventory'). v1 rows upcast to reduction: null.
+ */
 export const OpportunityDetected = defineEvent({
   type: 'OpportunityDetected',
-  version: 1,
-  payload: obj({
-    opportunityId: uuid(),
-    route: obj({
-      mintA: mint(),
-      mintB: mint(),
-      symbolA: str({ min: 1, max: 16 }),
-      symbolB: str({ min: 1, max: 16 }),
-      decimalsA: int({ min: 0, max: 18 }),
-      decimalsB: int({ min: 0, max: 18 }),
-    }),
-    /** Base units of mintA. */
-    amountIn: baseUnits(),
-    source: str({ oneOf: ['simulated', 'jupiter'] }),
-    detectedAt: isoTime(),
-  }),
+  version: 2,
+  payload: obj({ ...detectedV1, source: str({ oneOf: ['simulated', 'jupiter', 'inventory'] }), reduction: reductionSchema.nullable() }),
+  upcasters: {
+    1: (p: OpportunityDetectedV1Payload) => ({ ...p, reduction: null }),
+  },
 });
 export type OpportunityDetectedPayload = PayloadOf<typeof OpportunityDetected>;
 
@@ -84,6 +113,7 @@ export function opportunityDetectedPayload(c: OpportunityCandidate): Opportunity
     amountIn: c.amountIn.toString(),
     source: c.source,
     detectedAt: c.detectedAt,
+    reduction: null,
   };
 }
 

@@ -6,6 +6,7 @@ import {
   ordersInWindow,
   realisedOn,
   sellableExposure,
+  sellableInventory,
   tokenExposure,
   type EngineState,
 } from './engine-state.js';
@@ -52,6 +53,12 @@ export interface RiskCheckInput {
   pyth: PythPriceInput;
   /** The price the quote implies, in the same terms as the Pyth feed. */
   quoteImpliedPrice: ScaledPrice;
+  /**
+   * 'reduce': a sale of held inventory back to its base token (an inventory sale saga). It is
+   * the only trade REDUCING lets through; it may not sell more than the inventory no other sale
+   * holds; profit and the daily loss budget do not apply to it (it lowers risk). Default 'arbitrage'.
+   */
+  purpose?: 'arbitrage' | 'reduce';
 }
 
 export interface RiskAssessment {
@@ -76,9 +83,26 @@ function report(
   return { name, passed, ...fields };
 }
 
+/** An inventory sale may sell at most what no other open sale holds, in any mode but PAUSED. */
+function checkInventorySale(input: RiskCheckInput, state: EngineState, inputs: CheckReport['inputs']): CheckReport {
+  const sellable = sellableInventory(state, input.inputMint, input.opportunityId);
+  const base = { inputs: { ...inputs, inventoryMint: input.inputMint, sellableInventoryBaseUnits: s(sellable), amountIn: s(input.amountIn) }, limit: s(sellable), observed: s(input.amountIn), unit: 'base_units' };
+  if (state.mode === 'PAUSED') {
+    return report('engine_state', false, { ...base, reason: `engine is PAUSED since ${state.since ?? 'start'} by ${state.actor ?? 'unknown'}: ${state.reason ?? 'no reason given'}; nothing trades, not even an inventory sale (set REDUCING to sell inventory)` });
+  }
+  const passed = input.inputMint !== input.outputMint && input.amountIn <= sellable;
+  return report('engine_state', passed, {
+    ...base,
+    reason: passed
+      ? `engine is ${state.mode} and the trade sells ${input.amountIn} of ${sellable} base units of held ${input.inputMint} inventory`
+      : `the inventory sale of ${input.amountIn} base units of ${input.inputMint} is more than the ${sellable} held and not being sold by another sale`,
+  });
+}
+
 export const checkEngineState: Check = (input, state, nowMs) => {
   const inputs = { mode: state.mode, since: state.since, actor: state.actor, stateReason: state.reason };
   const base = { inputs, limit: null, observed: null, unit: 'mode' };
+  if (input.purpose === 'reduce') return checkInventorySale(input, state, inputs);
   if (state.mode === 'ACTIVE') return report('engine_state', true, { ...base, reason: 'engine is ACTIVE' });
   if (state.mode === 'PAUSED') {
     return report('engine_state', false, {
@@ -98,9 +122,9 @@ export const checkEngineState: Check = (input, state, nowMs) => {
     unit: 'usd_micros',
     reason: reduces
       ? `engine is REDUCING and the trade sells down held ${input.inputMint}`
-      : `engine is REDUCING: only trades selling down a held position are allowed ` +
+      : `engine is REDUCING: only trades selling down a held position (inventory sales) are allowed ` +
         `(sellable ${input.inputMint} exposure ${sellable} usd_micros, trade ${input.notionalUsdMicros}` +
-        `${input.inputMint === input.outputMint ? ', and a round trip reduces nothing' : ''})`,
+        `${input.inputMint === input.outputMint ? ', and an arbitrage round trip reduces nothing' : ''})`,
   });
 };
 
@@ -193,7 +217,13 @@ export const checkSlippage: Check = (input, state) => {
   });
 };
 
-export const checkMinProfit: Check = (input, state) => {
+/** A check that does not apply to an inventory sale, reported as passed with why. */
+const notForSales = (name: CheckName, check: Check): Check => (input, state, nowMs) =>
+  input.purpose === 'reduce'
+    ? report(name, true, { inputs: { purpose: 'reduce' }, limit: null, observed: null, unit: 'none', reason: `not applied to an inventory sale: it lowers exposure, it does not seek a profit` })
+    : check(input, state, nowMs);
+
+export const checkMinProfit: Check = notForSales('min_profit', (input, state) => {
   const limit = state.limits.minProfitBaseUnits;
   const inputs = {
     inputMint: input.inputMint,
@@ -226,7 +256,7 @@ export const checkMinProfit: Check = (input, state) => {
       ? `expected profit after fees ${net} base units`
       : `expected profit after fees ${net} base units is below the minimum ${limit}`,
   });
-};
+});
 
 export const checkTokenExposure: Check = (input, state, nowMs) => {
   const limit = state.limits.maxExposurePerTokenUsdMicros;
@@ -258,7 +288,7 @@ export const checkTradeNotional: Check = (input, state) => {
   });
 };
 
-export const checkDailyLoss: Check = (_input, state, nowMs) => {
+export const checkDailyLoss: Check = notForSales('daily_loss', (_input, state, nowMs) => {
   const limit = state.limits.dailyLossLimitUsdMicros;
   const today = realisedOn(state, nowMs);
   const loss = today.pnlUsdMicros < 0n ? -today.pnlUsdMicros : 0n;
@@ -273,7 +303,7 @@ export const checkDailyLoss: Check = (_input, state, nowMs) => {
       (passed ? `realised loss today ${loss} usd_micros` : `realised loss today ${loss} usd_micros has reached the daily limit ${limit}`) +
       (today.unpricedFills ? ` (${today.unpricedFills} fill(s) today could not be priced in USD and are not counted)` : ''),
   });
-};
+});
 
 export const checkOrderRate: Check = (_input, state, nowMs) => {
   const limit = state.limits.maxOrdersPerMinute;

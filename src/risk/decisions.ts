@@ -76,7 +76,9 @@ export function changeRiskLimits(
 // ---------------------------------------------------------------------------------------------
 // The pre-trade decision, published for the trading saga: every check of checks.ts against the
 // trading state, as the RiskAssessed payload to record. Pure: the state and the time are inputs.
-export type { EngineState } from './engine-state.js';
+export type { EngineState, InventoryHolding } from './engine-state.js';
+/** Inventory no open sale holds yet: what a flatten may sell. */
+export { sellableInventory, heldExposure } from './engine-state.js';
 export type { RiskCheckInput, ScaledPrice } from './checks.js';
 
 export function decideRisk(input: RiskCheckInput, state: EngineState, now: Date): RiskAssessedPayload {

@@ -8,7 +8,7 @@ import { newEvent } from '../ledger/event-types.js';
 import { EVENT_STORE, type EventStore } from '../ledger/event-store.port.js';
 import { LogFollower } from '../ledger/log-follower.js';
 import { circuitBreaker, circuitBreakerPausePayload, CIRCUIT_BREAKER_ACTOR } from './circuit-breaker.js';
-import { evolve, initialEngineState, realisedOn, type EngineState } from './engine-state.js';
+import { evolve, heldExposure, initialEngineState, realisedOn, type EngineState } from './engine-state.js';
 import type { EngineStateView } from './engine-state.port.js';
 import { EnginePaused, ENGINE_STREAM_ID } from './events.js';
 import { ARBITER_CONFIG } from '../config/config.module.js';
@@ -30,6 +30,9 @@ export const ENGINE_STATE_EVENT_TYPES = [
   'FillFailed',
   'TransactionExpired',
   'OpportunityAbandoned',
+  // Inventory sales are detected with a `reduction` and hold their units until they end.
+  'OpportunityDetected',
+  'QuoteFailed',
 ];
 
 interface EngineSnapshot {
@@ -62,7 +65,8 @@ export class EngineStateService implements EngineStateView, OnApplicationBootstr
         name: 'engine-state',
         // 2: the screening memory moved to the compliance context's own snapshot.
         // 3: abandoned sagas leave the in-flight set (a version-2 snapshot may still hold them).
-        snapshotVersion: 3,
+        // 4: inventory and open inventory sales (a version-3 snapshot has neither).
+        snapshotVersion: 4,
         eventTypes: ENGINE_STATE_EVENT_TYPES,
         apply: (events, live) => this.apply(events, live),
         snapshot: () => ({ engine: this.state, limitsVersion: this.state.limitsVersion, lastFailure: this.lastFailure }),
@@ -154,7 +158,7 @@ export class EngineStateService implements EngineStateView, OnApplicationBootstr
 
   private publish(): void {
     for (const mode of ['ACTIVE', 'PAUSED', 'REDUCING'] as const) this.metrics.engineMode.set({ mode }, this.state.mode === mode ? 1 : 0);
-    for (const [mint, usdMicros] of Object.entries(this.state.exposureByToken)) {
+    for (const [mint, usdMicros] of Object.entries(heldExposure(this.state))) {
       this.metrics.exposureUsd.set({ token: tokenByMint(mint)?.symbol ?? mint }, usdFromMicros(usdMicros));
     }
     const today = realisedOn(this.state, Date.now());

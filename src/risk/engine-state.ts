@@ -15,7 +15,15 @@
 // Exposure to a token = USD value held from earlier non-round-trip fills (output mint gains the
 // notional, input mint loses it, floored at zero since the starting inventory is not known here)
 // + the notional of approved trades still in flight that buy the token (their output mint; for a
-// round trip that is also the input mint). A round trip adds no held exposure once it settles.
+// round trip that is also the input mint). A round trip adds no held exposure once it settles,
+// except for what it leaves of its intermediate token:
+//
+// Inventory = per mint that is not a base token, base units: what round trips left of their
+// intermediate (FillConfirmed v2 `inventory`: leg 1 out − leg 2 in, read by the venue from the
+// chain's pre/post token balances), minus what inventory sales sold (their own fills, same
+// field). It counts in exposure at the latest price the log has for it (the round trip's leg-1
+// rate at its assessment's USD price, then each sale's assessment), rounded up. Inventory sales
+// open (detected with a `reduction`, not ended) are tracked so no two sell the same units.
 import type { EngineMode, RiskAssessedPayload } from './events.js';
 import { riskLimitsFromJson, type RiskLimits, type RiskLimitsJson } from './limits.js';
 
@@ -45,6 +53,28 @@ export interface DailyRealised {
   unpricedFills: number;
 }
 
+export interface UnitPrice {
+  /** USD micro-units per `perBaseUnits` base units of the mint. */
+  usdMicros: bigint;
+  perBaseUnits: bigint;
+}
+
+export interface InventoryHolding {
+  mint: string;
+  /** Base units held beyond what the round trips spent (> 0). */
+  amountBaseUnits: bigint;
+  /** The base token it is sold back to (the input mint of the round trip that left it). */
+  baseMint: string;
+  /** The latest price the log has for it; null when none could be had (valued 0, reported). */
+  price: UnitPrice | null;
+}
+
+export interface OpenReduction {
+  opportunityId: string;
+  mint: string;
+  amountBaseUnits: bigint;
+}
+
 export interface EngineState {
   mode: EngineMode;
   /** When the current mode began (recordedAt of the event); null for the initial state. */
@@ -58,8 +88,12 @@ export interface EngineState {
   /** Number of RiskLimitsChanged events folded (0 = limits from config). */
   limitsVersion: number;
   realisedToday: DailyRealised;
-  /** Held exposure per mint from settled fills, USD micro-units (≥ 0). */
+  /** Held exposure per mint from settled non-round-trip fills without inventory, USD micro-units (≥ 0). Inventory is valued apart (heldExposure). */
   exposureByToken: Readonly<Record<string, bigint>>;
+  /** Intermediate tokens left by round trips and not sold yet, by mint. */
+  inventory: Readonly<Record<string, InventoryHolding>>;
+  /** Inventory sales started and not ended, by opportunity id. */
+  reductionsOpen: Readonly<Record<string, OpenReduction>>;
   /** Approved trades with no fill outcome yet, by opportunity id. */
   inFlight: Readonly<Record<string, InFlightTrade>>;
   /** Epoch ms of approved orders in the last minute before the latest approval. */
@@ -88,6 +122,8 @@ export function initialEngineState(limits: RiskLimits): EngineState {
     limitsVersion: 0,
     realisedToday: { day: null, pnlUsdMicros: 0n, unpricedFills: 0 },
     exposureByToken: {},
+    inventory: {},
+    reductionsOpen: {},
     inFlight: {},
     recentOrders: [],
   };
@@ -109,6 +145,48 @@ function withoutInFlight(state: EngineState, id: string | null): Readonly<Record
   if (!id || !(id in state.inFlight)) return state.inFlight;
   const { [id]: _gone, ...rest } = state.inFlight;
   return rest;
+}
+
+/** The saga `id` ended: it no longer counts in flight, nor as an open inventory sale. */
+function ended(state: EngineState, id: string | null): Pick<EngineState, 'inFlight' | 'reductionsOpen'> {
+  let reductionsOpen = state.reductionsOpen;
+  if (id && id in reductionsOpen) {
+    const { [id]: _gone, ...rest } = reductionsOpen;
+    reductionsOpen = rest;
+  }
+  return { inFlight: withoutInFlight(state, id), reductionsOpen };
+}
+
+const gcd = (a: bigint, b: bigint): bigint => (b === 0n ? a : gcd(b, a % b));
+
+/** A price as a reduced fraction; null for a zero or negative side. */
+export function unitPrice(usdMicros: bigint, perBaseUnits: bigint): UnitPrice | null {
+  if (usdMicros < 0n || perBaseUnits <= 0n) return null;
+  const g = gcd(usdMicros, perBaseUnits) || 1n;
+  return { usdMicros: usdMicros / g, perBaseUnits: perBaseUnits / g };
+}
+
+/** USD micro-units of `amount` base units at `price`, rounded up (exposure is never understated). */
+export function valueUsdMicros(amount: bigint, price: UnitPrice | null): bigint {
+  if (!price || amount <= 0n) return 0n;
+  return (amount * price.usdMicros + price.perBaseUnits - 1n) / price.perBaseUnits;
+}
+
+/** Applies a fill's inventory change (FillConfirmed v2 `inventory`). */
+function withInventoryChange(state: EngineState, change: Record<string, unknown>): Readonly<Record<string, InventoryHolding>> {
+  const mint = text(change.mint);
+  const delta = big(change.changeBaseUnits, true);
+  if (!mint || delta === null) return state.inventory;
+  const held = state.inventory[mint];
+  const pr = rec(change.price);
+  const usd = big(pr.usdMicros);
+  const per = big(pr.perBaseUnits);
+  const price = (usd !== null && per !== null ? unitPrice(usd, per) : null) ?? held?.price ?? null;
+  const amount = (held?.amountBaseUnits ?? 0n) + delta;
+  const { [mint]: _old, ...rest } = state.inventory;
+  // Selling more than the round trips left comes out of the standing balance: inventory is floored at 0.
+  if (amount <= 0n) return rest;
+  return { ...rest, [mint]: { mint, amountBaseUnits: amount, baseMint: held?.baseMint ?? text(change.baseMint) ?? mint, price } };
 }
 
 /** Folds one event into the state. Unknown event types leave the state unchanged. */
@@ -153,23 +231,33 @@ export function evolve(state: EngineState, event: EngineEventLike): EngineState 
       return {
         ...state,
         consecutiveFailedFills: state.consecutiveFailedFills + 1,
-        inFlight: withoutInFlight(state, text(p.opportunityId)),
+        ...ended(state, text(p.opportunityId)),
       };
     case 'OpportunityAbandoned':
+    case 'QuoteFailed':
       // Every abandonment is of a transaction that never landed (never sent, or expired while
       // the engine was down): it no longer holds exposure, and it is no failed fill either.
-      return { ...state, inFlight: withoutInFlight(state, text(p.opportunityId)) };
+      return { ...state, ...ended(state, text(p.opportunityId)) };
     case 'ComplianceScreened':
       // A trade compliance blocked will never be sent: stop counting it as in flight.
       if (p.decision !== 'blocked') return state;
-      return { ...state, inFlight: withoutInFlight(state, text(p.opportunityId)) };
+      return { ...state, ...ended(state, text(p.opportunityId)) };
+    case 'OpportunityDetected': {
+      // Only inventory sales matter here: they hold their units until they end.
+      const reduction = rec(p.reduction);
+      const id = text(p.opportunityId);
+      const mint = text(rec(p.route).mintA);
+      const amount = big(p.amountIn);
+      if (!text(reduction.trigger) || !id || !mint || amount === null) return state;
+      return { ...state, reductionsOpen: { ...state.reductionsOpen, [id]: { opportunityId: id, mint, amountBaseUnits: amount } } };
+    }
     default:
       return state;
   }
 }
 
 function onAssessed(state: EngineState, p: Partial<RiskAssessedPayload>, recordedMs: number): EngineState {
-  if (p.approved !== true) return state;
+  if (p.approved !== true) return { ...state, ...ended(state, text(p.opportunityId)) };
   const assessedMs = typeof p.assessedAt === 'string' ? Date.parse(p.assessedAt) : Number.NaN;
   const t = Number.isNaN(assessedMs) ? recordedMs : assessedMs;
   if (Number.isNaN(t)) return state;
@@ -184,7 +272,12 @@ function onAssessed(state: EngineState, p: Partial<RiskAssessedPayload>, recorde
   if (id && amountIn !== null && notional !== null && inputMint && outputMint) {
     inFlight[id] = { opportunityId: id, inputMint, outputMint, amountIn, notionalUsdMicros: notional, approvedAtMs: t };
   }
-  return { ...state, recentOrders, inFlight };
+  // A sale of held inventory prices it afresh: its assessment's notional for its amount.
+  let inventory = state.inventory;
+  const held = inputMint ? inventory[inputMint] : undefined;
+  const price = amountIn !== null && notional !== null ? unitPrice(notional, amountIn) : null;
+  if (held && price && inputMint !== outputMint) inventory = { ...inventory, [held.mint]: { ...held, price } };
+  return { ...state, recentOrders, inFlight, inventory };
 }
 
 /** Integer division rounding away from zero (used so a converted loss is never understated). */
@@ -218,7 +311,10 @@ function onFillConfirmed(state: EngineState, p: Record<string, unknown>, atMs: n
   const inputMint = text(p.inputMint) ?? flight?.inputMint ?? null;
   const outputMint = text(p.outputMint) ?? flight?.outputMint ?? null;
   const notional = big(p.notionalUsdMicros) ?? flight?.notionalUsdMicros ?? null;
-  if (inputMint && outputMint && inputMint !== outputMint && notional !== null) {
+  const change = p.inventory !== null && typeof p.inventory === 'object' ? rec(p.inventory) : null;
+  // A fill that says what it did to inventory (v2: round trips and sales) is counted there; the
+  // notional bookkeeping below is for a plain swap that says nothing of it.
+  if (!change && inputMint && outputMint && inputMint !== outputMint && notional !== null) {
     const held = { ...exposureByToken };
     held[outputMint] = (held[outputMint] ?? 0n) + notional;
     const rest = (held[inputMint] ?? 0n) - notional;
@@ -232,7 +328,8 @@ function onFillConfirmed(state: EngineState, p: Record<string, unknown>, atMs: n
     consecutiveFailedFills: 0,
     realisedToday,
     exposureByToken,
-    inFlight: withoutInFlight(state, id),
+    inventory: change ? withInventoryChange(state, change) : state.inventory,
+    ...ended(state, id),
   };
 }
 
@@ -247,9 +344,23 @@ export function liveInFlight(state: EngineState, nowMs: number): InFlightTrade[]
   return Object.values(state.inFlight).filter((f) => f.approvedAtMs > nowMs - IN_FLIGHT_EXPOSURE_MS);
 }
 
+/** Held exposure per mint, USD micro-units: settled swaps plus inventory at its latest price. */
+export function heldExposure(state: EngineState): Record<string, bigint> {
+  const out: Record<string, bigint> = { ...state.exposureByToken };
+  for (const h of Object.values(state.inventory)) out[h.mint] = (out[h.mint] ?? 0n) + valueUsdMicros(h.amountBaseUnits, h.price);
+  return out;
+}
+
+/** Inventory of `mint` no open sale holds yet (excluding the sale `exceptOpportunityId`), base units. */
+export function sellableInventory(state: EngineState, mint: string, exceptOpportunityId?: string): bigint {
+  let free = state.inventory[mint]?.amountBaseUnits ?? 0n;
+  for (const r of Object.values(state.reductionsOpen)) if (r.mint === mint && r.opportunityId !== exceptOpportunityId) free -= r.amountBaseUnits;
+  return free > 0n ? free : 0n;
+}
+
 /** Held exposure plus the notional of live in-flight trades buying `mint`, in USD micro-units. */
 export function tokenExposure(state: EngineState, mint: string, nowMs: number): bigint {
-  let total = state.exposureByToken[mint] ?? 0n;
+  let total = heldExposure(state)[mint] ?? 0n;
   for (const f of liveInFlight(state, nowMs)) if (f.outputMint === mint) total += f.notionalUsdMicros;
   return total;
 }

@@ -14,7 +14,8 @@ import { isConnectionError } from '../shared/sql/availability.js';
 import { EventStoreUnavailableError, FencedError } from '../ledger/errors.js';
 import { assertEngineMayAct } from '../ledger/leadership/fencing.js';
 import { LeadershipService } from '../ledger/leadership/leadership.service.js';
-import { AdvanceArbitrage, DetectOpportunity } from './commands.js';
+import { randomUUID } from 'node:crypto';
+import { AdvanceArbitrage, DetectOpportunity, FlattenInventory, type FlattenResult } from './commands.js';
 import { SAGA_STREAM_PREFIX, sagaStreamId as sagaStreamIdOf } from './events.js';
 import { OPEN_SAGAS, type OpenSagaIndex } from './open-sagas.port.js';
 import { SAGA_ENDING_EVENT_TYPES, SAGA_OPEN_PHASES, sagaOutcomeOf } from './outcomes.js';
@@ -37,6 +38,9 @@ export class ArbitrageSagaService implements OnApplicationBootstrap, OnModuleDes
   private stopping = false;
   /** Aborted when a drain runs out of time (or by stop()): sagas stop at their next safe point. */
   private halt = new AbortController();
+  /** While leading: sells inventory whenever the engine is REDUCING (one sale per mint at a time). */
+  private reducer: NodeJS.Timeout | null = null;
+  private reducing = false;
 
   constructor(
     private readonly commands: CommandBus,
@@ -61,6 +65,7 @@ export class ArbitrageSagaService implements OnApplicationBootstrap, OnModuleDes
   }
 
   private async lead(): Promise<void> {
+    this.startReducer();
     if (!this.leadership.enabled) {
       const resumed = await this.recoverUnfinished();
       if (resumed) this.logger.log(`resumed ${resumed} unfinished saga(s) from the log`);
@@ -122,6 +127,7 @@ export class ArbitrageSagaService implements OnApplicationBootstrap, OnModuleDes
   /** Stops at once: every saga in flight stops after the step it is in (a safe point: all is recorded). */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.stopReducer();
     this.halt.abort(new Error('the engine is stopping'));
     this.run?.stop();
     this.run = null;
@@ -135,6 +141,7 @@ export class ArbitrageSagaService implements OnApplicationBootstrap, OnModuleDes
    */
   async drain(): Promise<void> {
     this.stopping = true;
+    this.stopReducer();
     this.run?.stop();
     this.run = null;
     if (this.inFlight.size === 0) return;
@@ -148,6 +155,46 @@ export class ArbitrageSagaService implements OnApplicationBootstrap, OnModuleDes
       clearTimeout(timer);
     }
     this.logger.log(`drained ${n} saga(s) in ${Date.now() - started} ms${this.halt.signal.aborted ? ' (some stopped at a safe point, to be resumed on start)' : ''}`);
+  }
+
+  /**
+   * The REDUCING mode's wind-down: every ENGINE_REDUCING_SALE_EVERY_MS, while the engine is
+   * REDUCING, sell what inventory no open sale holds (FlattenInventory, trigger 'reducing'). A sale
+   * that failed is followed by a new one at the next tick at the earliest.
+   */
+  private startReducer(): void {
+    if (this.reducer) return;
+    this.reducer = setInterval(() => void this.reduceOnce(), this.config.reducingSaleEveryMs);
+    this.reducer.unref();
+  }
+
+  private stopReducer(): void {
+    if (this.reducer) clearInterval(this.reducer);
+    this.reducer = null;
+  }
+
+  private async reduceOnce(): Promise<void> {
+    if (this.reducing || this.stopping || !this.leadership.mayAct() || !this.sql.availability.available) return;
+    if (this.engine.current().mode !== 'REDUCING') return;
+    this.reducing = true;
+    try {
+      await this.commands.execute<FlattenInventory, FlattenResult>(
+        new FlattenInventory({ actor: 'engine', correlationId: randomUUID() }, 'engine is REDUCING: inventory is sold back to its base token', 'reducing'),
+      );
+    } catch (err) {
+      this.logger.warn(`REDUCING: could not start inventory sales: ${(err as Error).message}`);
+    } finally {
+      this.reducing = false;
+    }
+  }
+
+  /** Drives a saga someone else recorded (an inventory sale) to its end, tracked like the loop's own. */
+  driveInBackground(opportunityId: string): void {
+    if (this.stopping || !this.leadership.mayAct()) {
+      this.logger.warn(`${opportunityId}: recorded, not driven now (the engine is stopping or not leading); the next start or leader resumes it from the log`);
+      return;
+    }
+    this.track(this.leadership.run(() => this.drive(opportunityId, false)));
   }
 
   private track(p: Promise<unknown>): void {

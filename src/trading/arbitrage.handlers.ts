@@ -37,6 +37,7 @@ import {
   evolve,
   fillQuery,
   foldSaga,
+  isInventorySale,
   nextStep,
   RetryableStepError,
   submitAction,
@@ -280,7 +281,10 @@ export class AdvanceArbitrageHandler implements ICommandHandler<AdvanceArbitrage
     const d = s.detected;
     try {
       const nextLegSpends = composesRoundTrips(this.venue.name, this.routes) ? 'minimumOut' : 'outAmount';
-      const quote = await roundTripQuote(this.quotes, { mintA: d.route.mintA, mintB: d.route.mintB, amount: BigInt(d.amountIn), slippageBps: this.market.slippageBps, nextLegSpends });
+      // An inventory sale is one leg, mintA (held) → mintB (base); it seeks no profit (expectedProfit 0).
+      const quote = isInventorySale(s)
+        ? { legs: [await this.quotes.quote({ inputMint: d.route.mintA, outputMint: d.route.mintB, amount: BigInt(d.amountIn), slippageBps: this.market.slippageBps })], expectedProfit: 0n }
+        : await roundTripQuote(this.quotes, { mintA: d.route.mintA, mintB: d.route.mintB, amount: BigInt(d.amountIn), slippageBps: this.market.slippageBps, nextLegSpends });
       const price = (await this.latest([d.route.mintA])).get(d.route.mintA) as PriceObservation;
       return { kind: 'QuoteObtained', at: new Date(), quote, price };
     } catch (err) {
@@ -325,7 +329,12 @@ export class AdvanceArbitrageHandler implements ICommandHandler<AdvanceArbitrage
         expectedOut: BigInt(last.outAmount),
         quoteRaw: s.quote.legs.map((l) => l.raw),
       };
-      const prepared = composesRoundTrips(this.venue.name, this.routes) ? await this.prepareRoundTrip(intent, s, pub) : await this.venue.prepare(intent, pub);
+      const composes = composesRoundTrips(this.venue.name, this.routes);
+      const prepared = !composes
+        ? await this.venue.prepare(intent, pub)
+        : isInventorySale(s)
+          ? await this.prepareSale(intent, s, pub)
+          : await this.prepareRoundTrip(intent, s, pub);
       const signature = await this.signer.sign(prepared.messageBytes);
       const signed = await transactionSignedPayload(this.signer, s.opportunityId, prepared.messageBytes, signature);
       return { kind: 'TransactionSignedByVenueAndSigner', prepared, signed };
@@ -355,6 +364,14 @@ export class AdvanceArbitrageHandler implements ICommandHandler<AdvanceArbitrage
         this.logger.warn(`${s.opportunityId}: ${err.message}; building the legs again with maxAccounts ${steps[i + 1]}`);
       }
     }
+  }
+
+  /** An inventory sale: Jupiter's instructions for its one leg, composed by the venue into one v0 transaction. */
+  private async prepareSale(intent: TradeIntent, s: Extract<SagaState, { phase: 'screened' | 'prepared' }>, pub: Uint8Array) {
+    const leg = s.quote.legs[0];
+    if (!leg || s.quote.legs.length !== 1) throw new Error(`an inventory sale has one leg (the quote has ${s.quote.legs.length})`);
+    const swap = await this.routes.legInstructions({ quoteRaw: leg.raw as never, taker: bs58.encode(pub) });
+    return this.venue.prepare({ ...intent, swap: { ...swap, raw: swap.raw } }, pub);
   }
 
   // 5. Submit: never a second transaction. Ask the venue about the recorded signature first; only

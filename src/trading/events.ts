@@ -2,7 +2,8 @@
 // The saga's other events belong to the contexts that decide them (market, risk, compliance,
 // signing, execution); all of one opportunity go to the stream `arbitrage-<opportunityId>`.
 import { defineEvent, type PayloadOf } from '../ledger/event-types.js';
-import { isoTime, obj, optional, str } from '../ledger/schema.js';
+import { array, baseUnits, isoTime, obj, optional, str, uuid } from '../ledger/schema.js';
+import { routeSchema } from '../market/events.js';
 
 export const SAGA_STREAM_PREFIX = 'arbitrage-';
 export const sagaStreamId = (opportunityId: string) => `${SAGA_STREAM_PREFIX}${opportunityId}`;
@@ -43,4 +44,35 @@ export const OpportunityAbandoned = defineEvent({
 });
 export type OpportunityAbandonedPayload = PayloadOf<typeof OpportunityAbandoned>;
 
-export const tradingEvents = [QuoteFailed, OpportunityAbandoned];
+export const FLATTEN_STREAM_PREFIX = 'flatten-';
+export const flattenStreamId = (requestId: string) => `${FLATTEN_STREAM_PREFIX}${requestId}`;
+
+/**
+ * An operator asked to flatten the inventory (POST /engine/flatten): one sale per held mint, each
+ * an inventory-sale saga (stream `arbitrage-<opportunityId>`, started with OpportunityDetected
+ * whose reduction names this request). Recorded before any sale starts, so a retry of the same
+ * request (its event id is fixed by the Idempotency-Key) starts exactly these sales, never others.
+ */
+export const FlattenRequested = defineEvent({
+  type: 'FlattenRequested',
+  version: 1,
+  payload: obj({
+    requestId: uuid(),
+    actor: str({ min: 1, max: 200 }),
+    reason: str({ min: 1, max: 2000 }),
+    sales: array(
+      obj({
+        opportunityId: uuid(),
+        /** The inventory sold (mintA), and the base token it goes back to (mintB). */
+        route: routeSchema,
+        /** Base units of route.mintA sold: the inventory no other sale held. */
+        amountIn: baseUnits(),
+      }),
+      { min: 1, max: 64 },
+    ),
+    requestedAt: isoTime(),
+  }),
+});
+export type FlattenRequestedPayload = PayloadOf<typeof FlattenRequested>;
+
+export const tradingEvents = [QuoteFailed, OpportunityAbandoned, FlattenRequested];

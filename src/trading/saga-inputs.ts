@@ -63,6 +63,8 @@ export interface RiskInputArgs {
   priorityFeeMicroLamports: bigint;
   computeUnitLimit: bigint;
   solMint: string;
+  /** 'reduce' for an inventory sale (one leg back to the base token). */
+  purpose?: 'arbitrage' | 'reduce';
 }
 
 export function riskInput(a: RiskInputArgs): RiskCheckInput {
@@ -89,6 +91,7 @@ export function riskInput(a: RiskInputArgs): RiskCheckInput {
     slippageBps: Math.max(...quote.legs.map((l) => l.slippageBps)),
     notionalUsdMicros: usdMicros(amountIn, detected.route.decimalsA, a.priceA),
     pyth: { price: a.priceA.price, expo: a.priceA.expo, conf: a.priceA.conf, publishTime: a.priceA.publishTime },
+    purpose: a.purpose ?? 'arbitrage',
     quoteImpliedPrice: impliedPrice(
       { inAmount: BigInt(first.inAmount), outAmount: BigInt(first.outAmount) },
       detected.route.decimalsA,

@@ -12,12 +12,18 @@
 //   screened ─TransactionPrepared→ prepared ─TransactionSigned→ signed ─TransactionSubmitted→ submitted
 //   submitted ─FillConfirmed | FillFailed | TransactionExpired→ finished
 // and the early ends in outcomes.ts (QuoteFailed, a refusal by risk or compliance, abandonment).
+//
+// Two kinds of saga share this machine (docs/decisions/0019-inventory-sales.md): an arbitrage round
+// trip A → B → A, and an inventory sale, one leg B → base, detected with a `reduction` (why and by
+// whom it was started). A sale takes the same steps — quote (one leg), risk (purpose 'reduce'),
+// compliance, prepare + sign, submit once, confirm — with the same crash safety.
 import type { ComplianceFlagRaisedPayload, ComplianceScreenedPayload } from '../compliance/events.js';
 import { ComplianceScreened } from '../compliance/events.js';
 import { screenTrade, type ScreeningContext } from '../compliance/decisions.js';
 import {
   outcomeEvent,
   submitOutcomeEvent,
+  type InventoryChangePayload,
   TransactionPrepared,
   transactionPreparedPayload,
   TransactionSubmitted,
@@ -344,6 +350,7 @@ export function decide(input: SagaInput, s: SagaState): SagaDecision | Retryable
         priorityFeeMicroLamports: input.priorityFeeMicroLamports,
         computeUnitLimit: input.computeUnitLimit,
         solMint: input.solMint,
+        purpose: isInventorySale(s) ? 'reduce' : 'arbitrage',
       });
       return only(draft(RiskAssessed, decideRisk(riskIn, input.engine, input.at)));
     }
@@ -397,7 +404,8 @@ export function decide(input: SagaInput, s: SagaState): SagaDecision | Retryable
             : `its transaction expired while the engine was down (opportunity ${Math.round(ageMs / 1000)} s old when resumed): closed as stale, not a failed fill (${input.outcome.reason})`,
         );
       }
-      const ev = outcomeEvent(fillQuery(s), input.outcome, input.at.toISOString());
+      const inventory = input.outcome.status === 'confirmed' ? inventoryChangeOf(s, input.outcome) : null;
+      const ev = outcomeEvent(fillQuery(s), input.outcome, input.at.toISOString(), inventory);
       return only(draft(ev.event as EventTypeDefinition<unknown>, ev.payload));
     }
   }
@@ -418,6 +426,8 @@ function abandon(s: OpenSagaState, step: SagaStep, at: Date, reason: string): Sa
 /** What the venue is asked about a signed transaction's fill. */
 export function fillQuery(s: Extract<SagaState, { phase: 'signed' | 'submitted' }>): FillQuery {
   const p = preparedFromPayload(s.prepared);
+  // A round trip's leg 2 spends the intermediate: the venue reads what is left of it (inventory).
+  const leg2 = !isInventorySale(s) && s.quote.legs.length === 2 ? s.quote.legs[1] : undefined;
   return {
     signature: s.signed.signature,
     opportunityId: s.opportunityId,
@@ -427,6 +437,43 @@ export function fillQuery(s: Extract<SagaState, { phase: 'signed' | 'submitted' 
     expectedOut: p.expectedOut,
     signerPublicKey: p.signerPublicKey,
     lastValidBlockHeight: p.lastValidBlockHeight,
+    ...(leg2 ? { intermediateMint: leg2.inputMint, intermediateSpentByNextLeg: BigInt(leg2.inAmount) } : {}),
+  };
+}
+
+/** Whether the saga sells inventory (one leg, mintA → mintB = base) rather than trading a round trip. */
+export function isInventorySale(s: { detected: OpportunityDetectedPayload }): boolean {
+  return s.detected.reduction !== null;
+}
+
+/**
+ * What the fill did to inventory, from the venue's reading of the chain's balances: a round
+ * trip's change of its intermediate (B), priced at leg 1's rate (leg 1 in / out) and the USD
+ * value of A risk assessed; a sale's minus what it sold, priced by its own assessment.
+ */
+export function inventoryChangeOf(
+  s: Extract<SagaState, { phase: 'signed' | 'submitted' }>,
+  outcome: Extract<ConfirmOutcome, { status: 'confirmed' }>,
+): InventoryChangePayload | null {
+  const route = s.detected.route;
+  const notional = BigInt(s.risk.notionalUsdMicros);
+  const amountIn = BigInt(s.risk.amountIn);
+  if (isInventorySale(s)) {
+    if (outcome.amountIn === 0n) return null;
+    return { mint: route.mintA, changeBaseUnits: (-outcome.amountIn).toString(), baseMint: route.mintB, price: amountIn > 0n ? { usdMicros: notional.toString(), perBaseUnits: amountIn.toString() } : null };
+  }
+  const change = outcome.intermediateChangeBaseUnits;
+  if (change === undefined || change === 0n) return null;
+  const leg1 = s.quote.legs[0];
+  const legIn = leg1 ? BigInt(leg1.inAmount) : 0n;
+  const legOut = leg1 ? BigInt(leg1.outAmount) : 0n;
+  const priced = legIn > 0n && legOut > 0n && amountIn > 0n;
+  return {
+    mint: route.mintB,
+    changeBaseUnits: change.toString(),
+    baseMint: route.mintA,
+    // USD of one B unit = (notional / amountIn) per A unit × (legIn / legOut) A units per B unit.
+    price: priced ? { usdMicros: (notional * legIn).toString(), perBaseUnits: (amountIn * legOut).toString() } : null,
   };
 }
 

@@ -8,6 +8,7 @@ import { MarketModule } from '../market/market.module.js';
 import { RiskModule } from '../risk/risk.module.js';
 import { SigningModule } from '../signing/signing.module.js';
 import { AdvanceArbitrageHandler, DetectOpportunityHandler } from './arbitrage.handlers.js';
+import { FlattenInventoryHandler } from './flatten.handler.js';
 import { ArbitrageSagaService } from './arbitrage-saga.service.js';
 import { ARBITER_CONFIG } from '../config/config.module.js';
 import type { ArbiterConfig } from '../config/config.js';
@@ -25,6 +26,7 @@ export class TradingModule {
         adapters.openSagas,
         DetectOpportunityHandler,
         AdvanceArbitrageHandler,
+        FlattenInventoryHandler,
         ArbitrageSagaService,
       ],
       exports: [ArbitrageSagaService],

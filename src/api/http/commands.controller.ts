@@ -9,6 +9,7 @@ import type { CloseOutcome } from '../../compliance/events.js';
 import { UUID_RE } from '../../ledger/schema.js';
 import type { CommandReceipt } from '../../ledger/decide-and-append.js';
 import { ChangeRiskLimits, PauseEngine, ReduceEngine, ResumeEngine, validateRiskLimits } from '../../risk/commands/engine-commands.js';
+import { FlattenInventory, type FlattenResult } from '../../trading/commands.js';
 
 import { Roles } from '../auth/decorators.js';
 import { FlagActionBody, InvalidBodyException, ReasonBody, readBody, RiskLimitsBody, SanctionsListBody } from './body-schema.js';
@@ -55,7 +56,7 @@ export class CommandsController {
 
   @Doc({
     tag: 'engine', summary: 'Wind down: only exposure-reducing trades',
-    description: 'Records EngineReducing in the `engine` stream: risk then approves only trades that sell a held position. Resume returns to ACTIVE. 409 when already reducing.',
+    description: 'Records EngineReducing in the `engine` stream: risk then approves only inventory sales (single-leg swaps of held intermediate tokens back to their base token) and refuses every arbitrage round trip; the engine starts those sales by itself every ENGINE_REDUCING_SALE_EVERY_MS. Resume returns to ACTIVE. 409 when already reducing.',
     body: ReasonBody, success: { status: 200, description: 'The recorded event', schema: 'CommandReceipt' }, errors: COMMAND_ERRORS, idempotent: true,
   })
   @Post('engine/reduce')
@@ -65,6 +66,22 @@ export class CommandsController {
     const body = readBody(req, ReasonBody);
     return this.idempotency.run(req, { route: 'POST /engine/reduce', body, successStatus: 200 }, (ctx) =>
       this.bus.execute(new ReduceEngine(ctx, body.reason)),
+    );
+  }
+
+  @Doc({
+    tag: 'engine', summary: 'Sell the inventory back to its base tokens',
+    description:
+      'Records FlattenRequested in `flatten-<requestId>` and starts one inventory sale per held mint: a single-leg Jupiter swap of the intermediate tokens round trips left behind (inventory) back to the base token, through risk, compliance, signing and the venue like any saga. Allowed when ACTIVE or REDUCING; 409 when PAUSED. With nothing to sell it answers 200 with no sales and records nothing. A retry with the same Idempotency-Key starts the same sales, never new ones.',
+    body: ReasonBody, success: { status: 200, description: 'The request event and the sales started', schema: 'FlattenResult' }, errors: COMMAND_ERRORS, idempotent: true,
+  })
+  @Post('engine/flatten')
+  @Roles('operator')
+  @HttpCode(200)
+  flatten(@Req() req: FastifyRequest): Promise<FlattenResult> {
+    const body = readBody(req, ReasonBody);
+    return this.idempotency.run(req, { route: 'POST /engine/flatten', body, successStatus: 200 }, (ctx) =>
+      this.bus.execute(new FlattenInventory(ctx, body.reason, 'flatten')),
     );
   }
 

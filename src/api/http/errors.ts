@@ -23,6 +23,7 @@ export class ReplayedResponse extends Error {
 
 const DOMAIN_STATUS: Record<string, number> = {
   ENGINE_TRANSITION_REFUSED: 409,
+  FLATTEN_REFUSED: 409,
   INVALID_RISK_COMMAND: 400,
   FLAG_NOT_FOUND: 404,
   INVALID_FLAG_TRANSITION: 409,

@@ -203,6 +203,20 @@ const WRITTEN_SCHEMAS = {
     size: { type: 'integer' },
     event: { oneOf: [{ $ref: '#/components/schemas/CommandReceipt' }, { type: 'null' }] },
   }),
+  FlattenResult: obj({
+    request: { oneOf: [{ $ref: '#/components/schemas/CommandReceipt' }, { type: 'null' }], description: 'The FlattenRequested event; null when nothing was to be sold (nothing recorded)' },
+    sales: {
+      type: 'array',
+      description: 'One inventory sale (a saga, stream arbitrage-<opportunityId>) per held mint',
+      items: obj({
+        opportunityId: s('UUID'),
+        route: obj({ mintA: s('the inventory sold'), mintB: s('the base token it goes back to'), symbolA: s(), symbolB: s(), decimalsA: { type: 'integer' }, decimalsB: { type: 'integer' } }),
+        amountIn: s('base units of mintA sold (decimal string)'),
+      }),
+    },
+    skipped: { type: 'array', items: obj({ mint: s(), amountBaseUnits: s(), reason: s() }) },
+    message: s('What was started, or why nothing was'),
+  }),
   CreatedWebhookSubscription: obj({
     subscriptionId: s('UUID'),
     secret: { type: ['string', 'null'], description: 'whsec_…: the HMAC-SHA256 key; store it now, it is not shown again' },

@@ -40,6 +40,11 @@ export interface PaperVenueOptions {
   seed?: string;
   /** Each fill gives up between 0 and this many basis points of expectedOut. Default 30. */
   maxSlippageBps?: number;
+  /**
+   * A round trip's leg 1 delivers this many bps more of the intermediate than leg 2 spends
+   * (FillQuery.intermediateSpentByNextLeg): the rest stays as inventory. Default 0.
+   */
+  leg1SurplusBps?: number;
   priorityFeeMicroLamports?: bigint;
   computeUnitLimit?: number;
   /** How many blocks a blockhash stays valid (Solana: 150). */
@@ -68,6 +73,7 @@ export class PaperVenue implements Venue {
   private readonly book = new Map<string, PaperEntry>();
   private readonly seed: string;
   private readonly maxSlippageBps: bigint;
+  private readonly leg1SurplusBps: bigint;
   private readonly priorityFee: bigint;
   private readonly computeUnitLimit: number;
   private readonly validBlocks: bigint;
@@ -79,6 +85,9 @@ export class PaperVenue implements Venue {
     const bps = opts.maxSlippageBps ?? 30;
     if (!Number.isInteger(bps) || bps < 0 || bps > 10_000) throw new RangeError(`maxSlippageBps must be an integer 0..10000 (got ${bps})`);
     this.maxSlippageBps = BigInt(bps);
+    const surplus = opts.leg1SurplusBps ?? 0;
+    if (!Number.isInteger(surplus) || surplus < 0 || surplus > 10_000) throw new RangeError(`leg1SurplusBps must be an integer 0..10000 (got ${surplus})`);
+    this.leg1SurplusBps = BigInt(surplus);
     this.priorityFee = opts.priorityFeeMicroLamports ?? 1000n;
     this.computeUnitLimit = opts.computeUnitLimit ?? 200_000;
     this.validBlocks = BigInt(opts.blockhashValidBlocks ?? 150);
@@ -167,7 +176,11 @@ export class PaperVenue implements Venue {
         reason: 'the paper venue never received this transaction (its book starts empty at each start), so it can never land',
       };
     }
-    return this.settle(query.signature, entry);
+    const outcome = this.settle(query.signature, entry);
+    if (outcome.status !== 'confirmed' || !query.intermediateMint) return outcome;
+    // The paper book's balances: leg 2 spent what it was quoted for, leg 1 delivered the surplus on top.
+    const spent = query.intermediateSpentByNextLeg ?? 0n;
+    return { ...outcome, intermediateChangeBaseUnits: (spent * this.leg1SurplusBps) / 10_000n };
   }
 
   async status(signature: string, lastValidBlockHeight?: bigint): Promise<TransactionStatus> {

@@ -99,25 +99,54 @@ function ownerOf(p: Omit<RoundTripParts, 'blockhash' | 'lookupTables' | 'payer'>
 
 /** One v0 transaction of the round trip; refuses one over 1232 bytes (TRANSACTION_TOO_LARGE). */
 export function composeRoundTrip(p: RoundTripParts): { tx: VersionedTransaction; bytes: number } {
-  for (const leg of p.legs) {
+  assertTaker(p.legs, p.payer);
+  return compile(p.payer, p.blockhash, roundTripInstructions(p), p.lookupTables, 'the round trip');
+}
+
+/** The parts of a single-leg swap (an inventory sale): no guard, the leg's minimum out is Jupiter's own check. */
+export type SwapParts = Omit<RoundTripParts, 'legs' | 'guard'> & { leg: PlainLeg };
+
+/** Budget pair, then the leg's setup, swap, cleanup and other instructions. */
+export function swapInstructions(p: Pick<SwapParts, 'leg' | 'computeUnitLimit' | 'computeUnitPriceMicroLamports'>): TransactionInstruction[] {
+  return [
+    ComputeBudgetProgram.setComputeUnitLimit({ units: p.computeUnitLimit }),
+    ComputeBudgetProgram.setComputeUnitPrice({ microLamports: p.computeUnitPriceMicroLamports }),
+    ...p.leg.setupInstructions.map(toInstruction),
+    toInstruction(p.leg.swapInstruction),
+    ...(p.leg.cleanupInstruction ? [toInstruction(p.leg.cleanupInstruction)] : []),
+    ...p.leg.otherInstructions.map(toInstruction),
+  ];
+}
+
+/** One v0 transaction of a single leg; refuses one over 1232 bytes (TRANSACTION_TOO_LARGE). */
+export function composeSwap(p: SwapParts): { tx: VersionedTransaction; bytes: number } {
+  assertTaker([p.leg], p.payer);
+  return compile(p.payer, p.blockhash, swapInstructions(p), p.lookupTables, 'the swap');
+}
+
+function assertTaker(legs: readonly PlainLeg[], payer: PublicKey): void {
+  for (const leg of legs) {
     for (const ix of [leg.swapInstruction, ...leg.setupInstructions]) {
       const signers = ix.accounts.filter((a) => a.isSigner).map((a) => a.pubkey);
-      if (signers.some((s) => s !== p.payer.toBase58())) {
-        throw new VenueError('INVALID_REQUEST', `a leg instruction needs a signature of ${signers.join(', ')}; both legs must be built for the taker ${p.payer.toBase58()}`);
+      if (signers.some((s) => s !== payer.toBase58())) {
+        throw new VenueError('INVALID_REQUEST', `a leg instruction needs a signature of ${signers.join(', ')}; every leg must be built for the taker ${payer.toBase58()}`);
       }
     }
   }
-  const message = new TransactionMessage({ payerKey: p.payer, recentBlockhash: p.blockhash, instructions: roundTripInstructions(p) }).compileToV0Message(p.lookupTables);
+}
+
+function compile(payer: PublicKey, blockhash: string, instructions: TransactionInstruction[], tables: AddressLookupTableAccount[], what: string): { tx: VersionedTransaction; bytes: number } {
+  const message = new TransactionMessage({ payerKey: payer, recentBlockhash: blockhash, instructions }).compileToV0Message(tables);
   const tx = new VersionedTransaction(message);
   let bytes: number;
   try {
     bytes = tx.serialize().length;
   } catch (err) {
     // web3.js refuses to serialize past its buffer; that is "too large" too.
-    throw new VenueError('TRANSACTION_TOO_LARGE', `the round trip does not serialize: ${(err as Error).message}; re-quote with a lower maxAccounts`, { cause: err });
+    throw new VenueError('TRANSACTION_TOO_LARGE', `${what} does not serialize: ${(err as Error).message}; re-quote with a lower maxAccounts`, { cause: err });
   }
   if (bytes > MAX_TRANSACTION_BYTES) {
-    throw new VenueError('TRANSACTION_TOO_LARGE', `the round trip is ${bytes} bytes, over Solana's ${MAX_TRANSACTION_BYTES}; re-quote with a lower maxAccounts`);
+    throw new VenueError('TRANSACTION_TOO_LARGE', `${what} is ${bytes} bytes, over Solana's ${MAX_TRANSACTION_BYTES}; re-quote with a lower maxAccounts`);
   }
   return { tx, bytes };
 }

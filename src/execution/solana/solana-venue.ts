@@ -31,7 +31,7 @@ import {
   type VersionedTransactionResponse,
 } from '@solana/web3.js';
 import { VenueError } from '../errors.js';
-import { fillAmounts, type BalanceRecord, type TokenBalance } from '../fill-amounts.js';
+import { fillAmounts, ownerDelta, type BalanceRecord, type TokenBalance } from '../fill-amounts.js';
 import {
   attachSignature,
   buildRouteTransaction,
@@ -46,12 +46,13 @@ import type {
   FillQuery,
   PreparedTransaction,
   SubmitOutcome,
+  RouteLegJson,
   TradeIntent,
   TransactionStatus,
   Venue,
 } from '../venue.port.js';
 import { pause } from '../../shared/retry.js';
-import { composeRoundTrip, InFlightAccounts, SIMULATION_UNIT_LIMIT, unitsWithMargin } from './round-trip.js';
+import { composeRoundTrip, composeSwap, InFlightAccounts, SIMULATION_UNIT_LIMIT, unitsWithMargin } from './round-trip.js';
 
 export interface SolanaVenueOptions {
   rpcUrl: string;
@@ -108,6 +109,7 @@ export class SolanaVenue implements Venue {
     checkIntent(intent);
     const payer = signerKeyOf(signerPublicKey);
     if (intent.roundTrip) return this.prepareRoundTrip(intent, payer);
+    if (intent.swap) return this.prepareSwap(intent, payer);
     const swap = intent.swapTransactionBase64 !== undefined ? decodeSwapTransaction(intent.swapTransactionBase64, payer) : null;
     const { blockhash, lastValidBlockHeight } = await this.rpc('getLatestBlockhash', () => this.connection.getLatestBlockhash(COMMITMENT));
     let tx: VersionedTransaction;
@@ -161,18 +163,7 @@ export class SolanaVenue implements Venue {
       guard: { account, mint, decimals, amount: guardAmount },
       lookupTables,
     };
-    const trial = composeRoundTrip(parts).tx;
-    const sim = await this.rpc('simulateTransaction', () => this.connection.simulateTransaction(trial, { sigVerify: false, commitment: COMMITMENT }));
-    this.forgetTablesThatFailed(sim.value.err, lookupTables);
-    if (sim.value.err) {
-      const logs = sim.value.logs ?? [];
-      const last = logs.length ? ` (last log: ${logs[logs.length - 1]})` : '';
-      throw new VenueError('SIMULATION_FAILED', `the round trip failed its simulation, nothing was signed or sent: ${describeTransactionError(sim.value.err)}${last}`);
-    }
-    if (typeof sim.value.unitsConsumed !== 'number' || !Number.isSafeInteger(sim.value.unitsConsumed) || sim.value.unitsConsumed <= 0) {
-      throw new VenueError('MALFORMED_RESPONSE', `simulateTransaction reported no unitsConsumed (got ${String(sim.value.unitsConsumed)})`);
-    }
-    const simulatedUnits = BigInt(sim.value.unitsConsumed);
+    const simulatedUnits = await this.simulatedUnits(composeRoundTrip(parts).tx, 'the round trip', lookupTables);
     const computeUnitLimit = unitsWithMargin(simulatedUnits, this.opts.computeUnitMarginPct ?? 20);
     const { tx, bytes } = composeRoundTrip({ ...parts, computeUnitLimit });
     // ~150 blocks of ~400 ms: past that the blockhash is dead and the hold would only block.
@@ -195,13 +186,46 @@ export class SolanaVenue implements Venue {
   }
 
   /**
+   * A single-leg swap (an inventory sale B → base) as one v0 transaction: the leg's lookup tables,
+   * composed at the unit maximum and simulated unsigned, then composed with the simulated units ×
+   * margin. No profit guard: Jupiter's swap instruction refuses less than the leg's minimum out.
+   */
+  private async prepareSwap(intent: TradeIntent, payer: PublicKey): Promise<PreparedTransaction> {
+    const leg = intent.swap!;
+    if (intent.inputMint === intent.outputMint) {
+      throw new VenueError('INVALID_REQUEST', `a single-leg swap sells one mint for another (got ${intent.inputMint} → ${intent.outputMint})`);
+    }
+    const lookupTables = await this.lookupTablesOf([leg]);
+    const { blockhash, lastValidBlockHeight } = await this.rpc('getLatestBlockhash', () => this.connection.getLatestBlockhash(COMMITMENT));
+    const parts = { payer, blockhash, leg, computeUnitLimit: SIMULATION_UNIT_LIMIT, computeUnitPriceMicroLamports: this.opts.priorityFeeMicroLamports, lookupTables };
+    const simulatedUnits = await this.simulatedUnits(composeSwap(parts).tx, 'the swap', lookupTables);
+    const { tx } = composeSwap({ ...parts, computeUnitLimit: unitsWithMargin(simulatedUnits, this.opts.computeUnitMarginPct ?? 20) });
+    return toPrepared('solana', intent, tx, BigInt(lastValidBlockHeight));
+  }
+
+  /** Units an unsigned simulation consumed; a failing simulation is SIMULATION_FAILED (nothing is signed or sent). */
+  private async simulatedUnits(trial: VersionedTransaction, what: string, lookupTables: AddressLookupTableAccount[]): Promise<bigint> {
+    const sim = await this.rpc('simulateTransaction', () => this.connection.simulateTransaction(trial, { sigVerify: false, commitment: COMMITMENT }));
+    this.forgetTablesThatFailed(sim.value.err, lookupTables);
+    if (sim.value.err) {
+      const logs = sim.value.logs ?? [];
+      const last = logs.length ? ` (last log: ${logs[logs.length - 1]})` : '';
+      throw new VenueError('SIMULATION_FAILED', `${what} failed its simulation, nothing was signed or sent: ${describeTransactionError(sim.value.err)}${last}`);
+    }
+    if (typeof sim.value.unitsConsumed !== 'number' || !Number.isSafeInteger(sim.value.unitsConsumed) || sim.value.unitsConsumed <= 0) {
+      throw new VenueError('MALFORMED_RESPONSE', `simulateTransaction reported no unitsConsumed (got ${String(sim.value.unitsConsumed)})`);
+    }
+    return BigInt(sim.value.unitsConsumed);
+  }
+
+  /**
    * Both legs' tables, each once: from the answer when it carried them (v2: nothing fetched),
    * else fetched in one getMultipleAccounts and cached for the TTL (v1). A table the cluster
    * does not have, or an account that is not a table, is INVALID_REQUEST; a deactivated table
    * is left out (it stops resolving once its cool-down ends; without it the round trip is
    * larger, and TRANSACTION_TOO_LARGE sends the caller back to a re-quote).
    */
-  private async lookupTablesOf(legs: NonNullable<TradeIntent['roundTrip']>['legs']): Promise<AddressLookupTableAccount[]> {
+  private async lookupTablesOf(legs: readonly RouteLegJson[]): Promise<AddressLookupTableAccount[]> {
     const out = new Map<string, AddressLookupTableAccount>();
     const toFetch = new Set<string>();
     const nowMs = this.now().getTime();
@@ -383,6 +407,8 @@ export class SolanaVenue implements Venue {
       slot: BigInt(tx.slot),
       fee: record.fee,
       ...amounts,
+      // What the round trip left of its intermediate mint, from the same balances (static and loaded keys).
+      ...(query.intermediateMint ? { intermediateChangeBaseUnits: ownerDelta(record, query.signerPublicKey, query.intermediateMint) } : {}),
       confirmedAt: this.now().toISOString(),
     };
   }

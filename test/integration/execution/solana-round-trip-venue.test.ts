@@ -129,3 +129,49 @@ describe('SolanaVenue: a round trip as one simulated, guarded v0 transaction', (
     expect(second.roundTrip!.balanceAtPrepareBaseUnits).toBe(rpc.tokenAmount(traderA));
   });
 });
+
+describe('SolanaVenue: inventory from the chain, and its sale as a single-leg swap', () => {
+  it('confirm() reads what the round trip left of its intermediate from the confirmed balances (static and loaded keys)', async () => {
+    jup.setEdgeBps(mintA.toBase58(), mintB.toBase58(), 100);
+    venue.inFlight.releaseAll('rt-second'); // prepared above and never sent: it never lands
+    const beforeB = rpc.tokenAmount(traderB);
+    const i = await intent('rt-inventory', 1n);
+    const p = await venue.prepare(i, signer.publicKey);
+    const sent = await venue.submit(p, signer.sign(p.messageBytes));
+    const out = await venue.confirm({ ...p, signature: (sent as { signature: string }).signature, intermediateMint: mintB.toBase58() });
+    expect(out.status).toBe('confirmed');
+    const left = rpc.tokenAmount(traderB) - beforeB;
+    expect(left).toBeGreaterThan(0n);
+    expect(out.status === 'confirmed' && out.intermediateChangeBaseUnits).toBe(left);
+  });
+
+  it('a single-leg Jupiter swap B → A (an inventory sale) is composed, simulated, sent once and read back from the balances', async () => {
+    jup.setEdgeBps(mintA.toBase58(), mintB.toBase58(), 0);
+    const heldB = rpc.tokenAmount(traderB);
+    expect(heldB).toBeGreaterThan(0n);
+    const beforeA = rpc.tokenAmount(traderA);
+    const q = await v1().quote({ inputMint: mintB.toBase58(), outputMint: mintA.toBase58(), amount: heldB, slippageBps: 50 });
+    const swap = await v1().legInstructions({ quoteRaw: q.raw, taker: new PublicKey(signer.publicKey).toBase58() });
+    const sends = rpc.calls.get('sendTransaction') ?? 0;
+    const p = await venue.prepare({ opportunityId: 'sale-1', inputMint: mintB.toBase58(), outputMint: mintA.toBase58(), inAmount: heldB, expectedOut: q.outAmount, swap }, signer.publicKey);
+    expect(p.roundTrip).toBeUndefined();
+    const sent = await venue.submit(p, signer.sign(p.messageBytes));
+    expect(sent.status).toBe('submitted');
+    expect(rpc.calls.get('sendTransaction')).toBe(sends + 1);
+    const out = await venue.confirm({ ...p, signature: (sent as { signature: string }).signature });
+    expect(out.status).toBe('confirmed');
+    if (out.status !== 'confirmed') return;
+    expect(rpc.tokenAmount(traderB)).toBe(0n);
+    expect(out.amountIn).toBe(heldB);
+    expect(out.amountOut).toBe(rpc.tokenAmount(traderA) - beforeA);
+    expect(out.amountOut).toBeGreaterThan(0n);
+    expect(out.realisedPnl).toBeNull();
+  });
+
+  it('a single leg of one mint to itself is refused before anything is built', async () => {
+    const q = await v1().quote({ inputMint: mintB.toBase58(), outputMint: mintA.toBase58(), amount: 1_000n, slippageBps: 50 });
+    const swap = await v1().legInstructions({ quoteRaw: q.raw, taker: new PublicKey(signer.publicKey).toBase58() });
+    const e = await venue.prepare({ opportunityId: 'sale-bad', inputMint: mintA.toBase58(), outputMint: mintA.toBase58(), inAmount: 1_000n, expectedOut: 1n, swap }, signer.publicKey).catch((x: unknown) => x);
+    expect((e as VenueError).code).toBe('INVALID_REQUEST');
+  });
+});

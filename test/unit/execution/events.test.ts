@@ -33,11 +33,11 @@ const query: FillQuery = {
 const at = '2026-01-31T12:00:00.000Z';
 
 describe('execution events', () => {
-  it('exports its events, past tense, TransactionPrepared at version 2 (roundTrip), the rest at version 1', () => {
+  it('exports its events, past tense, TransactionPrepared at version 2 (roundTrip), FillConfirmed at 2 (inventory), the rest at version 1', () => {
     expect(executionEvents.map((e) => [e.type, e.version])).toEqual([
       ['TransactionPrepared', 2],
       ['TransactionSubmitted', 1],
-      ['FillConfirmed', 1],
+      ['FillConfirmed', 2],
       ['FillFailed', 1],
       ['TransactionExpired', 1],
     ]);

@@ -41,6 +41,7 @@ describe('market event schemas', () => {
     amountIn: '1000000000',
     source: 'simulated' as const,
     detectedAt: '2026-11-25T10:00:00.000Z',
+    reduction: null,
   };
 
   it('accepts a valid OpportunityDetected and rejects a float amount or unknown source', () => {

@@ -10,7 +10,7 @@ import type { PreparedTransaction } from '../../../src/execution/venue.port.js';
 import { executionEvents, preparedFromPayload, TransactionPrepared, transactionPreparedPayload, type TransactionPreparedPayload } from '../../../src/execution/events.js';
 import { EventTypeRegistry, newEvent } from '../../../src/ledger/event-types.js';
 import type { RecordedEvent } from '../../../src/ledger/envelope.js';
-import { opportunityDetectedPayload } from '../../../src/market/events.js';
+import { OpportunityDetected, opportunityDetectedPayload } from '../../../src/market/events.js';
 import type { PriceObservation } from '../../../src/market/price-feed.port.js';
 import type { Quote, RouteQuote } from '../../../src/market/quote-source.port.js';
 import { initialEngineState } from '../../../src/risk/engine-state.js';
@@ -21,6 +21,7 @@ import {
   allowedEventTypes,
   decide,
   evolve,
+  fillQuery,
   foldSaga,
   IllegalSagaTransitionError,
   initialSagaState,
@@ -457,5 +458,126 @@ describe('TransactionPrepared v2 (roundTrip) folds over a log that mixes v1 and 
     const s = foldSaga(ID, v2Log);
     expect(s.phase).toBe('signed');
     expect(s.phase === 'signed' && s.prepared.roundTrip?.guardAmountBaseUnits).toBe('5000000001');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Inventory: what a round trip leaves of its intermediate, and the inventory-sale kind of saga.
+
+describe('inventory: a round trip whose leg 1 over-delivers', () => {
+  const overDelivered: SagaInput = { ...filled, outcome: { ...(filled as Extract<SagaInput, { kind: 'FillObserved' }>).outcome, intermediateChangeBaseUnits: 750_000n } as never };
+
+  it('records the intermediate left over as inventory, priced at leg 1 rate and the assessed USD value of the input', () => {
+    const d = decide(overDelivered, foldSaga(ID, logs.submitted)) as SagaDecision;
+    expect(d.events.map((e) => e.def.type)).toEqual(['FillConfirmed']);
+    const p = d.events[0]!.payload as { inventory: { mint: string; changeBaseUnits: string; baseMint: string; price: { usdMicros: string; perBaseUnits: string } } };
+    expect(p.inventory).toMatchObject({ mint: USDC, changeBaseUnits: '750000', baseMint: SOL });
+    // 1 SOL assessed at 150 USD bought 150 USDC on leg 1: one USDC base unit is worth one USD micro.
+    const { usdMicros, perBaseUnits } = p.inventory.price;
+    expect((BigInt(usdMicros) * 1_000_000n) / BigInt(perBaseUnits)).toBe(1_000_000n);
+  });
+
+  it('asks the venue for the intermediate leg 2 was quoted to spend', () => {
+    const s = foldSaga(ID, logs.submitted);
+    if (s.phase !== 'submitted') throw new Error('expected submitted');
+    expect(fillQuery(s)).toMatchObject({ intermediateMint: USDC, intermediateSpentByNextLeg: 150_000_000n });
+  });
+
+  it('records no inventory when the intermediate came out even', () => {
+    const d = decide(filled, foldSaga(ID, logs.submitted)) as SagaDecision;
+    expect((d.events[0]!.payload as { inventory: unknown }).inventory).toBeNull();
+  });
+});
+
+describe('inventory sale: one leg back to the base token, the only trade REDUCING lets through', () => {
+  const SALE = '00000000-0000-4000-8000-0000000000aa';
+  const saleDetected: SagaEventLike = {
+    ...recordedEvent(
+      'OpportunityDetected',
+      {
+        opportunityId: SALE,
+        route: { mintA: USDC, mintB: SOL, symbolA: 'USDC', symbolB: 'SOL', decimalsA: 6, decimalsB: 9 },
+        amountIn: '750000',
+        source: 'inventory',
+        detectedAt: at(0).toISOString(),
+        reduction: { trigger: 'flatten', requestId: '00000000-0000-4000-8000-0000000000bb', actor: 'operator:alice', reason: 'wind down' },
+      },
+      0n,
+    ),
+    metadata: { correlationId: SALE },
+  };
+  const usdcPrice: PriceObservation = { feedId: 'eaa020c61cc479712813461ce153894a96a6c00b21ed0cfc2798d1f9a9e9c94a', price: 100_000_000n, conf: 10_000n, expo: -8, publishTime: Math.floor(T0 / 1000) };
+  const saleQuote: RouteQuote = { legs: [leg(USDC, SOL, 750_000n, 5_000_000n)], expectedProfit: 0n };
+  const holding = (mode: 'ACTIVE' | 'REDUCING' | 'PAUSED', extra: Partial<ReturnType<typeof initialEngineState>> = {}) => ({
+    ...initialEngineState(defaultRiskLimits()),
+    mode,
+    inventory: { [USDC]: { mint: USDC, amountBaseUnits: 750_000n, baseMint: SOL, price: { usdMicros: 1n, perBaseUnits: 1n } } },
+    reductionsOpen: { [SALE]: { opportunityId: SALE, mint: USDC, amountBaseUnits: 750_000n } },
+    ...extra,
+  });
+  const saleRisk = (engine: ReturnType<typeof holding>): SagaInput => ({ ...(riskInputs(engine) as object), priceB: { price: solPrice.price, expo: solPrice.expo } }) as SagaInput;
+  const quotedSale = (): SagaEventLike[] => {
+    const log = [saleDetected];
+    return [...log, ...appended(log, decide({ kind: 'QuoteObtained', at: at(50), quote: saleQuote, price: usdcPrice }, foldSaga(SALE, log)))];
+  };
+
+  it('is approved by risk while REDUCING, with profit and the daily loss budget not applied to it', () => {
+    const log = quotedSale();
+    const d = decide(saleRisk(holding('REDUCING')), foldSaga(SALE, log)) as SagaDecision;
+    const r = d.events[0]!.payload as { approved: boolean; checks: { name: string; passed: boolean; reason: string }[] };
+    expect(r.checks.filter((c) => !c.passed)).toEqual([]);
+    expect(r.approved).toBe(true);
+    expect(r.checks.find((c) => c.name === 'engine_state')!.reason).toMatch(/REDUCING and the trade sells 750000 of 750000/);
+    expect(r.checks.find((c) => c.name === 'min_profit')!.reason).toMatch(/not applied to an inventory sale/);
+  });
+
+  it('is refused when it would sell more than the inventory no other sale holds, and when the engine is PAUSED', () => {
+    const log = quotedSale();
+    const other = { other: { opportunityId: 'other', mint: USDC, amountBaseUnits: 1n } };
+    const busy = holding('REDUCING', { reductionsOpen: { ...holding('REDUCING').reductionsOpen, ...other } });
+    const r = (decide(saleRisk(busy), foldSaga(SALE, log)) as SagaDecision).events[0]!.payload as { approved: boolean; failedChecks: string[] };
+    expect(r).toMatchObject({ approved: false, failedChecks: ['engine_state'] });
+    const paused = (decide(saleRisk(holding('PAUSED')), foldSaga(SALE, log)) as SagaDecision).events[0]!.payload as { approved: boolean; checks: { name: string; reason: string }[] };
+    expect(paused.approved).toBe(false);
+    expect(paused.checks[0]!.reason).toMatch(/PAUSED.*set REDUCING to sell inventory/);
+  });
+
+  it('an arbitrage round trip is refused while REDUCING, and says why', () => {
+    const d = decide(riskInputs(holding('REDUCING')), foldSaga(ID, logs.quoted)) as SagaDecision;
+    const r = d.events[0]!.payload as { approved: boolean; checks: { name: string; passed: boolean; reason: string }[] };
+    expect(r.approved).toBe(false);
+    expect(r.checks.find((c) => c.name === 'engine_state')!.reason).toMatch(/REDUCING: only trades selling down a held position \(inventory sales\).*round trip reduces nothing/);
+  });
+
+  it('its fill takes what it sold out of inventory, and it asks the venue for no intermediate', () => {
+    let log = quotedSale();
+    const salePrepared = { ...prepared, opportunityId: SALE, inputMint: USDC, outputMint: SOL, inAmount: 750_000n, expectedOut: 5_000_000n };
+    for (const input of [saleRisk(holding('REDUCING')), screening(), { ...signedInput, prepared: salePrepared, signed: { ...(signedInput as { signed: object }).signed, opportunityId: SALE } } as SagaInput, sent]) {
+      log = [...log, ...appended(log, decide(input, foldSaga(SALE, log)))];
+    }
+    const s = foldSaga(SALE, log);
+    expect(s.phase).toBe('submitted');
+    if (s.phase !== 'submitted') return;
+    expect(fillQuery(s).intermediateMint).toBeUndefined();
+    const fill: SagaInput = { kind: 'FillObserved', at: at(900), outcome: { status: 'confirmed', signature: SIG, slot: 9n, fee: 5_000n, amountIn: 750_000n, amountOut: 4_990_000n, realisedPnl: null, confirmedAt: at(900).toISOString() } };
+    const p = (decide(fill, s) as SagaDecision).events[0]!.payload as { inventory: unknown; inputMint: string; outputMint: string };
+    expect(p).toMatchObject({ inputMint: USDC, outputMint: SOL, inventory: { mint: USDC, changeBaseUnits: '-750000', baseMint: SOL } });
+  });
+});
+
+describe('FillConfirmed v2 and OpportunityDetected v2 over logs that mix versions', () => {
+  const registry = new EventTypeRegistry(false).register(...executionEvents, OpportunityDetected);
+  it('a v1 FillConfirmed upcasts with inventory: null, a v1 OpportunityDetected with reduction: null, and the saga folds the same', () => {
+    const log = logs.finished;
+    const asV1 = (e: SagaEventLike, field: string): RecordedEvent => {
+      const { [field]: _gone, ...v1 } = e.payload as Record<string, unknown>;
+      return { ...(e as RecordedEvent), version: 1, payload: v1 };
+    };
+    const fill = registry.upcast<{ inventory: unknown }>(asV1(log.at(-1)!, 'inventory'));
+    expect(fill.version).toBe(2);
+    expect(fill.payload.inventory).toBeNull();
+    const det = registry.upcast<{ reduction: unknown }>(asV1(log[0]!, 'reduction'));
+    expect(det.payload.reduction).toBeNull();
+    expect(foldSaga(ID, [det, ...log.slice(1, -1), fill])).toEqual(foldSaga(ID, log));
   });
 });
