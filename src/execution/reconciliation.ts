@@ -9,9 +9,11 @@
 // - SOL is one row under wrapped SOL's mint: the owner's lamports plus its wrapped SOL, because a
 //   fill's amounts in SOL (fill-amounts.ts) are the lamport change and the WSOL change together.
 //   Rent paid into a new account is in neither: the SOL tolerance is there for that.
-// - Rows: SOL, the tracked mints (the configured pairs' tokens), and every mint with a figure on
-//   the ledger side (basis or fills). Other tokens in the wallet are counted (untrackedMints) but
-//   not compared: anyone can send a token to any wallet, and that must not pause the engine.
+// - Rows: SOL, the tracked mints (the configured pairs' tokens), every mint the wallet held at the
+//   opening, and from then on every mint with a figure on the ledger side (the basis, i.e. the
+//   previous rows, or fills). A token of any other mint that arrives later is counted
+//   (untrackedMints) but not compared: anyone can send a token to any wallet, and that must not
+//   pause the engine. A mint at zero on both sides drops out.
 // - Every row has both figures, chain − ledger, the mint's tolerance and whether it is beyond it.
 //   All rows equal (or the opening) → BalancesReconciled; any difference → BalanceDiscrepancyDetected,
 //   with beyondTolerance when one row is beyond its tolerance (the circuit breaker pauses on it).
@@ -117,7 +119,9 @@ export type ReconciliationDecision =
 export function decideReconciliation(input: ReconciliationInput): ReconciliationDecision {
   const chain = chainFigures(input.chain);
   const ledger = input.ledger?.balances ?? null;
-  const mints = new Set<string>([NATIVE_MINT, ...input.trackedMints, ...(ledger ? ledger.keys() : [])]);
+  // The opening takes in whatever the wallet holds; later runs compare what the ledger has figures for.
+  const held = ledger ? ledger.keys() : [...chain.keys()].filter((m) => chain.get(m)! > 0n);
+  const mints = new Set<string>([NATIVE_MINT, ...input.trackedMints, ...held]);
   const untrackedMints = [...chain.keys()].filter((m) => !mints.has(m) && chain.get(m)! > 0n).length;
   const balances = [...mints]
     .sort((a, b) => (a === NATIVE_MINT ? -1 : b === NATIVE_MINT ? 1 : a < b ? -1 : a > b ? 1 : 0))

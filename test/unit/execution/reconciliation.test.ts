@@ -118,6 +118,15 @@ describe('decideReconciliation', () => {
     expect(row(d.payload, SPAM)).toBeUndefined();
   });
 
+  it('the opening takes in every mint the wallet holds, tracked or not; from then on those are compared', () => {
+    const opening = decide(chain(1_000n, { [SPAM]: 7n }), null);
+    expect(row(opening.payload, SPAM)).toMatchObject({ ledgerBaseUnits: null, chainBaseUnits: '7' });
+    expect(opening.payload.untrackedMints).toBe(0);
+    const next = decide(chain(1_000n, { [SPAM]: 6n }), ledgerBalances(basisOf(opening.payload, 60n), []));
+    expect(next.event).toBe(BalanceDiscrepancyDetected);
+    expect(row(next.payload, SPAM)).toMatchObject({ ledgerBaseUnits: '7', chainBaseUnits: '6', beyondTolerance: true });
+  });
+
   it('leaves out tracked mints at zero on both sides, keeps SOL, sorts SOL first', () => {
     const d = decide(chain(0n, { [BONK]: 3n }), null, [USDC, BONK]);
     expect(d.payload.balances.map((b) => b.mint)).toEqual([SOL_ROW_MINT, BONK]);
