@@ -33,8 +33,7 @@ export function venueFromConfig(config: ExecutionConfig): Venue {
   });
 }
 
-/** The chain's balances of the trading wallet, for reconciliation: the venue's own chain (paper has none). */
-export function walletBalancesFromConfig(config: ExecutionConfig): WalletBalances {
-  if (config.venue === 'solana') return new SolanaWalletBalances({ rpcUrl: config.solana.rpcUrl!, rpcTimeoutMs: config.solana.rpcTimeoutMs });
-  return new PaperWalletBalances();
+/** The chain's balances of the trading wallet, for reconciliation: read over the venue's own connection (paper has no chain). */
+export function walletBalancesFor(venue: Venue): WalletBalances {
+  return venue instanceof SolanaVenue ? new SolanaWalletBalances(venue.connection) : new PaperWalletBalances();
 }

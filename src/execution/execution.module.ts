@@ -5,14 +5,14 @@
 import { Module } from '@nestjs/common';
 import { ARBITER_CONFIG } from '../config/config.module.js';
 import type { ArbiterConfig } from '../config/config.js';
-import { venueFromConfig, walletBalancesFromConfig } from './execution.config.js';
+import { venueFromConfig, walletBalancesFor } from './execution.config.js';
 import { WALLET_BALANCES } from './wallet-balances.port.js';
-import { VENUE } from './venue.port.js';
+import { VENUE, type Venue } from './venue.port.js';
 
 @Module({
   providers: [
     { provide: VENUE, inject: [ARBITER_CONFIG], useFactory: (c: ArbiterConfig) => venueFromConfig(c.execution) },
-    { provide: WALLET_BALANCES, inject: [ARBITER_CONFIG], useFactory: (c: ArbiterConfig) => walletBalancesFromConfig(c.execution) },
+    { provide: WALLET_BALANCES, inject: [VENUE], useFactory: (venue: Venue) => walletBalancesFor(venue) },
   ],
   exports: [VENUE, WALLET_BALANCES],
 })

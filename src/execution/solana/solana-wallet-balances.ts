@@ -8,23 +8,11 @@ import { VenueError } from '../errors.js';
 import type { ChainBalances, WalletBalances } from '../wallet-balances.port.js';
 import { mapRpcError } from './solana-venue.js';
 
-const COMMITMENT = 'confirmed';
+const COMMITMENT = 'confirmed' as const;
 
 export class SolanaWalletBalances implements WalletBalances {
-  readonly connection: Connection;
-
-  constructor(opts: { rpcUrl: string; rpcTimeoutMs?: number } | { connection: Connection }) {
-    if ('connection' in opts) {
-      this.connection = opts.connection;
-    } else {
-      const timeout = opts.rpcTimeoutMs ?? 10_000;
-      this.connection = new Connection(opts.rpcUrl, {
-        commitment: COMMITMENT,
-        disableRetryOnRateLimit: true,
-        fetchMiddleware: (info, init, next) => next(info, { ...init, signal: AbortSignal.timeout(timeout) } as typeof init),
-      });
-    }
-  }
+  /** The venue's own Connection (its timeout and retry policy), so both read the same node. */
+  constructor(readonly connection: Connection) {}
 
   async read(owner: string): Promise<ChainBalances> {
     let key: PublicKey;

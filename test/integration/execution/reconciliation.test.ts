@@ -70,7 +70,7 @@ describe('reconciliation against the chain (RPC stand-in over litesvm)', () => {
     expect(raw.value.map((a) => a.pubkey.toBase58())).toEqual([ata.toBase58()]);
     const parsed = await connection.getParsedTokenAccountsByOwner(owner, { mint });
     expect(parsed.value[0]!.account.data).toMatchObject({ program: 'spl-token', parsed: { type: 'account', info: { mint: mint.toBase58(), owner: owner.toBase58(), tokenAmount: { amount: String(TOKENS), decimals: 6 } } } });
-    const read = await new SolanaWalletBalances({ rpcUrl: rpc.url }).read(owner.toBase58());
+    const read = await new SolanaWalletBalances(new Connection(rpc.url, 'confirmed')).read(owner.toBase58());
     expect(read).toMatchObject({ kind: 'balances', lamports: LAMPORTS, tokenAccounts: 1 });
     expect(read.tokens.get(mint.toBase58())).toBe(TOKENS);
     await expect(connection.getTokenAccountsByOwner(owner, { mint: Keypair.generate().publicKey })).rejects.toThrow(/could not find mint/);

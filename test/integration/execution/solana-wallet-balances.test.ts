@@ -2,7 +2,7 @@
 // stand-in) sums every token account the owner holds per mint, under SPL Token and Token-2022,
 // and maps a node it cannot reach or a bad address to VenueError; paper says it has no chain.
 import { AccountLayout, TOKEN_2022_PROGRAM_ID } from '@solana/spl-token';
-import { Keypair, PublicKey } from '@solana/web3.js';
+import { Connection, Keypair, PublicKey } from '@solana/web3.js';
 import { address, lamports } from '@solana/kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VenueError } from '../../../src/execution/errors.js';
@@ -38,20 +38,20 @@ describe('SolanaWalletBalances', () => {
     tokenAccountAt(mint, owner, 234n, new PublicKey('TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA'));
     tokenAccountAt(mint2022, owner, 55n, TOKEN_2022_PROGRAM_ID);
     rpc.setTokenAccount({ mint, owner: Keypair.generate().publicKey, amount: 9_999n });
-    const read = await new SolanaWalletBalances({ rpcUrl: rpc.url }).read(owner.toBase58());
+    const read = await new SolanaWalletBalances(new Connection(rpc.url, 'confirmed')).read(owner.toBase58());
     expect(read.kind).toBe('balances');
     expect(read).toMatchObject({ lamports: 123_456_789n, tokenAccounts: 3, slot: rpc.blockHeight() });
     expect(Object.fromEntries(read.tokens)).toEqual({ [mint.toBase58()]: 1_234n, [mint2022.toBase58()]: 55n });
   });
 
   it('an empty wallet: 0 lamports, no token', async () => {
-    const read = await new SolanaWalletBalances({ rpcUrl: rpc.url }).read(Keypair.generate().publicKey.toBase58());
+    const read = await new SolanaWalletBalances(new Connection(rpc.url, 'confirmed')).read(Keypair.generate().publicKey.toBase58());
     expect(read).toMatchObject({ kind: 'balances', lamports: 0n, tokenAccounts: 0 });
   });
 
   it('a bad address is INVALID_REQUEST; a node that cannot be reached is RPC_UNAVAILABLE', async () => {
-    await expect(new SolanaWalletBalances({ rpcUrl: rpc.url }).read('not-an-address')).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
-    const err = await new SolanaWalletBalances({ rpcUrl: 'http://127.0.0.1:9', rpcTimeoutMs: 500 }).read(Keypair.generate().publicKey.toBase58()).catch((e: unknown) => e);
+    await expect(new SolanaWalletBalances(new Connection(rpc.url, 'confirmed')).read('not-an-address')).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
+    const err = await new SolanaWalletBalances(new Connection('http://127.0.0.1:9', { commitment: 'confirmed', disableRetryOnRateLimit: true })).read(Keypair.generate().publicKey.toBase58()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(VenueError);
     expect(err).toMatchObject({ code: 'RPC_UNAVAILABLE', retryable: true });
   });
