@@ -23,6 +23,11 @@ import { SIGNER, type Signer } from '../../../src/signing/signer.port.js';
 import { ReconciliationService } from '../../../src/trading/reconciliation.service.js';
 import { startSolanaRpcStandIn, type SolanaRpcStandIn } from '../../stand-ins/solana-rpc-server.js';
 import { startApp } from '../../support/app.js';
+import { freshDatabase, type TestDatabase } from '../../support/db.js';
+import { buildEventRegistry } from '../../../src/event-catalog.js';
+import { newEvent } from '../../../src/ledger/event-types.js';
+import { PostgresEventStore } from '../../../src/ledger/postgres/postgres-event-store.js';
+import { BalanceDiscrepancyDetected } from '../../../src/execution/events.js';
 
 let rpc: SolanaRpcStandIn;
 let app: Awaited<ReturnType<typeof startApp>>;
@@ -154,4 +159,47 @@ describe('reconciliation against the chain (RPC stand-in over litesvm)', () => {
     expect(metrics).toMatch(/arbiter_reconciliations_total\{outcome="discrepancy_beyond_tolerance"\} 1/);
     expect(metrics).toMatch(/arbiter_circuit_breaker_trips_total\{cause="balance_discrepancy"\} 1/);
   });
+});
+
+describe('a discrepancy recorded without its pause (the engine stopped in between)', () => {
+  let db: TestDatabase;
+  let dir: string;
+  let env: Record<string, string | undefined>;
+  let wallet: PublicKey;
+  beforeAll(async () => {
+    db = await freshDatabase('arbiter_reconcile');
+    dir = mkdtempSync(join(tmpdir(), 'arbiter-reconcile-pg-'));
+    const keystore = await createKeystore(join(dir, 'trading.json'), 'reconcile-test', { scryptN: 1024 });
+    wallet = new PublicKey(keystore.publicKey);
+    rpc.airdrop(wallet, LAMPORTS);
+    env = { ARBITER_DATA_DIR: dir, DATABASE_URL: db.url, VENUE: 'solana', SOLANA_RPC_URL: rpc.url, KEYSTORE_PATH: join(dir, 'trading.json'), KEYSTORE_PASSPHRASE: 'reconcile-test', RECONCILE_INTERVAL_SECONDS: '3600' };
+  }, 60_000);
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it('is paused on at the next start, from the recorded discrepancy', async () => {
+    const first = await startApp(env);
+    await first.close();
+    // What a crash right after recording the discrepancy leaves: the event, and no EnginePaused.
+    const pgStore = new PostgresEventStore(db.sql, buildEventRegistry(), { livePollMs: 200 });
+    const streamId = reconciliationStreamId(wallet.toBase58());
+    const [opening] = await pgStore.readStream(streamId);
+    const { opening: _o, ...common } = opening!.payload as BalancesReconciledPayload;
+    const sol = { ...common.balances[0]!, ledgerBaseUnits: String(LAMPORTS + 50_000_000n), differenceBaseUnits: '-50000000', beyondTolerance: true };
+    await pgStore.append(streamId, [newEvent(BalanceDiscrepancyDetected, { ...common, basisPosition: opening!.position.toString(), beyondTolerance: true, balances: [sol] }, { correlationId: 'crash', causationId: opening!.id, actor: 'engine:reconciliation', tenant: 'default' })], opening!.revision);
+
+    const second = await startApp(env);
+    try {
+      const engine = foldEngineState(await pgStore.readStream(ENGINE_STREAM_ID), defaultRiskLimits());
+      expect(engine.mode).toBe('PAUSED');
+      expect(engine.reason).toMatch(new RegExp(`balance discrepancy of wallet ${wallet.toBase58()}.*${SOL_ROW_MINT} is ${LAMPORTS} base units on chain, ${LAMPORTS + 50_000_000n} in the ledger`));
+      const [pause] = (await pgStore.readStream(ENGINE_STREAM_ID)).slice(-1);
+      expect(pause!.payload).toMatchObject({ cause: 'circuit_breaker', detail: { trigger: 'balance_discrepancy', foundOnStart: 'the pause was not recorded before the engine stopped' } });
+      // The start's own run begins from the discrepancy's chain figures: the chain agrees.
+      expect((await pgStore.readStream(streamId)).map((e) => e.type)).toEqual(['BalancesReconciled', 'BalanceDiscrepancyDetected', 'BalancesReconciled']);
+    } finally {
+      await second.close();
+    }
+  }, 90_000);
 });
