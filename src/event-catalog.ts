@@ -2,7 +2,7 @@
 // validates payloads on append and upcasts old versions on read.
 import { auditEvents } from './audit/events.js';
 import { complianceEvents } from './compliance/events.js';
-import { executionEvents } from './execution/events.js';
+import { executionEvents, reconciliationEvents } from './execution/events.js';
 import { EventTypeRegistry, type EventTypeDefinition } from './ledger/event-types.js';
 import { marketEvents } from './market/events.js';
 import { apiKeyEvents } from './api/auth/events.js';
@@ -20,6 +20,7 @@ export const eventCatalog: EventTypeDefinition<any>[] = [
   ...complianceEvents,
   ...signingEvents,
   ...executionEvents,
+  ...reconciliationEvents,
   ...tradingEvents,
   ...projectionEvents,
   ...apiKeyEvents,

@@ -172,6 +172,10 @@ export const ENV_SECTIONS = {
     SOLANA_CONFIRM_POLL_MS: int(400, 0, 10_000),
     SOLANA_COMPUTE_UNIT_MARGIN_PCT: int(20, 0, 500),
     SOLANA_LOOKUP_TABLE_TTL_MS: int(60_000, 0, 3_600_000),
+    RECONCILE_INTERVAL_SECONDS: int(300, 0, 86_400),
+    RECONCILE_TOLERANCE_LAMPORTS: bigint(10_000_000n, 0n, 18_446_744_073_709_551_615n),
+    RECONCILE_TOLERANCE_BASE_UNITS: bigint(0n, 0n, 18_446_744_073_709_551_615n),
+    RECONCILE_TOLERANCES: list(),
     PAPER_SEED: textOr('arbiter-paper'),
     PAPER_MAX_SLIPPAGE_BPS: int(30, 0, 10_000),
     PAPER_LEG1_SURPLUS_BPS: int(0, 0, 10_000),
@@ -286,6 +290,17 @@ export interface ExecutionSettings {
   };
   /** leg1SurplusBps: what a paper round trip's leg 1 delivers beyond what leg 2 spends (inventory), in bps of leg 2's input. */
   paper: { seed: string; maxSlippageBps: number; leg1SurplusBps: number };
+  /** Comparing the ledger's balances with the chain (RECONCILE_*; docs/decisions/0018). */
+  reconciliation: {
+    /** At start and then this often; 0 = never (RECONCILE_INTERVAL_SECONDS). */
+    intervalSeconds: number;
+    /** For SOL: the owner's lamports plus its wrapped SOL (RECONCILE_TOLERANCE_LAMPORTS). */
+    toleranceLamports: bigint;
+    /** For every other mint (RECONCILE_TOLERANCE_BASE_UNITS). */
+    toleranceBaseUnits: bigint;
+    /** Per mint, overriding both (RECONCILE_TOLERANCES=mint:units,…). */
+    toleranceByMint: ReadonlyMap<string, bigint>;
+  };
 }
 
 export interface TradingSettings {
@@ -480,6 +495,17 @@ export function loadConfig(env: Env): ArbiterConfig {
     );
   }
   if (v.ENGINE_NODE_ID && !/^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,99}$/.test(v.ENGINE_NODE_ID)) problems.push('ENGINE_NODE_ID must be 1–100 letters, digits and _ . : @ -');
+  const toleranceByMint = new Map<string, bigint>();
+  for (const entry of v.RECONCILE_TOLERANCES ?? []) {
+    const [mint, amount, extra] = entry.split(':').map((x) => x.trim());
+    if (extra !== undefined || !mint || !isSolanaAddress(mint) || !amount || !/^\d+$/.test(amount) || BigInt(amount) > 18_446_744_073_709_551_615n) {
+      problems.push(`RECONCILE_TOLERANCES must be comma-separated mint:base_units pairs (e.g. EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v:1000000); bad entry "${entry.slice(0, 120)}"`);
+    } else if (toleranceByMint.has(mint)) {
+      problems.push(`RECONCILE_TOLERANCES names mint ${mint} twice`);
+    } else {
+      toleranceByMint.set(mint, BigInt(amount));
+    }
+  }
   const anchorRpcUrl = v.SEAL_ANCHOR_RPC_URL ?? v.SOLANA_RPC_URL ?? null;
   if (v.SEALING === 'on' && v.SEAL_ANCHOR === 'solana' && !anchorRpcUrl && !bad('SEAL_ANCHOR_RPC_URL') && !bad('SOLANA_RPC_URL')) problems.push('SEAL_ANCHOR=solana needs SEAL_ANCHOR_RPC_URL (or SOLANA_RPC_URL)');
 
@@ -616,6 +642,12 @@ export function loadConfig(env: Env): ArbiterConfig {
         lookupTableTtlMs: v.SOLANA_LOOKUP_TABLE_TTL_MS,
       },
       paper: { seed: v.PAPER_SEED, maxSlippageBps: v.PAPER_MAX_SLIPPAGE_BPS, leg1SurplusBps: v.PAPER_LEG1_SURPLUS_BPS },
+      reconciliation: {
+        intervalSeconds: v.RECONCILE_INTERVAL_SECONDS,
+        toleranceLamports: v.RECONCILE_TOLERANCE_LAMPORTS,
+        toleranceBaseUnits: v.RECONCILE_TOLERANCE_BASE_UNITS,
+        toleranceByMint,
+      },
     },
     notifications: {
       delivery: v.WEBHOOK_DELIVERY,

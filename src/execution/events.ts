@@ -4,7 +4,7 @@
 import { VersionedTransaction } from '@solana/web3.js';
 import { defineEvent, type PayloadOf } from '../ledger/event-types.js';
 import type { z } from 'zod';
-import { array, baseUnits, int, isoTime, json, obj, optional, str } from '../ledger/schema.js';
+import { array, baseUnits, bool, int, isoTime, json, nullable, obj, optional, str } from '../ledger/schema.js';
 import { VENUE_NAMES, type ConfirmOutcome, type FillQuery, type PreparedTransaction, type SubmitOutcome, type VenueName } from './venue.port.js';
 
 const BASE58 = /^[1-9A-HJ-NP-Za-km-z]+$/;
@@ -325,3 +325,65 @@ export function fillFailedPayload(
 }
 
 const clip = (s: string) => (s.length > 2000 ? `${s.slice(0, 1997)}...` : s || 'no reason given');
+
+// ---------------------------------------------------------------------------------------------
+// Reconciliation of the ledger's balances with the chain (./decisions.ts decides, trading's
+// ReconciliationService reads and appends). One stream per wallet, `reconciliation-<owner>`.
+// Each event holds both figures per mint; its chain figures are where the next reconciliation's
+// ledger figures start (docs/decisions/0018).
+
+export const RECONCILIATION_STREAM_PREFIX = 'reconciliation-';
+export const reconciliationStreamId = (owner: string) => `${RECONCILIATION_STREAM_PREFIX}${owner}`;
+
+const reconciledBalance = obj({
+  /** The mint; wrapped SOL's mint (So111…112) stands for SOL: the owner's lamports plus its wrapped SOL. */
+  mint: mint(),
+  /** What the ledger says: the previous reconciliation's chain figure plus the fills since; null at the opening (no previous one). */
+  ledgerBaseUnits: nullable(baseUnits({ signed: true })),
+  chainBaseUnits: baseUnits(),
+  /** chain − ledger (0 at the opening). */
+  differenceBaseUnits: baseUnits({ signed: true }),
+  toleranceBaseUnits: baseUnits(),
+  beyondTolerance: bool(),
+});
+
+const reconciliationV1 = {
+  owner: mint(),
+  venue: str({ oneOf: VENUE_NAMES }),
+  /** The slot the chain was read at (at least). */
+  slot: baseUnits(),
+  /** The owner's own lamports, as read (also inside the SOL row, with wrapped SOL). */
+  lamports: baseUnits(),
+  tokenAccounts: int({ min: 0 }),
+  /** Tokens held of mints neither traded nor tracked: counted, not compared (anyone can send a token to a wallet). */
+  untrackedMints: int({ min: 0 }),
+  /** The ledger figures fold every fill up to this global position; the next reconciliation folds from here. */
+  ledgerThroughPosition: baseUnits(),
+  /** The position of the reconciliation the ledger figures start from; null at the opening. */
+  basisPosition: nullable(baseUnits()),
+  /** Fill outcomes (FillConfirmed, FillFailed) folded since the basis. */
+  fillsCounted: int({ min: 0 }),
+  balances: array(reconciledBalance, { max: 10_000 }),
+  checkedAt: isoTime(),
+};
+
+/** The chain agrees with the ledger for every mint (or this is the opening: the chain's figures become the ledger's starting point). */
+export const BalancesReconciled = defineEvent({
+  type: 'BalancesReconciled',
+  version: 1,
+  payload: obj({ ...reconciliationV1, opening: bool() }),
+});
+export type BalancesReconciledPayload = PayloadOf<typeof BalancesReconciled>;
+
+/**
+ * The chain and the ledger differ for at least one mint. `beyondTolerance`: some difference is
+ * beyond its mint's tolerance, and the circuit breaker pauses the engine on it (risk).
+ */
+export const BalanceDiscrepancyDetected = defineEvent({
+  type: 'BalanceDiscrepancyDetected',
+  version: 1,
+  payload: obj({ ...reconciliationV1, beyondTolerance: bool() }),
+});
+export type BalanceDiscrepancyDetectedPayload = PayloadOf<typeof BalanceDiscrepancyDetected>;
+
+export const reconciliationEvents = [BalancesReconciled, BalanceDiscrepancyDetected];

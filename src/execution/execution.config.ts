@@ -1,11 +1,14 @@
 // Configuration of the execution context (its section of the one configuration,
-// src/config/config.ts: VENUE, SOLANA_*, PAPER_* in README), and the factory that builds the
-// configured venue.
+// src/config/config.ts: VENUE, SOLANA_*, PAPER_*, RECONCILE_* in README), and the factories that
+// build the configured venue and the wallet-balances reader beside it.
 import { PublicKey } from '@solana/web3.js';
 import type { ExecutionSettings } from '../config/config.js';
 import { PaperVenue } from './paper/paper-venue.js';
 import { SolanaVenue } from './solana/solana-venue.js';
 import type { Venue } from './venue.port.js';
+import { PaperWalletBalances } from './paper/paper-wallet-balances.js';
+import { SolanaWalletBalances } from './solana/solana-wallet-balances.js';
+import type { WalletBalances } from './wallet-balances.port.js';
 
 export type ExecutionConfig = ExecutionSettings;
 
@@ -29,4 +32,9 @@ export function venueFromConfig(config: ExecutionConfig): Venue {
     priorityFeeMicroLamports: config.solana.priorityFeeMicroLamports,
     computeUnitLimit: config.solana.computeUnitLimit,
   });
+}
+
+/** The chain's balances of the trading wallet, for reconciliation: read over the venue's own connection (paper has no chain). */
+export function walletBalancesFor(venue: Venue): WalletBalances {
+  return venue instanceof SolanaVenue ? new SolanaWalletBalances(venue.connection) : new PaperWalletBalances();
 }

@@ -1,10 +1,12 @@
 // The circuit breaker: decides, from the trading state and one new event, whether the engine
 // must pause by itself. The handler that sees the event appends EnginePaused (cause
-// circuit_breaker) built by `circuitBreakerPausePayload` to the engine stream.
+// circuit_breaker) built by `circuitBreakerPausePayload` to the engine stream. Causes: a run of
+// failed fills, a price-deviation spike, and a reconciliation that found the chain's balances
+// beyond tolerance from the ledger's (execution's BalanceDiscrepancyDetected).
 import type { EngineEventLike, EngineState } from './engine-state.js';
 import type { CheckReport, EnginePausedPayload } from './events.js';
 
-export type CircuitBreakerCause = 'consecutive_failed_fills' | 'price_deviation_spike';
+export type CircuitBreakerCause = 'consecutive_failed_fills' | 'price_deviation_spike' | 'balance_discrepancy';
 
 export interface CircuitBreakerTrip {
   cause: CircuitBreakerCause;
@@ -28,6 +30,9 @@ const textOrNull = (v: unknown): string | null => (typeof v === 'string' ? v : n
  * - Price-deviation spike: a RiskAssessed whose price_deviation check observed at least
  *   `deviationSpikeBps`, approved or not: the spike says the oracle or the venue is off, which
  *   matters for the next trade too.
+ * - Balance discrepancy: a BalanceDiscrepancyDetected with beyondTolerance (the wallet holds what
+ *   the ledger cannot explain: trading on would trade on figures nobody can vouch for). Its detail
+ *   names the first row beyond tolerance with both figures.
  */
 export function circuitBreaker(state: EngineState, event: EngineEventLike): CircuitBreakerTrip | null {
   if (state.mode === 'PAUSED') return null;
@@ -66,13 +71,34 @@ export function circuitBreaker(state: EngineState, event: EngineEventLike): Circ
       },
     };
   }
+  if (event.type === 'BalanceDiscrepancyDetected') {
+    if (p.beyondTolerance !== true) return null;
+    const rows = (Array.isArray(p.balances) ? p.balances : []).map(rec).filter((b) => b.beyondTolerance === true);
+    const first = rows[0] ?? {};
+    return {
+      cause: 'balance_discrepancy',
+      detail: {
+        owner: textOrNull(p.owner),
+        slot: textOrNull(p.slot),
+        mint: textOrNull(first.mint),
+        ledgerBaseUnits: textOrNull(first.ledgerBaseUnits),
+        chainBaseUnits: textOrNull(first.chainBaseUnits),
+        differenceBaseUnits: textOrNull(first.differenceBaseUnits),
+        toleranceBaseUnits: textOrNull(first.toleranceBaseUnits),
+        mintsBeyondTolerance: rows.length,
+      },
+    };
+  }
   return null;
 }
 
 export function circuitBreakerPausePayload(trip: CircuitBreakerTrip): EnginePausedPayload {
+  const d = trip.detail;
   const reason =
     trip.cause === 'consecutive_failed_fills'
-      ? `circuit breaker: ${trip.detail.consecutiveFailedFills} failed fills in a row (threshold ${trip.detail.threshold})`
-      : `circuit breaker: quote deviated ${trip.detail.deviationBps} bps from Pyth (spike threshold ${trip.detail.spikeBps} bps)`;
+      ? `circuit breaker: ${d.consecutiveFailedFills} failed fills in a row (threshold ${d.threshold})`
+      : trip.cause === 'price_deviation_spike'
+        ? `circuit breaker: quote deviated ${d.deviationBps} bps from Pyth (spike threshold ${d.spikeBps} bps)`
+        : `circuit breaker: balance discrepancy of wallet ${d.owner} at slot ${d.slot}: ${d.mint} is ${d.chainBaseUnits} base units on chain, ${d.ledgerBaseUnits} in the ledger (difference ${d.differenceBaseUnits}, tolerance ${d.toleranceBaseUnits})${Number(d.mintsBeyondTolerance) > 1 ? `; ${d.mintsBeyondTolerance} mints beyond tolerance` : ''}`;
   return { actor: CIRCUIT_BREAKER_ACTOR, reason, cause: 'circuit_breaker', detail: { trigger: trip.cause, ...trip.detail } };
 }

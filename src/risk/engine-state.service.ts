@@ -33,12 +33,16 @@ export const ENGINE_STATE_EVENT_TYPES = [
   // Inventory sales are detected with a `reduction` and hold their units until they end.
   'OpportunityDetected',
   'QuoteFailed',
+  // Execution's reconciliation: one beyond tolerance trips the breaker (the engine state itself ignores it).
+  'BalanceDiscrepancyDetected',
 ];
 
 interface EngineSnapshot {
   engine: EngineState;
   limitsVersion: number;
   lastFailure: RecordedEvent | null;
+  /** A discrepancy beyond tolerance folded while not paused, and no pause after it yet (absent in older snapshots). */
+  pendingDiscrepancy?: RecordedEvent | null;
 }
 
 @Injectable()
@@ -47,6 +51,8 @@ export class EngineStateService implements EngineStateView, OnApplicationBootstr
   private state: EngineState;
   /** The latest failed or expired fill folded, as the cause of a pause decided on start. */
   private lastFailure: RecordedEvent | null = null;
+  /** A BalanceDiscrepancyDetected beyond tolerance not followed by a pause yet: trips on start if the pause was lost. */
+  private pendingDiscrepancy: RecordedEvent | null = null;
   private readonly follower: LogFollower<EngineSnapshot>;
   private started: Promise<void> | null = null;
 
@@ -69,11 +75,12 @@ export class EngineStateService implements EngineStateView, OnApplicationBootstr
         snapshotVersion: 4,
         eventTypes: ENGINE_STATE_EVENT_TYPES,
         apply: (events, live) => this.apply(events, live),
-        snapshot: () => ({ engine: this.state, limitsVersion: this.state.limitsVersion, lastFailure: this.lastFailure }),
+        snapshot: () => ({ engine: this.state, limitsVersion: this.state.limitsVersion, lastFailure: this.lastFailure, pendingDiscrepancy: this.pendingDiscrepancy }),
         // Limits from config apply until the log changes them: a snapshot keeps only what events set.
         restore: (snap) => {
           this.state = snap.limitsVersion > 0 ? snap.engine : { ...snap.engine, limits: this.state.limits };
           this.lastFailure = snap.lastFailure ?? null;
+          this.pendingDiscrepancy = snap.pendingDiscrepancy ?? null;
         },
       },
       this.logger,
@@ -121,6 +128,7 @@ export class EngineStateService implements EngineStateView, OnApplicationBootstr
    * stopped without its pause recorded (a crash in between). The state still says so: pause now.
    */
   private async tripMissedOnStart(): Promise<void> {
+    await this.tripMissedDiscrepancy();
     const limit = this.state.limits.circuitBreaker.consecutiveFailedFills;
     if (this.state.mode === 'PAUSED' || this.state.consecutiveFailedFills < limit || !this.lastFailure) return;
     const p = this.lastFailure.payload as { opportunityId?: string; reason?: string };
@@ -142,9 +150,25 @@ export class EngineStateService implements EngineStateView, OnApplicationBootstr
     if (position !== null) await this.caughtUp(position);
   }
 
+  /**
+   * The same for a reconciliation: a discrepancy beyond tolerance recorded, and the engine stopped
+   * before its pause was. The next reconciliation starts from that discrepancy's chain figures and
+   * would find nothing, so the pause is decided here, from the recorded discrepancy.
+   */
+  private async tripMissedDiscrepancy(): Promise<void> {
+    const found = this.pendingDiscrepancy;
+    if (!found || this.state.mode === 'PAUSED') return;
+    const trip = circuitBreaker(this.state, found);
+    if (!trip) return;
+    const position = await this.trip({ ...trip, detail: { ...trip.detail, foundOnStart: 'the pause was not recorded before the engine stopped' } }, found);
+    if (position !== null) await this.caughtUp(position);
+  }
+
   private async apply(events: RecordedEvent[], live: (e: RecordedEvent) => boolean): Promise<void> {
     for (const e of events) {
       if (e.type === 'FillFailed' || e.type === 'TransactionExpired') this.lastFailure = e;
+      if (e.type === 'EnginePaused') this.pendingDiscrepancy = null;
+      else if (e.type === 'BalanceDiscrepancyDetected' && this.state.mode !== 'PAUSED' && (e.payload as { beyondTolerance?: unknown }).beyondTolerance === true) this.pendingDiscrepancy = e;
       const before = this.state;
       this.state = evolve(before, e);
       // History is folded, not re-judged: only events appended after start can trip the breaker.

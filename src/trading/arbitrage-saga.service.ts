@@ -25,6 +25,7 @@ import { withLogContext } from '../shared/logging/log-context.js';
 
 const sagaLogContext = (opportunityId: string) => ({ correlationId: opportunityId, opportunityId });
 import { TRADING_CONFIG, type TradingConfig } from './trading.config.js';
+import { ReconciliationService } from './reconciliation.service.js';
 
 /** How often a saga step that failed for a passing reason (venue unreachable…) is retried. */
 /** A failed step (not a lost database) is tried this often in all, with jittered backoff (src/shared/retry.ts). */
@@ -53,6 +54,7 @@ export class ArbitrageSagaService implements OnApplicationBootstrap, OnModuleDes
     private readonly metrics: Metrics,
     @Inject(SQL_CLIENT) private readonly sql: SqlClient,
     private readonly leadership: LeadershipService,
+    private readonly reconciliation: ReconciliationService,
   ) {}
 
   /**
@@ -69,6 +71,8 @@ export class ArbitrageSagaService implements OnApplicationBootstrap, OnModuleDes
     if (!this.leadership.enabled) {
       const resumed = await this.recoverUnfinished();
       if (resumed) this.logger.log(`resumed ${resumed} unfinished saga(s) from the log`);
+      // Balances first: a discrepancy beyond tolerance pauses the engine before its first trade.
+      await this.reconciliation.startLeading();
       if (this.config.autostart) this.start();
       return;
     }
@@ -86,6 +90,8 @@ export class ArbitrageSagaService implements OnApplicationBootstrap, OnModuleDes
         if (resumed) this.logger.log(`resumed ${resumed} unfinished saga(s) from the log`);
       }),
     );
+    // Only the leader reconciles; it postpones while the resumed sagas are in flight.
+    await this.reconciliation.startLeading();
     if (this.config.autostart) this.start();
   }
 
@@ -128,6 +134,7 @@ export class ArbitrageSagaService implements OnApplicationBootstrap, OnModuleDes
   async stop(): Promise<void> {
     this.stopping = true;
     this.stopReducer();
+    this.reconciliation.stopLeading();
     this.halt.abort(new Error('the engine is stopping'));
     this.run?.stop();
     this.run = null;

@@ -1,4 +1,5 @@
-// The trading context's wiring: the saga's command handlers and the engine loop. It imports the
+// The trading context's wiring: the saga's command handlers, the engine loop and the balance
+// reconciliation that runs beside it (reconciliation.service.ts). It imports the
 // contexts whose ports the saga drives (market, risk, compliance, signing, execution); the
 // open-saga index (an adapter over a read model) is handed in by the composition root.
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
@@ -10,6 +11,7 @@ import { SigningModule } from '../signing/signing.module.js';
 import { AdvanceArbitrageHandler, DetectOpportunityHandler } from './arbitrage.handlers.js';
 import { FlattenInventoryHandler } from './flatten.handler.js';
 import { ArbitrageSagaService } from './arbitrage-saga.service.js';
+import { ReconciliationService } from './reconciliation.service.js';
 import { ARBITER_CONFIG } from '../config/config.module.js';
 import type { ArbiterConfig } from '../config/config.js';
 import { TRADING_CONFIG } from './trading.config.js';
@@ -28,8 +30,9 @@ export class TradingModule {
         AdvanceArbitrageHandler,
         FlattenInventoryHandler,
         ArbitrageSagaService,
+        ReconciliationService,
       ],
-      exports: [ArbitrageSagaService],
+      exports: [ArbitrageSagaService, ReconciliationService],
     };
   }
 }

@@ -21,6 +21,7 @@
 //   arrives, for what a node records: `transaction.message.addressTableLookups`,
 //   `meta.loadedAddresses`, and pre/post (token) balances over every account in mainnet's order
 //   — static keys, then loaded writable, then loaded readonly (accountIndex counts across all).
+// - a wallet's balances: getBalance, getTokenAccountsByOwner (base64 and jsonParsed).
 // Test levers: dropSubmissions (the node answers but the transaction is lost), processedPolls
 // (statuses stay 'processed' for a while), autoAdvanceBlocks (the chain moves while polled).
 // DISTORTION: LiteSVM's SlotHashes sysvar does not follow warpToSlot, so the stand-in sets it to
@@ -451,6 +452,77 @@ export async function startSolanaRpcStandIn(opts: { blockhashValidBlocks?: numbe
   };
 
   /**
+   * getTokenAccountsByOwner as a node answers it: the owner's token accounts of one program
+   * ({ programId }) or one mint ({ mint }), base64 (what web3.js' getTokenAccountsByOwner asks
+   * for) or jsonParsed (getParsedTokenAccountsByOwner), each { pubkey, account }. The accounts are
+   * found by scanning the token program's accounts in LiteSVM (getProgramAccounts).
+   */
+  const tokenAccountsByOwner = (params: Json[]): Json => {
+    const owner = pubkeyParam(params[0]);
+    const filter = params[1] as { mint?: Json; programId?: Json } | null | undefined;
+    const config = (params[2] ?? {}) as { encoding?: string };
+    if (!filter || typeof filter !== 'object' || (filter.mint === undefined) === (filter.programId === undefined)) {
+      throw new RpcError(-32602, 'Invalid params: expected exactly one of { "mint": <address> } or { "programId": <address> }');
+    }
+    const encoding = config.encoding ?? 'binary';
+    if (encoding !== 'base64' && encoding !== 'jsonParsed') {
+      throw new RpcError(-32602, `Invalid params: encoding ${encoding} is not supported for token accounts here (use base64 or jsonParsed)`);
+    }
+    const programs = [TOKEN_PROGRAM_ID.toBase58(), TOKEN_2022_PROGRAM_ID.toBase58()];
+    let program: string;
+    let mint: string | null = null;
+    if (filter.programId !== undefined) {
+      program = pubkeyParam(filter.programId);
+      if (!programs.includes(program)) throw new RpcError(-32602, 'Invalid param: unrecognized Token program id');
+    } else {
+      mint = pubkeyParam(filter.mint);
+      const mintAcc = svm.getAccount(address(mint));
+      if (!mintAcc.exists || !programs.includes(mintAcc.programAddress as string)) throw new RpcError(-32602, 'Invalid param: could not find mint');
+      program = mintAcc.programAddress as string;
+    }
+    const value: Json[] = [];
+    for (const acc of svm.getProgramAccounts(address(program))) {
+      // A token account is 165 bytes; Token-2022 ones with extensions are longer, marked Account (2) at byte 165.
+      if (acc.data.length < AccountLayout.span || (acc.data.length > AccountLayout.span && (program === TOKEN_PROGRAM_ID.toBase58() || acc.data[AccountLayout.span] !== 2))) continue;
+      const parsed = AccountLayout.decode(Buffer.from(acc.data));
+      if (parsed.state === 0 || parsed.owner.toBase58() !== owner) continue;
+      if (mint !== null && parsed.mint.toBase58() !== mint) continue;
+      const key = acc.address as string;
+      if (encoding === 'base64') {
+        value.push({ pubkey: key, account: accountJson(key) });
+        continue;
+      }
+      const mintAcc = svm.getAccount(address(parsed.mint.toBase58()));
+      const decimals = mintAcc.exists && mintAcc.data.length >= MintLayout.span ? MintLayout.decode(Buffer.from(mintAcc.data)).decimals : 0;
+      const ui = (n: bigint) => ({ amount: n.toString(), decimals, uiAmount: Number(n) / 10 ** decimals, uiAmountString: String(Number(n) / 10 ** decimals) });
+      const info: { [k: string]: Json } = {
+        isNative: parsed.isNativeOption === 1,
+        mint: parsed.mint.toBase58(),
+        owner: parsed.owner.toBase58(),
+        state: parsed.state === 2 ? 'frozen' : 'initialized',
+        tokenAmount: ui(parsed.amount),
+      };
+      if (parsed.delegateOption === 1) {
+        info.delegate = parsed.delegate.toBase58();
+        info.delegatedAmount = ui(parsed.delegatedAmount);
+      }
+      if (parsed.isNativeOption === 1) info.rentExemptReserve = ui(parsed.isNative);
+      value.push({
+        pubkey: key,
+        account: {
+          data: { program: program === TOKEN_PROGRAM_ID.toBase58() ? 'spl-token' : 'spl-token-2022', parsed: { info, type: 'account' }, space: acc.data.length },
+          executable: false,
+          lamports: Number(acc.lamports),
+          owner: program,
+          rentEpoch: 0,
+          space: acc.data.length,
+        },
+      });
+    }
+    return { context: context(), value };
+  };
+
+  /**
    * simulateTransaction as a node answers it: err, logs and unitsConsumed; nothing changes. An
    * unsigned transaction (sigVerify false) is simulated with LiteSVM's signature check off for
    * that one call. replaceRecentBlockhash is not offered (the venue does not ask for it).
@@ -559,6 +631,8 @@ export async function startSolanaRpcStandIn(opts: { blockhashValidBlocks?: numbe
       }
       case 'simulateTransaction':
         return simulate(params);
+      case 'getTokenAccountsByOwner':
+        return tokenAccountsByOwner(params);
       case 'getMinimumBalanceForRentExemption':
         return Number(svm.minimumBalanceForRentExemption(BigInt(Number(params[0] ?? 0))));
       case 'getVersion':

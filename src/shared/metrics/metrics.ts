@@ -183,6 +183,25 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  // Reconciliation (ledger balances against the chain)
+  readonly reconciliationsTotal = new Counter({
+    name: 'arbiter_reconciliations_total',
+    help: 'Reconciliations of the ledger balances with the chain, by outcome (opening, reconciled, discrepancy, discrepancy_beyond_tolerance, postponed, failed)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly reconciliationLastTimestampSeconds = new Gauge({
+    name: 'arbiter_reconciliation_last_timestamp_seconds',
+    help: 'Unix time of the last reconciliation recorded by this process',
+    registers: [this.registry],
+  });
+  readonly reconciliationDifferenceBaseUnits = new Gauge({
+    name: 'arbiter_reconciliation_difference_base_units',
+    help: 'Chain minus ledger balance at the last reconciliation, in base units of the mint label (SOL row: lamports plus wrapped SOL)',
+    labelNames: ['mint'] as const,
+    registers: [this.registry],
+  });
+
   // Compliance
   readonly complianceFlagsRaisedTotal = new Counter({
     name: 'arbiter_compliance_flags_raised_total',

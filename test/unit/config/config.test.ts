@@ -84,4 +84,18 @@ describe('loadConfig: one object for every context', () => {
       'RISK_CIRCUIT_BREAKER_DEVIATION_SPIKE_BPS (50) must be at least RISK_MAX_PRICE_DEVIATION_BPS (100): a spike is a deviation beyond the ordinary limit',
     ]);
   });
+
+  it('reads the reconciliation settings: interval, tolerances, per-mint overrides; names a bad entry', () => {
+    const usdc = 'EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v';
+    expect(loadConfig({}).execution.reconciliation).toEqual({ intervalSeconds: 300, toleranceLamports: 10_000_000n, toleranceBaseUnits: 0n, toleranceByMint: new Map() });
+    const c = loadConfig({ RECONCILE_INTERVAL_SECONDS: '0', RECONCILE_TOLERANCES: `${usdc}:1000000` }).execution.reconciliation;
+    expect(c.intervalSeconds).toBe(0);
+    expect(c.toleranceByMint.get(usdc)).toBe(1_000_000n);
+    expect(problemsOf({ RECONCILE_TOLERANCES: `${usdc}:1.5,nope:3` })).toEqual([
+      `RECONCILE_TOLERANCES must be comma-separated mint:base_units pairs (e.g. EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v:1000000); bad entry "${usdc}:1.5"`,
+      'RECONCILE_TOLERANCES must be comma-separated mint:base_units pairs (e.g. EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v:1000000); bad entry "nope:3"',
+    ]);
+    expect(problemsOf({ RECONCILE_TOLERANCES: `${usdc}:1,${usdc}:2` })).toEqual([`RECONCILE_TOLERANCES names mint ${usdc} twice`]);
+    expect(problemsOf({ RECONCILE_INTERVAL_SECONDS: '-1' })[0]).toMatch(/^RECONCILE_INTERVAL_SECONDS must be between 0 and 86400/);
+  });
 });

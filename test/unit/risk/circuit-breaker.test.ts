@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { riskAssessedPayload } from '../../../src/risk/checks.js';
 import { circuitBreaker, circuitBreakerPausePayload } from '../../../src/risk/circuit-breaker.js';
 import { EnginePaused, RiskAssessed } from '../../../src/risk/events.js';
-import { NOW, engineDecider, event, fresh, given, input, limits } from './fixtures.js';
+import { BONK, NOW, SOL, USDC, engineDecider, event, fresh, given, input, limits } from './fixtures.js';
 import { expectStorable, registryOf } from '../../support/registry.js';
 
 const failed = (id: string) => event('FillFailed', { opportunityId: id, reason: 'slippage exceeded' });
@@ -83,5 +83,40 @@ describe('circuit breaker: price-deviation spike (spike 500 bps)', () => {
     const fills = circuitBreakerPausePayload(circuitBreaker(given([failed('a'), failed('b')]), failed('c'))!);
     expect(fills.reason).toContain('3 failed fills in a row');
     expectStorable(registryOf(EnginePaused), EnginePaused, fills);
+  });
+});
+
+describe('circuit breaker: balance discrepancy (execution’s reconciliation)', () => {
+  const row = (mint: string, ledger: string, chain: string, tolerance: string, beyond: boolean) => ({
+    mint,
+    ledgerBaseUnits: ledger,
+    chainBaseUnits: chain,
+    differenceBaseUnits: String(BigInt(chain) - BigInt(ledger)),
+    toleranceBaseUnits: tolerance,
+    beyondTolerance: beyond,
+  });
+  const discrepancy = (beyondTolerance: boolean, balances: ReturnType<typeof row>[]) =>
+    event('BalanceDiscrepancyDetected', { owner: 'Owner1111', slot: '321', beyondTolerance, balances });
+
+  it('when a discrepancy is beyond tolerance, then it trips with the first such row’s figures, and the reason names them', () => {
+    const e = discrepancy(true, [row(SOL, '1000000', '995000', '10000', false), row(USDC, '500', '400', '0', true), row(BONK, '7', '9', '0', true)]);
+    const trip = circuitBreaker(fresh(), e)!;
+    expect(trip).toEqual({
+      cause: 'balance_discrepancy',
+      detail: { owner: 'Owner1111', slot: '321', mint: USDC, ledgerBaseUnits: '500', chainBaseUnits: '400', differenceBaseUnits: '-100', toleranceBaseUnits: '0', mintsBeyondTolerance: 2 },
+    });
+    const payload = circuitBreakerPausePayload(trip);
+    expect(payload).toMatchObject({ cause: 'circuit_breaker', detail: { trigger: 'balance_discrepancy', mint: USDC } });
+    expect(payload.reason).toBe(`circuit breaker: balance discrepancy of wallet Owner1111 at slot 321: ${USDC} is 400 base units on chain, 500 in the ledger (difference -100, tolerance 0); 2 mints beyond tolerance`);
+    expectStorable(registryOf(EnginePaused), EnginePaused, payload);
+  });
+
+  it('when a discrepancy is within tolerance, then it does not trip', () => {
+    expect(circuitBreaker(fresh(), discrepancy(false, [row(SOL, '1000000', '995000', '10000', false)]))).toBeNull();
+  });
+
+  it('given the engine is already PAUSED, then a discrepancy does not pause it again', () => {
+    const s = given([event('EnginePaused', { actor: 'x', reason: 'y', cause: 'operator' })]);
+    expect(circuitBreaker(s, discrepancy(true, [row(USDC, '500', '400', '0', true)]))).toBeNull();
   });
 });
