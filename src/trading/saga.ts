@@ -427,6 +427,8 @@ export function fillQuery(s: Extract<SagaState, { phase: 'signed' | 'submitted' 
     expectedOut: p.expectedOut,
     signerPublicKey: p.signerPublicKey,
     lastValidBlockHeight: p.lastValidBlockHeight,
+    // The round trip's layout, so a failure names the part (leg 1, leg 2, guard) that failed.
+    ...(p.roundTrip ? { roundTrip: { instructionRoles: p.roundTrip.instructionRoles } } : {}),
   };
 }
 

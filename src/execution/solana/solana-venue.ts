@@ -26,6 +26,7 @@ import {
   type PublicKey,
   type SignatureStatus,
   type TransactionError,
+  type VersionedMessage,
   type VersionedTransactionResponse,
 } from '@solana/web3.js';
 import { VenueError } from '../errors.js';
@@ -45,11 +46,13 @@ import type {
   PreparedTransaction,
   SubmitOutcome,
   TradeIntent,
+  TransactionFailure,
   TransactionStatus,
   Venue,
 } from '../venue.port.js';
 import { pause } from '../../shared/retry.js';
 import { composeRoundTrip, InFlightAccounts, SIMULATION_UNIT_LIMIT, unitsWithMargin } from './round-trip.js';
+import { decodeTransactionFailure, describeFailure, transactionErrorFromMessage } from './transaction-error.js';
 
 export interface SolanaVenueOptions {
   rpcUrl: string;
@@ -157,12 +160,13 @@ export class SolanaVenue implements Venue {
       guard: { account, mint, decimals, amount: guardAmount },
       lookupTables,
     };
-    const trial = composeRoundTrip(parts).tx;
+    const { tx: trial, roles } = composeRoundTrip(parts);
     const sim = await this.rpc('simulateTransaction', () => this.connection.simulateTransaction(trial, { sigVerify: false, commitment: COMMITMENT }));
     if (sim.value.err) {
       const logs = sim.value.logs ?? [];
       const last = logs.length ? ` (last log: ${logs[logs.length - 1]})` : '';
-      throw new VenueError('SIMULATION_FAILED', `the round trip failed its simulation, nothing was signed or sent: ${describeTransactionError(sim.value.err)}${last}`);
+      const failure = decodeTransactionFailure(sim.value.err, { stage: 'preflight', programIds: programIdsOf(trial.message), roles });
+      throw new VenueError('SIMULATION_FAILED', `the round trip failed its simulation, nothing was signed or sent: ${describeFailure(failure).replace(/^refused by preflight \(never landed, no fee\): /, '')}${last}`);
     }
     if (typeof sim.value.unitsConsumed !== 'number' || !Number.isSafeInteger(sim.value.unitsConsumed) || sim.value.unitsConsumed <= 0) {
       throw new VenueError('MALFORMED_RESPONSE', `simulateTransaction reported no unitsConsumed (got ${String(sim.value.unitsConsumed)})`);
@@ -184,6 +188,7 @@ export class SolanaVenue implements Venue {
         computeUnitLimit,
         lookupTables: lookupTables.map((t) => t.key.toBase58()),
         serializedBytes: bytes,
+        instructionRoles: roles,
         legs: rt.legs.map((l) => ({ api: l.api, raw: l.raw })),
       },
     };
@@ -250,15 +255,15 @@ export class SolanaVenue implements Venue {
       return submit;
     } catch (err) {
       if (!(err instanceof SendTransactionError)) throw mapRpcError('sendTransaction', err);
-      return this.refused(err, prepared, sig, raw);
+      return this.refused(err, prepared, sig, raw, tx.message);
     }
   }
 
   /** Turns a preflight refusal into an outcome: the node did not forward the transaction. */
-  private async refused(err: SendTransactionError, prepared: PreparedTransaction, sig: string, raw: Uint8Array): Promise<SubmitOutcome> {
+  private async refused(err: SendTransactionError, prepared: PreparedTransaction, sig: string, raw: Uint8Array, message0: VersionedMessage): Promise<SubmitOutcome> {
     const message = err.transactionError.message ?? err.message;
     if (/signature verification fail/i.test(message)) {
-      return { status: 'failed', signature: sig, reason: 'signature verification failed' };
+      return { status: 'failed', signature: sig, reason: 'signature verification failed', failure: decodeTransactionFailure('SignatureFailure', { stage: 'preflight', programIds: null, roles: null }) };
     }
     if (/already been processed/i.test(message)) {
       // Sent before (by us before a restart, or by a second submit): nothing new will fill.
@@ -280,7 +285,10 @@ export class SolanaVenue implements Venue {
     }
     const logs = err.transactionError.logs;
     const last = logs && logs.length ? ` (last log: ${logs[logs.length - 1]})` : '';
-    return { status: 'failed', signature: sig, reason: `refused by preflight: ${message}${last}` };
+    const txError = transactionErrorFromMessage(message);
+    if (txError === null) return { status: 'failed', signature: sig, reason: `refused by preflight: ${message}${last}` };
+    const failure = decodeTransactionFailure(txError, { stage: 'preflight', programIds: programIdsOf(message0), roles: prepared.roundTrip?.instructionRoles ?? null });
+    return { status: 'failed', signature: sig, reason: `${describeFailure(failure)}${last}`, failure };
   }
 
   async confirm(query: FillQuery, opts: ConfirmOptions = {}): Promise<ConfirmOutcome> {
@@ -309,7 +317,7 @@ export class SolanaVenue implements Venue {
     const height = BigInt(await this.rpc('getBlockHeight', () => this.connection.getBlockHeight(COMMITMENT)));
     const status = await this.signatureStatus(query.signature);
     if (status) {
-      if (status.err) return this.failed(query.signature, status);
+      if (status.err) return this.failed(query, status);
       if (status.confirmationStatus === 'confirmed' || status.confirmationStatus === 'finalized') {
         return this.fill(query);
       }
@@ -338,7 +346,8 @@ export class SolanaVenue implements Venue {
     if (!tx) return null; // status is ahead of the node's transaction index; ask again next poll
     if (!tx.meta) throw new VenueError('MALFORMED_RESPONSE', `getTransaction(${query.signature}) has no meta: cannot read the fill`);
     if (tx.meta.err) {
-      return { status: 'failed', signature: query.signature, reason: describeTransactionError(tx.meta.err), slot: BigInt(tx.slot), fee: BigInt(tx.meta.fee) };
+      const failure = landedFailure(tx.meta.err, query, tx);
+      return { status: 'failed', signature: query.signature, reason: describeFailure(failure), slot: BigInt(tx.slot), fee: BigInt(tx.meta.fee), failure };
     }
     const record = balanceRecord(tx);
     const amounts = fillAmounts(record, {
@@ -357,18 +366,20 @@ export class SolanaVenue implements Venue {
     };
   }
 
-  private async failed(signature: string, status: SignatureStatus): Promise<ConfirmOutcome> {
-    const reason = describeTransactionError(status.err!);
-    // The fee was charged all the same; record it when the node can tell us.
+  private async failed(query: FillQuery, status: SignatureStatus): Promise<ConfirmOutcome> {
+    const { signature } = query;
+    // The fee was charged all the same; record it (and read the programs from the message) when the node can tell us.
     const tx = await this.connection
       .getTransaction(signature, { commitment: COMMITMENT, maxSupportedTransactionVersion: 0 })
       .catch(() => null);
+    const failure = landedFailure(status.err!, query, tx);
     return {
       status: 'failed',
       signature,
-      reason,
+      reason: describeFailure(failure),
       slot: BigInt(status.slot),
       ...(tx?.meta ? { fee: BigInt(tx.meta.fee) } : {}),
+      failure,
     };
   }
 
@@ -438,17 +449,18 @@ export function balanceRecord(tx: VersionedTransactionResponse): BalanceRecord {
   };
 }
 
-/** A TransactionError as the RPC writes it ({"InstructionError":[2,{"Custom":1}]}), in words. */
-export function describeTransactionError(err: TransactionError | object | string): string {
-  if (typeof err === 'string') return `transaction failed: ${err}`;
-  const ie = (err as { InstructionError?: [number, unknown] }).InstructionError;
-  if (Array.isArray(ie)) {
-    const [index, detail] = ie;
-    const custom = (detail as { Custom?: number } | null)?.Custom;
-    const what = typeof custom === 'number' ? `custom program error 0x${custom.toString(16)}` : JSON.stringify(detail);
-    return `instruction ${index} failed: ${what}`;
-  }
-  return `transaction failed: ${JSON.stringify(err)}`;
+/** The program of each instruction of a message, in order (programs are always static keys, even in v0). */
+export function programIdsOf(message: VersionedMessage): string[] {
+  return message.compiledInstructions.map((ix) => message.staticAccountKeys[ix.programIdIndex]?.toBase58() ?? 'unknown');
+}
+
+/** A landed transaction's error, decoded with its message's programs and the round trip's recorded layout. */
+function landedFailure(err: TransactionError | object | string, query: FillQuery, tx: VersionedTransactionResponse | null): TransactionFailure {
+  return decodeTransactionFailure(err, {
+    stage: 'on-chain',
+    programIds: tx ? programIdsOf(tx.transaction.message) : null,
+    roles: query.roundTrip?.instructionRoles ?? null,
+  });
 }
 
 export function mapRpcError(method: string, err: unknown): VenueError {
