@@ -12,6 +12,9 @@
 // taker, signed by the taker as the vault's delegate, for the quote's outAmount) is the
 // `cleanupInstruction`. A price the pool no longer honours shows as a payout the vault cannot
 // cover (drain it), not as Jupiter's 6001 slippage error.
+// setRouteAccounts(n) gives each leg's swapInstruction n more read-only accounts (a multi-hop
+// route's pools); GET /build caps them with `maxAccounts` as Jupiter does (a route of at most that
+// many accounts), so an oversize round trip fits once it is built again with a lower maxAccounts.
 // Listens on 127.0.0.1, random port. Never used by src/.
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -44,6 +47,8 @@ export interface JupiterStandIn {
   setLookupTables(tables: Record<string, string[]>): void;
   /** The API key GET /build accepts. */
   apiKey: string;
+  /** Read-only route accounts added to each leg's swap instruction; /build keeps at most maxAccounts − LEG_ACCOUNTS of them. */
+  setRouteAccounts(n: number): void;
   /** Extra rate on one direction, in bps (positive = more output), e.g. a price dislocation. */
   setEdgeBps(inputMint: string, outputMint: string, bps: number): void;
   /** The output the stand-in computes for a quote (tests check the adapter against it). */
@@ -52,6 +57,8 @@ export interface JupiterStandIn {
 }
 
 const MEMO_PROGRAM = new PublicKey('MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr');
+/** Accounts a stand-in leg uses before any route account: taker, its two token accounts, two vaults, two mints, three programs. */
+export const LEG_ACCOUNTS = 10;
 const FEE_BPS = 4n;
 
 export async function startJupiterStandIn(opts: { slowMs?: number; contextSlot?: number } = {}): Promise<JupiterStandIn> {
@@ -65,6 +72,7 @@ export async function startJupiterStandIn(opts: { slowMs?: number; contextSlot?:
   let slot = opts.contextSlot ?? 312_456_789;
   const pools = new Map<string, string>();
   let lookupTables: Record<string, string[]> = {};
+  let routeAccounts = 0;
   const apiKey = 'stand-in-key';
 
   const expectedOut = (inputMint: string, outputMint: string, amount: bigint): bigint => {
@@ -141,7 +149,7 @@ export async function startJupiterStandIn(opts: { slowMs?: number; contextSlot?:
   });
 
   /** The instruction groups of one leg for `taker` (see the distortion in the header). */
-  const legInstructions = (taker: PublicKey, q: { inputMint: string; outputMint: string; inAmount: string; outAmount: string }) => {
+  const legInstructions = (taker: PublicKey, q: { inputMint: string; outputMint: string; inAmount: string; outAmount: string }, maxAccounts?: number) => {
     const inMint = new PublicKey(q.inputMint);
     const outMint = new PublicKey(q.outputMint);
     const inVault = pools.get(q.inputMint);
@@ -149,13 +157,22 @@ export async function startJupiterStandIn(opts: { slowMs?: number; contextSlot?:
     if (!inVault || !outVault) return null;
     const takerIn = getAssociatedTokenAddressSync(inMint, taker, true);
     const takerOut = getAssociatedTokenAddressSync(outMint, taker, true);
+    const extra = maxAccounts === undefined ? routeAccounts : Math.max(0, Math.min(routeAccounts, maxAccounts - LEG_ACCOUNTS));
+    // Distinct per direction (two legs do not share pools), read-only, never touched by the transfer.
+    const route = Array.from({ length: extra }, (_, i) => ({
+      pubkey: new PublicKey(createHash('sha256').update(`route-account:${q.inputMint}>${q.outputMint}:${i}`).digest()),
+      isSigner: false,
+      isWritable: false,
+    }));
+    const payIn = createTransferInstruction(takerIn, new PublicKey(inVault), taker, BigInt(q.inAmount));
+    payIn.keys.push(...route);
     return {
       computeBudgetInstructions: [
         ixJson(ComputeBudgetProgram.setComputeUnitLimit({ units: 388_876 })),
         ixJson(ComputeBudgetProgram.setComputeUnitPrice({ microLamports: 25_715 })),
       ],
       setupInstructions: [ixJson(createAssociatedTokenAccountIdempotentInstruction(taker, takerOut, taker, outMint))],
-      swapInstruction: ixJson(createTransferInstruction(takerIn, new PublicKey(inVault), taker, BigInt(q.inAmount))),
+      swapInstruction: ixJson(payIn),
       cleanupInstruction: ixJson(createTransferInstruction(new PublicKey(outVault), takerOut, taker, BigInt(q.outAmount))),
       otherInstructions: [],
     };
@@ -188,7 +205,9 @@ export async function startJupiterStandIn(opts: { slowMs?: number; contextSlot?:
     if (!taker) return sendJson(res, 400, { error: `Invalid taker: ${String(q.get('taker'))}`, errorCode: 'INVALID_REQUEST' });
     const quoted = quoteBody(q);
     if ('error' in quoted) return sendJson(res, 400, quoted);
-    const groups = legInstructions(taker, quoted as never);
+    const maxText = q.get('maxAccounts');
+    if (maxText !== null && !/^[1-9]\d*$/.test(maxText)) return sendJson(res, 400, { error: `Query parameter maxAccounts cannot be parsed: ${maxText}`, errorCode: 'INVALID_REQUEST' });
+    const groups = legInstructions(taker, quoted as never, maxText === null ? undefined : Number(maxText));
     if (!groups) return sendJson(res, 400, { error: 'Could not find any route', errorCode: 'COULD_NOT_FIND_ANY_ROUTE' });
     const blockhash = new PublicKey(createHash('sha256').update(`stand-in-blockhash:${slot}`).digest()).toBase58();
     sendJson(res, 200, {
@@ -300,6 +319,9 @@ export async function startJupiterStandIn(opts: { slowMs?: number; contextSlot?:
     },
     setLookupTables(tables) {
       lookupTables = tables;
+    },
+    setRouteAccounts(n) {
+      routeAccounts = n;
     },
     apiKey,
     setEdgeBps(inputMint, outputMint, bps) {

@@ -14,7 +14,9 @@
 // - the ledger a node keeps: signature statuses, getTransaction with meta (fee, pre/post
 //   lamport balances, pre/post token balances parsed from SPL Token accounts, logs).
 // Test levers: dropSubmissions (the node answers but the transaction is lost), processedPolls
-// (statuses stay 'processed' for a while), autoAdvanceBlocks (the chain moves while polled).
+// (statuses stay 'processed' for a while), autoAdvanceBlocks (the chain moves while polled),
+// beforeNextLanding (the chain moves after a transaction passed preflight and before it lands:
+// what happens on a real cluster when a pool trades between the node's simulation and the slot).
 // Not modelled: address lookup tables (static account keys only), forks, finalization.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -61,6 +63,12 @@ export interface SolanaRpcStandIn {
   processedPolls: number;
   /** Every getBlockHeight call moves the chain on by this many blocks. */
   autoAdvanceBlocks: number;
+  /**
+   * Runs once, for the next transaction that passed preflight (or skipped it), just before it
+   * executes; then clears itself. A test moves a pool here: preflight saw the old state, the
+   * transaction lands on the new one.
+   */
+  beforeNextLanding: (() => void) | null;
   /** Calls per JSON-RPC method. */
   calls: Map<string, number>;
   /** Signatures refused or dropped, with why (for assertions). */
@@ -267,6 +275,11 @@ export async function startSolanaRpcStandIn(opts: { blockhashValidBlocks?: numbe
     } else if (!blockhashOk) {
       handle.rejected.set(signature, 'dropped: blockhash not found');
       return signature;
+    }
+    const move = handle.beforeNextLanding;
+    if (move) {
+      handle.beforeNextLanding = null;
+      move();
     }
     const preBalances = lamportsOf(tx);
     const preTokenBalances = tokenBalances(tx);
@@ -497,6 +510,7 @@ export async function startSolanaRpcStandIn(opts: { blockhashValidBlocks?: numbe
     },
     processedPolls: 0,
     autoAdvanceBlocks: 0,
+    beforeNextLanding: null,
     calls: new Map(),
     rejected: new Map(),
     blockHeight: () => height,

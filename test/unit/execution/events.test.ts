@@ -6,6 +6,7 @@ import {
   FillConfirmed,
   FillFailed,
   fillFailedPayload,
+  type FillFailedPayload,
   outcomeEvent,
   submitOutcomeEvent,
   TransactionExpired,
@@ -89,7 +90,7 @@ describe('execution events', () => {
       failure: { stage: 'on-chain', transactionError: { InstructionError: [8, { Custom: 1 }] }, instructionIndex: 8, part: 'guard', program: 'SPL Token', code: 1, error: 'InsufficientFunds' },
     });
     valid(FillFailed, JSON.parse(JSON.stringify(payload)));
-    expect(() => valid(FillFailed, { ...payload, failure: { ...payload.failure, part: 'leg-3' } })).toThrow(InvalidEventError);
+    expect(() => valid(FillFailed, { ...payload, failure: { ...(payload as FillFailedPayload).failure, part: 'leg-3' } })).toThrow(InvalidEventError);
   });
 
   it('a FillFailed v1 row upcasts to failure: null, its reason kept; a log of v1 and v2 rows reads as v2', () => {
