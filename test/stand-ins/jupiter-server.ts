@@ -57,8 +57,14 @@ export interface JupiterStandIn {
 }
 
 const MEMO_PROGRAM = new PublicKey('MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr');
-/** Accounts a stand-in leg uses before any route account: taker, its two token accounts, two vaults, two mints, three programs. */
-export const LEG_ACCOUNTS = 10;
+/**
+ * The part of `maxAccounts` a leg keeps for accounts other than its route's pools. A convention of
+ * the stand-in, not a count: a real Jupiter route instruction carries ~20 accounts besides its pools
+ * (program, token programs, the taker's accounts, event authority), which maxAccounts includes; the
+ * stand-in's transfers need fewer, and real legs put their pools in lookup tables, which the
+ * stand-in does not (its route accounts are static keys, 33 bytes each in a transaction).
+ */
+export const LEG_ACCOUNTS = 20;
 const FEE_BPS = 4n;
 
 export async function startJupiterStandIn(opts: { slowMs?: number; contextSlot?: number } = {}): Promise<JupiterStandIn> {
