@@ -199,8 +199,10 @@ const PART_WORDS: Record<RoundTripPart, string> = { 'compute-budget': 'the compu
 export function describeFailure(f: TransactionFailure): string {
   const prefix = f.stage === 'preflight' ? 'refused by preflight (never landed, no fee): ' : '';
   if (f.instructionIndex === null) return `${prefix}the transaction failed: ${f.error} (${f.message})`;
-  const part = f.part ? `${PART_WORDS[f.part]}${f.group ? ` ${f.group}` : ''}` : 'an instruction';
-  const at = `instruction ${f.instructionIndex}${f.program ? `, ${f.program}` : f.programId ? `, program ${f.programId}` : ''}`;
+  const program = f.program ?? (f.programId ? `program ${f.programId}` : null);
+  const where = f.part
+    ? `${PART_WORDS[f.part]}${f.group ? ` ${f.group}` : ''} (instruction ${f.instructionIndex}${program ? `, ${program}` : ''})`
+    : `instruction ${f.instructionIndex}${program ? ` (${program})` : ''}`;
   const code = f.code === null ? '' : ` (custom program error 0x${f.code.toString(16)})`;
-  return `${prefix}${part} (${at}) failed: ${f.error}${code}: ${f.message}`;
+  return `${prefix}${where} failed: ${f.error}${code}: ${f.message}`;
 }

@@ -43,7 +43,7 @@ describe('decodeTransactionFailure', () => {
     expect(budget).toMatchObject({ part: 'compute-budget', group: null, program: 'Compute Budget', code: null, error: 'InvalidInstructionData', message: 'invalid instruction data' });
     const other = decodeTransactionFailure({ InstructionError: [6, { Custom: 42 }] }, onChain);
     expect(other).toMatchObject({ part: 'leg-2', group: 'other', programId: UNKNOWN, program: null, code: 42, error: 'Custom42' });
-    expect(describeFailure(other)).toContain(`instruction 6, program ${UNKNOWN}`);
+    expect(describeFailure(other)).toContain(`leg 2 other (instruction 6, program ${UNKNOWN}) failed: Custom42 (custom program error 0x2a)`);
     const borsh = decodeTransactionFailure({ InstructionError: [5, { BorshIoError: 'Unknown' }] }, onChain);
     expect(borsh).toMatchObject({ part: 'leg-2', group: 'swap', error: 'BorshIoError', code: null });
   });
@@ -51,7 +51,7 @@ describe('decodeTransactionFailure', () => {
   it('without a recorded layout (a plain transaction, or one prepared before roles were recorded) the part is null, the program still named', () => {
     const f = decodeTransactionFailure({ InstructionError: [3, { Custom: 6001 }] }, { stage: 'on-chain', roles: null, programIds });
     expect(f).toMatchObject({ part: null, group: null, program: 'Jupiter v6', error: 'SlippageToleranceExceeded' });
-    expect(describeFailure(f)).toMatch(/^an instruction \(instruction 3, Jupiter v6\) failed/);
+    expect(describeFailure(f)).toMatch(/^instruction 3 \(Jupiter v6\) failed: SlippageToleranceExceeded/);
     const bare = decodeTransactionFailure({ InstructionError: [9, { Custom: 1 }] }, { stage: 'on-chain', roles, programIds });
     expect(bare).toMatchObject({ instructionIndex: 9, part: null, programId: null, program: null, error: 'Custom1' });
   });
