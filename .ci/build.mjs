@@ -1,4 +1,4 @@
-// `npm run build`: transpiles src/, projections/ and bench/ to dist/ with SWC, file by file, and
+// `npm run build`: transpiles src/, projections/, bench/ and test/stand-ins/ to dist/ with SWC, file by file, and
 // only the files whose source is newer than their output (a start with nothing changed transpiles
 // nothing). Types are not checked here: `npm run typecheck` (tsc) does that, and CI runs it before
 // the tests. SWC is also what compiles the code under test (vitest.config.ts), with the same
@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const out = join(root, 'dist');
-const dirs = ['src', 'projections', 'bench'];
+// test/stand-ins too: the round-trip benchmark runs the Jupiter and Solana RPC stand-ins in process.
+const dirs = ['src', 'projections', 'bench', 'test/stand-ins'];
 
 /** Same settings as vitest.config.ts (legacy decorators with metadata for Nest's DI), ES2022 modules. */
 const options = (file) => ({

@@ -20,6 +20,7 @@ import { sagaBench } from './saga.js';
 import { sealBench } from './seal.js';
 import { webhooksBench } from './webhooks.js';
 import { haBench } from './ha.js';
+import { roundTripBench } from './round-trip.js';
 
 const SERVER = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 function benchArgs(): { quick: boolean; only: string } {
@@ -27,13 +28,13 @@ function benchArgs(): { quick: boolean; only: string } {
     const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string', default: 'all' } }, strict: true, allowPositionals: false });
     return { quick: values.quick, only: values.only };
   } catch (err) {
-    console.error(`bench: ${(err as Error).message}\nusage: npm run bench [-- --quick] [-- --only=ledger|saga|graphql|seal|webhooks|audit|catchup|ha]`);
+    console.error(`bench: ${(err as Error).message}\nusage: npm run bench [-- --quick] [-- --only=ledger|saga|graphql|seal|webhooks|audit|catchup|ha|roundtrip]`);
     process.exit(2);
   }
 }
 const { quick, only } = benchArgs();
-if (!['all', 'ledger', 'saga', 'graphql', 'seal', 'webhooks', 'audit', 'catchup', 'ha'].includes(only)) {
-  console.error(`--only must be ledger, saga, graphql, seal, webhooks, audit, catchup or ha (got "${only}")`);
+if (!['all', 'ledger', 'saga', 'graphql', 'seal', 'webhooks', 'audit', 'catchup', 'ha', 'roundtrip'].includes(only)) {
+  console.error(`--only must be ledger, saga, graphql, seal, webhooks, audit, catchup, ha or roundtrip (got "${only}")`);
   process.exit(2);
 }
 const STREAMS = quick ? 200 : 2000;
@@ -155,6 +156,14 @@ async function main() {
       console.log(`\n| saga step (${concurrency} at once) | count | p50 ms | p99 ms |\n|---|---:|---:|---:|`);
       for (const r of sagaRows) console.log(`| ${r.join(' | ')} |`);
     }
+  }
+  if (only === 'all' || only === 'roundtrip') {
+    // No database: the Solana venue against the Jupiter and Solana RPC (litesvm) stand-ins in this process.
+    const runs = quick ? 100 : 500;
+    console.log(`\nRound trip on the Solana venue: compose + simulate + sign, ${runs} runs against the stand-ins`);
+    const r = await roundTripBench(runs);
+    console.log(`\n${r.note}\n\n| round trip | runs | p50 ms | p99 ms |\n|---|---:|---:|---:|`);
+    for (const row of r.rows) console.log(`| ${row.join(' | ')} |`);
   }
   if (only === 'all' || only === 'seal') {
     const sealRows = await sealBench(withDatabase, quick);

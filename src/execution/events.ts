@@ -5,7 +5,17 @@ import { VersionedTransaction } from '@solana/web3.js';
 import { defineEvent, type PayloadOf } from '../ledger/event-types.js';
 import type { z } from 'zod';
 import { array, baseUnits, bool, int, isoTime, json, nullable, obj, optional, str } from '../ledger/schema.js';
-import { VENUE_NAMES, type ConfirmOutcome, type FillQuery, type PreparedTransaction, type SubmitOutcome, type VenueName } from './venue.port.js';
+import {
+  INSTRUCTION_ROLES,
+  ROUND_TRIP_PARTS,
+  VENUE_NAMES,
+  type ConfirmOutcome,
+  type FillQuery,
+  type PreparedTransaction,
+  type SubmitOutcome,
+  type TransactionFailure,
+  type VenueName,
+} from './venue.port.js';
 
 const BASE58 = /^[1-9A-HJ-NP-Za-km-z]+$/;
 const signature = () => str({ min: 64, max: 88, pattern: BASE58 });
@@ -78,18 +88,47 @@ export const FillConfirmed = defineEvent({
 });
 export type FillConfirmedPayload = PayloadOf<typeof FillConfirmed>;
 
+const fillFailedV1 = {
+  opportunityId: opportunityId(),
+  signature: signature(),
+  reason: reason(),
+  /** Set when the transaction landed with an error: the fee was still charged. */
+  slot: optional(baseUnits()),
+  feeLamports: optional(baseUnits()),
+  failedAt: isoTime(),
+};
+export const FillFailedV1Schema = obj(fillFailedV1);
+export type FillFailedV1Payload = z.output<typeof FillFailedV1Schema>;
+
+/** The decoded error of a failed transaction (TransactionFailure of the venue port). */
+const failureSchema = obj({
+  stage: str({ oneOf: ['preflight', 'on-chain'] as const }),
+  /** The TransactionError as the node wrote it, e.g. {"InstructionError":[8,{"Custom":1}]}. */
+  transactionError: json(),
+  instructionIndex: nullable(int({ min: 0, max: 255 })),
+  part: nullable(str({ oneOf: ROUND_TRIP_PARTS })),
+  group: nullable(str({ oneOf: ['setup', 'swap', 'cleanup', 'other'] as const })),
+  programId: nullable(mint()),
+  program: nullable(str({ min: 1, max: 100 })),
+  code: nullable(int({ min: 0, max: 4_294_967_295 })),
+  error: str({ min: 1, max: 200 }),
+  message: reason(),
+});
+
+/**
+ * A transaction that was refused or landed with an error. Version 2 adds `failure`: the program
+ * error decoded (which part of the round trip — leg 1, leg 2, guard, budget — which program, which
+ * error: Jupiter's 6001 SlippageToleranceExceeded, SPL Token's InsufficientFunds at the guard), or
+ * null when the venue had nothing to decode (paper venue, a refusal without an error). v1 rows
+ * upcast to failure: null; their reason keeps the words they were written with.
+ */
 export const FillFailed = defineEvent({
   type: 'FillFailed',
-  version: 1,
-  payload: obj({
-    opportunityId: opportunityId(),
-    signature: signature(),
-    reason: reason(),
-    /** Set when the transaction landed with an error: the fee was still charged. */
-    slot: optional(baseUnits()),
-    feeLamports: optional(baseUnits()),
-    failedAt: isoTime(),
-  }),
+  version: 2,
+  payload: obj({ ...fillFailedV1, failure: failureSchema.nullable() }),
+  upcasters: {
+    1: (p: FillFailedV1Payload) => ({ ...p, failure: null }),
+  },
 });
 export type FillFailedPayload = PayloadOf<typeof FillFailed>;
 
@@ -125,8 +164,8 @@ const preparedV1 = {
 export const TransactionPreparedV1Schema = obj(preparedV1);
 export type TransactionPreparedV1Payload = z.output<typeof TransactionPreparedV1Schema>;
 
-/** What a composed round trip recorded: both legs' route answers, the guard, the units, the tables. */
-const roundTripSchema = obj({
+/** What a composed round trip recorded: both legs' route answers, the guard, the units, the tables, each instruction's role. */
+const roundTripFields = {
   guardAccount: mint(),
   balanceAtPrepareBaseUnits: baseUnits(),
   minProfitBaseUnits: baseUnits(),
@@ -137,19 +176,30 @@ const roundTripSchema = obj({
   serializedBytes: int({ min: 1, max: 1232 }),
   /** Each leg's route API and its answer exactly as parsed (the generated models drop fields). */
   legs: array(obj({ api: str({ min: 1, max: 16 }), raw: json() }), { min: 2, max: 2 }),
+};
+const roundTripV2Schema = obj(roundTripFields);
+const roundTripSchema = obj({
+  ...roundTripFields,
+  /** Each instruction's role in message order (budget, leg 1/2 setup/swap/cleanup/other, guard); null on rows upcast from v2. */
+  instructionRoles: array(str({ oneOf: INSTRUCTION_ROLES }), { min: 1, max: 64 }).nullable(),
 });
+export const TransactionPreparedV2Schema = obj({ ...preparedV1, roundTrip: roundTripV2Schema.nullable() });
+export type TransactionPreparedV2Payload = z.output<typeof TransactionPreparedV2Schema>;
 
 /**
  * The transaction the saga is about to sign, kept so a resumed saga submits exactly the same
  * bytes (the same signature) instead of ever building a second transaction. Version 2 adds
  * `roundTrip` (null when the venue built a plain transaction); v1 rows upcast to roundTrip: null.
+ * Version 3 adds `roundTrip.instructionRoles` (what each instruction is, so a failure names the
+ * part that failed); v2 rows upcast to instructionRoles: null (their failures name the index only).
  */
 export const TransactionPrepared = defineEvent({
   type: 'TransactionPrepared',
-  version: 2,
+  version: 3,
   payload: obj({ ...preparedV1, roundTrip: roundTripSchema.nullable() }),
   upcasters: {
-    1: (p: TransactionPreparedV1Payload) => ({ ...p, roundTrip: null }),
+    1: (p: TransactionPreparedV1Payload): TransactionPreparedV2Payload => ({ ...p, roundTrip: null }),
+    2: (p: TransactionPreparedV2Payload) => ({ ...p, roundTrip: p.roundTrip ? { ...p.roundTrip, instructionRoles: null } : null }),
   },
 });
 export type TransactionPreparedPayload = PayloadOf<typeof TransactionPrepared>;
@@ -177,6 +227,7 @@ export function transactionPreparedPayload(p: PreparedTransaction): TransactionP
           computeUnitLimit: p.roundTrip.computeUnitLimit,
           lookupTables: p.roundTrip.lookupTables,
           serializedBytes: p.roundTrip.serializedBytes,
+          instructionRoles: p.roundTrip.instructionRoles,
           legs: p.roundTrip.legs.map((l) => ({ api: l.api, raw: l.raw })),
         }
       : null,
@@ -311,15 +362,30 @@ export function submitOutcomeEvent(
 /** FillFailed for a submit that was refused, or a confirm that found the transaction failed. */
 export function fillFailedPayload(
   opportunityId: string,
-  outcome: { signature: string; reason: string; slot?: bigint; fee?: bigint },
+  outcome: { signature: string; reason: string; slot?: bigint; fee?: bigint; failure?: TransactionFailure },
   now = new Date().toISOString(),
 ): FillFailedPayload {
+  const f = outcome.failure;
   return {
     opportunityId,
     signature: outcome.signature,
     reason: clip(outcome.reason),
     ...(outcome.slot === undefined ? {} : { slot: outcome.slot.toString() }),
     ...(outcome.fee === undefined ? {} : { feeLamports: outcome.fee.toString() }),
+    failure: f
+      ? {
+          stage: f.stage,
+          transactionError: f.transactionError ?? null,
+          instructionIndex: f.instructionIndex,
+          part: f.part,
+          group: f.group,
+          programId: f.programId,
+          program: f.program,
+          code: f.code,
+          error: f.error.slice(0, 200),
+          message: clip(f.message),
+        }
+      : null,
     failedAt: now,
   };
 }

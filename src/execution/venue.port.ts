@@ -63,6 +63,54 @@ export interface RoundTripIntent {
   minProfitBaseUnits: bigint;
 }
 
+/**
+ * What each instruction of a composed round trip is, in message order: our compute-budget pair,
+ * each leg's groups (a setup both legs carry is kept once, under leg 1), the profit guard last.
+ * A failed transaction names an instruction index; this says which part of the round trip it was.
+ */
+export const INSTRUCTION_ROLES = [
+  'compute-budget',
+  'leg-1:setup',
+  'leg-1:swap',
+  'leg-1:cleanup',
+  'leg-1:other',
+  'leg-2:setup',
+  'leg-2:swap',
+  'leg-2:cleanup',
+  'leg-2:other',
+  'guard',
+] as const;
+export type InstructionRole = (typeof INSTRUCTION_ROLES)[number];
+export const ROUND_TRIP_PARTS = ['compute-budget', 'leg-1', 'leg-2', 'guard'] as const;
+export type RoundTripPart = (typeof ROUND_TRIP_PARTS)[number];
+
+/**
+ * Why a transaction failed, decoded from the node's TransactionError and the prepared layout
+ * (plain data: the venue decodes, the saga records it in FillFailed).
+ */
+export interface TransactionFailure {
+  /** Refused by the node's preflight simulation (never landed, no fee) or landed with the error (fee charged). */
+  stage: 'preflight' | 'on-chain';
+  /** The TransactionError as the node wrote it, e.g. {"InstructionError":[8,{"Custom":1}]}; for a preflight refusal, read back from the node's message. */
+  transactionError: unknown;
+  /** The failing instruction's index in the message, when the error names one. */
+  instructionIndex: number | null;
+  /** Which part of the round trip that instruction is (null: not a round trip, its layout was not recorded, or no instruction failed). */
+  part: RoundTripPart | null;
+  /** The instruction's group within its leg: setup, swap, cleanup or other (null for the budget, the guard, or unknown). */
+  group: 'setup' | 'swap' | 'cleanup' | 'other' | null;
+  /** Base58 of the failing instruction's program, when known. */
+  programId: string | null;
+  /** The program's name when it is one we know (Jupiter v6, SPL Token, …). */
+  program: string | null;
+  /** The program's custom error code ({"Custom": n}), when it is one. */
+  code: number | null;
+  /** The error's name: SlippageToleranceExceeded, InsufficientFunds, BlockhashNotFound, … (Custom6001 when the program's table is unknown). */
+  error: string;
+  /** The error in words, with what it means for a round trip where we know. */
+  message: string;
+}
+
 /** What the venue composed for a round trip: recorded with the prepared transaction. */
 export interface PreparedRoundTrip {
   /** The payer's token account of the input mint that the guard checks. */
@@ -77,6 +125,8 @@ export interface PreparedRoundTrip {
   computeUnitLimit: number;
   lookupTables: string[];
   serializedBytes: number;
+  /** Each instruction's role, in message order (null when read from an event written before roles were recorded). */
+  instructionRoles: InstructionRole[] | null;
   /** Each leg's route API and raw answer. */
   legs: { api: string; raw: unknown }[];
 }
@@ -120,7 +170,7 @@ export type SubmitOutcome =
       alreadyProcessed: boolean;
     }
   /** Refused before it could land (bad signature, simulation failure): it never will land. */
-  | { status: 'failed'; signature: string; reason: string }
+  | { status: 'failed'; signature: string; reason: string; failure?: TransactionFailure }
   /** Its blockhash was already too old when it was sent: it can never land. */
   | { status: 'expired'; signature: string; reason: string };
 
@@ -141,6 +191,8 @@ export interface FillQuery {
   intermediateMint?: string;
   /** Base units of the intermediate leg 2 was quoted to spend (a venue that simulates fills uses it). */
   intermediateSpentByNextLeg?: bigint;
+  /** A composed round trip's layout, so a failure names the part that failed (`{ ...prepared, signature }` carries it). */
+  roundTrip?: Pick<PreparedRoundTrip, 'instructionRoles'>;
 }
 
 export type ConfirmOutcome =
@@ -164,7 +216,7 @@ export type ConfirmOutcome =
       confirmedAt: string;
     }
   /** Landed with an error (fee charged, nothing traded) or was refused. */
-  | { status: 'failed'; signature: string; reason: string; slot?: bigint; fee?: bigint }
+  | { status: 'failed'; signature: string; reason: string; slot?: bigint; fee?: bigint; failure?: TransactionFailure }
   | { status: 'expired'; signature: string; reason: string; lastValidBlockHeight: bigint };
 
 /**

@@ -438,6 +438,8 @@ export function fillQuery(s: Extract<SagaState, { phase: 'signed' | 'submitted' 
     signerPublicKey: p.signerPublicKey,
     lastValidBlockHeight: p.lastValidBlockHeight,
     ...(leg2 ? { intermediateMint: leg2.inputMint, intermediateSpentByNextLeg: BigInt(leg2.inAmount) } : {}),
+    // The round trip's layout, so a failure names the part (leg 1, leg 2, guard) that failed.
+    ...(p.roundTrip ? { roundTrip: { instructionRoles: p.roundTrip.instructionRoles } } : {}),
   };
 }
 

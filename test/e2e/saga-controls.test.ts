@@ -112,7 +112,7 @@ describe('saga controls', () => {
     const failures = [1, 2].map((i) =>
       newEvent(
         FillFailed,
-        { opportunityId: `opp-${i}`, signature: '5'.repeat(64 + i), reason: 'slippage tolerance exceeded', failedAt: new Date().toISOString() },
+        { opportunityId: `opp-${i}`, signature: '5'.repeat(64 + i), reason: 'slippage tolerance exceeded', failure: null, failedAt: new Date().toISOString() },
         { correlationId: `opp-${i}`, causationId: null, actor: 'engine', tenant: 'default' },
       ),
     );

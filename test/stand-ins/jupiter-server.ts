@@ -19,6 +19,9 @@
 // `addressesByLookupTableAddress` (with the addresses). setPoolAccounts gives a pool the other
 // accounts a real AMM's swap reads (pool state, oracle, tick arrays…); they ride on the pay-in
 // as read-only accounts after the Transfer's own three, which the token program ignores.
+// setRouteAccounts(n) gives each leg's swapInstruction n more read-only accounts (a multi-hop
+// route's pools); GET /build caps them with `maxAccounts` as Jupiter does (a route of at most that
+// many accounts), so an oversize round trip fits once it is built again with a lower maxAccounts.
 // Listens on 127.0.0.1, random port. Never used by src/.
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -53,6 +56,8 @@ export interface JupiterStandIn {
   setPoolAccounts(mint: string, accounts: string[]): void;
   /** The API key GET /build accepts. */
   apiKey: string;
+  /** Read-only route accounts added to each leg's swap instruction; /build keeps at most maxAccounts − LEG_ACCOUNTS of them. */
+  setRouteAccounts(n: number): void;
   /** Extra rate on one direction, in bps (positive = more output), e.g. a price dislocation. */
   setEdgeBps(inputMint: string, outputMint: string, bps: number): void;
   /** The output the stand-in computes for a quote (tests check the adapter against it). */
@@ -61,6 +66,14 @@ export interface JupiterStandIn {
 }
 
 const MEMO_PROGRAM = new PublicKey('MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr');
+/**
+ * The part of `maxAccounts` a leg keeps for accounts other than its route's pools. A convention of
+ * the stand-in, not a count: a real Jupiter route instruction carries ~20 accounts besides its pools
+ * (program, token programs, the taker's accounts, event authority), which maxAccounts includes; the
+ * stand-in's transfers need fewer, and real legs put their pools in lookup tables, which the
+ * stand-in does not (its route accounts are static keys, 33 bytes each in a transaction).
+ */
+export const LEG_ACCOUNTS = 20;
 const FEE_BPS = 4n;
 
 export async function startJupiterStandIn(opts: { slowMs?: number; contextSlot?: number } = {}): Promise<JupiterStandIn> {
@@ -80,6 +93,7 @@ export async function startJupiterStandIn(opts: { slowMs?: number; contextSlot?:
     const used = new Set([...groups.setupInstructions, groups.swapInstruction, groups.cleanupInstruction].flatMap((ix) => ix.accounts.map((a) => a.pubkey)));
     return Object.fromEntries(Object.entries(lookupTables).filter(([, addresses]) => addresses.some((a) => used.has(a))));
   };
+  let routeAccounts = 0;
   const apiKey = 'stand-in-key';
 
   const expectedOut = (inputMint: string, outputMint: string, amount: bigint): bigint => {
@@ -157,7 +171,7 @@ export async function startJupiterStandIn(opts: { slowMs?: number; contextSlot?:
   });
 
   /** The instruction groups of one leg for `taker` (see the distortion in the header). */
-  const legInstructions = (taker: PublicKey, q: { inputMint: string; outputMint: string; inAmount: string; outAmount: string }) => {
+  const legInstructions = (taker: PublicKey, q: { inputMint: string; outputMint: string; inAmount: string; outAmount: string }, maxAccounts?: number) => {
     const inMint = new PublicKey(q.inputMint);
     const outMint = new PublicKey(q.outputMint);
     const inVault = pools.get(q.inputMint);
@@ -165,7 +179,15 @@ export async function startJupiterStandIn(opts: { slowMs?: number; contextSlot?:
     if (!inVault || !outVault) return null;
     const takerIn = getAssociatedTokenAddressSync(inMint, taker, true);
     const takerOut = getAssociatedTokenAddressSync(outMint, taker, true);
+    const extra = maxAccounts === undefined ? routeAccounts : Math.max(0, Math.min(routeAccounts, maxAccounts - LEG_ACCOUNTS));
+    // Distinct per direction (two legs do not share pools), read-only, never touched by the transfer.
+    const route = Array.from({ length: extra }, (_, i) => ({
+      pubkey: new PublicKey(createHash('sha256').update(`route-account:${q.inputMint}>${q.outputMint}:${i}`).digest()),
+      isSigner: false,
+      isWritable: false,
+    }));
     const payIn = createTransferInstruction(takerIn, new PublicKey(inVault), taker, BigInt(q.inAmount));
+    payIn.keys.push(...route);
     for (const a of [...(poolAccounts.get(q.inputMint) ?? []), ...(poolAccounts.get(q.outputMint) ?? [])]) {
       payIn.keys.push({ pubkey: new PublicKey(a), isSigner: false, isWritable: false });
     }
@@ -208,7 +230,9 @@ export async function startJupiterStandIn(opts: { slowMs?: number; contextSlot?:
     if (!taker) return sendJson(res, 400, { error: `Invalid taker: ${String(q.get('taker'))}`, errorCode: 'INVALID_REQUEST' });
     const quoted = quoteBody(q);
     if ('error' in quoted) return sendJson(res, 400, quoted);
-    const groups = legInstructions(taker, quoted as never);
+    const maxText = q.get('maxAccounts');
+    if (maxText !== null && !/^[1-9]\d*$/.test(maxText)) return sendJson(res, 400, { error: `Query parameter maxAccounts cannot be parsed: ${maxText}`, errorCode: 'INVALID_REQUEST' });
+    const groups = legInstructions(taker, quoted as never, maxText === null ? undefined : Number(maxText));
     if (!groups) return sendJson(res, 400, { error: 'Could not find any route', errorCode: 'COULD_NOT_FIND_ANY_ROUTE' });
     const blockhash = new PublicKey(createHash('sha256').update(`stand-in-blockhash:${slot}`).digest()).toBase58();
     sendJson(res, 200, {
@@ -323,6 +347,9 @@ export async function startJupiterStandIn(opts: { slowMs?: number; contextSlot?:
     },
     setPoolAccounts(mint, accounts) {
       poolAccounts.set(mint, accounts);
+    },
+    setRouteAccounts(n) {
+      routeAccounts = n;
     },
     apiKey,
     setEdgeBps(inputMint, outputMint, bps) {

@@ -23,7 +23,9 @@
 //   — static keys, then loaded writable, then loaded readonly (accountIndex counts across all).
 // - a wallet's balances: getBalance, getTokenAccountsByOwner (base64 and jsonParsed).
 // Test levers: dropSubmissions (the node answers but the transaction is lost), processedPolls
-// (statuses stay 'processed' for a while), autoAdvanceBlocks (the chain moves while polled).
+// (statuses stay 'processed' for a while), autoAdvanceBlocks (the chain moves while polled),
+// beforeNextLanding (the chain moves after a transaction passed preflight and before it lands:
+// what happens on a real cluster when a pool trades between the node's simulation and the slot).
 // DISTORTION: LiteSVM's SlotHashes sysvar does not follow warpToSlot, so the stand-in sets it to
 // the one slot a CreateLookupTable names; a deactivated table therefore stops resolving at the
 // next slot, where mainnet keeps resolving it for its ~512-slot cool-down (and then lets it be
@@ -95,6 +97,12 @@ export interface SolanaRpcStandIn {
   processedPolls: number;
   /** Every getBlockHeight call moves the chain on by this many blocks. */
   autoAdvanceBlocks: number;
+  /**
+   * Runs once, for the next transaction that passed preflight (or skipped it), just before it
+   * executes; then clears itself. A test moves a pool here: preflight saw the old state, the
+   * transaction lands on the new one.
+   */
+  beforeNextLanding: (() => void) | null;
   /** Calls per JSON-RPC method. */
   calls: Map<string, number>;
   /** Signatures refused or dropped, with why (for assertions). */
@@ -341,6 +349,11 @@ export async function startSolanaRpcStandIn(opts: { blockhashValidBlocks?: numbe
     } else if (!blockhashOk) {
       handle.rejected.set(signature, 'dropped: blockhash not found');
       return signature;
+    }
+    const move = handle.beforeNextLanding;
+    if (move) {
+      handle.beforeNextLanding = null;
+      move();
     }
     const loaded = loadedOf(tx);
     const preBalances = lamportsOf(tx, loaded);
@@ -692,6 +705,7 @@ export async function startSolanaRpcStandIn(opts: { blockhashValidBlocks?: numbe
     },
     processedPolls: 0,
     autoAdvanceBlocks: 0,
+    beforeNextLanding: null,
     calls: new Map(),
     rejected: new Map(),
     blockHeight: () => height,

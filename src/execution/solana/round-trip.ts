@@ -17,6 +17,7 @@ import {
 } from '@solana/web3.js';
 import { createTransferCheckedInstruction } from '@solana/spl-token';
 import { VenueError } from '../errors.js';
+import type { InstructionRole } from '../venue.port.js';
 
 /** Solana's packet limit for a serialized transaction. */
 export const MAX_TRANSACTION_BYTES = 1232;
@@ -65,29 +66,44 @@ export function toInstruction(ix: PlainInstruction): TransactionInstruction {
 
 const keyOf = (ix: PlainInstruction) => JSON.stringify([ix.programId, ix.accounts, ix.data]);
 
-/** The instructions in order: budget pair, leg 1, leg 2 (setup deduplicated), others, guard. */
-export function roundTripInstructions(p: Omit<RoundTripParts, 'blockhash' | 'lookupTables' | 'payer'>): TransactionInstruction[] {
+/**
+ * The instructions in order — budget pair, leg 1, leg 2 (setup deduplicated), others, guard — and
+ * each one's role, which the prepared transaction records so a failure names the part that failed.
+ */
+export function roundTripInstructions(p: Omit<RoundTripParts, 'blockhash' | 'lookupTables' | 'payer'>): { instructions: TransactionInstruction[]; roles: InstructionRole[] } {
   const seen = new Set<string>();
   const out: TransactionInstruction[] = [
     ComputeBudgetProgram.setComputeUnitLimit({ units: p.computeUnitLimit }),
     ComputeBudgetProgram.setComputeUnitPrice({ microLamports: p.computeUnitPriceMicroLamports }),
   ];
-  const others: PlainInstruction[] = [];
-  for (const leg of p.legs) {
+  const roles: InstructionRole[] = ['compute-budget', 'compute-budget'];
+  const others: { ix: PlainInstruction; role: InstructionRole }[] = [];
+  p.legs.forEach((leg, i) => {
+    const n = i === 0 ? 'leg-1' : 'leg-2';
     for (const s of leg.setupInstructions) {
+      // A setup both legs carry (e.g. the same idempotent account creation) runs once, as leg 1's.
       if (seen.has(keyOf(s))) continue;
       seen.add(keyOf(s));
       out.push(toInstruction(s));
+      roles.push(`${n}:setup`);
     }
     out.push(toInstruction(leg.swapInstruction));
-    if (leg.cleanupInstruction) out.push(toInstruction(leg.cleanupInstruction));
-    others.push(...leg.otherInstructions);
+    roles.push(`${n}:swap`);
+    if (leg.cleanupInstruction) {
+      out.push(toInstruction(leg.cleanupInstruction));
+      roles.push(`${n}:cleanup`);
+    }
+    others.push(...leg.otherInstructions.map((ix) => ({ ix, role: `${n}:other` as const })));
+  });
+  for (const o of others) {
+    out.push(toInstruction(o.ix));
+    roles.push(o.role);
   }
-  out.push(...others.map(toInstruction));
   const g = p.guard;
   // The taker owns the account: a self-transfer signed by the payer, for more than it held at prepare.
   out.push(createTransferCheckedInstruction(g.account, g.mint, g.account, ownerOf(p), g.amount, g.decimals));
-  return out;
+  roles.push('guard');
+  return { instructions: out, roles };
 }
 
 function ownerOf(p: Omit<RoundTripParts, 'blockhash' | 'lookupTables' | 'payer'> & { payer?: PublicKey }): PublicKey {
@@ -97,10 +113,11 @@ function ownerOf(p: Omit<RoundTripParts, 'blockhash' | 'lookupTables' | 'payer'>
   return new PublicKey(signer.pubkey);
 }
 
-/** One v0 transaction of the round trip; refuses one over 1232 bytes (TRANSACTION_TOO_LARGE). */
-export function composeRoundTrip(p: RoundTripParts): { tx: VersionedTransaction; bytes: number } {
+/** One v0 transaction of the round trip and its instructions' roles; refuses one over 1232 bytes (TRANSACTION_TOO_LARGE). */
+export function composeRoundTrip(p: RoundTripParts): { tx: VersionedTransaction; bytes: number; roles: InstructionRole[] } {
   assertTaker(p.legs, p.payer);
-  return compile(p.payer, p.blockhash, roundTripInstructions(p), p.lookupTables, 'the round trip');
+  const { instructions, roles } = roundTripInstructions(p);
+  return { ...compile(p.payer, p.blockhash, instructions, p.lookupTables, 'the round trip'), roles };
 }
 
 /** The parts of a single-leg swap (an inventory sale): no guard, the leg's minimum out is Jupiter's own check. */

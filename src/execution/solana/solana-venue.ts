@@ -28,6 +28,7 @@ import {
   type PublicKey,
   type SignatureStatus,
   type TransactionError,
+  type VersionedMessage,
   type VersionedTransactionResponse,
 } from '@solana/web3.js';
 import { VenueError } from '../errors.js';
@@ -44,15 +45,18 @@ import type {
   ConfirmOptions,
   ConfirmOutcome,
   FillQuery,
+  InstructionRole,
   PreparedTransaction,
   SubmitOutcome,
   RouteLegJson,
   TradeIntent,
+  TransactionFailure,
   TransactionStatus,
   Venue,
 } from '../venue.port.js';
 import { pause } from '../../shared/retry.js';
 import { composeRoundTrip, composeSwap, InFlightAccounts, SIMULATION_UNIT_LIMIT, unitsWithMargin } from './round-trip.js';
+import { decodeTransactionFailure, describeFailure, transactionErrorFromMessage } from './transaction-error.js';
 
 export interface SolanaVenueOptions {
   rpcUrl: string;
@@ -163,7 +167,8 @@ export class SolanaVenue implements Venue {
       guard: { account, mint, decimals, amount: guardAmount },
       lookupTables,
     };
-    const simulatedUnits = await this.simulatedUnits(composeRoundTrip(parts).tx, 'the round trip', lookupTables);
+    const { tx: trial, roles } = composeRoundTrip(parts);
+    const simulatedUnits = await this.simulatedUnits(trial, 'the round trip', lookupTables, roles);
     const computeUnitLimit = unitsWithMargin(simulatedUnits, this.opts.computeUnitMarginPct ?? 20);
     const { tx, bytes } = composeRoundTrip({ ...parts, computeUnitLimit });
     // ~150 blocks of ~400 ms: past that the blockhash is dead and the hold would only block.
@@ -180,6 +185,7 @@ export class SolanaVenue implements Venue {
         computeUnitLimit,
         lookupTables: lookupTables.map((t) => t.key.toBase58()),
         serializedBytes: bytes,
+        instructionRoles: roles,
         legs: rt.legs.map((l) => ({ api: l.api, raw: l.raw })),
       },
     };
@@ -198,19 +204,26 @@ export class SolanaVenue implements Venue {
     const lookupTables = await this.lookupTablesOf([leg]);
     const { blockhash, lastValidBlockHeight } = await this.rpc('getLatestBlockhash', () => this.connection.getLatestBlockhash(COMMITMENT));
     const parts = { payer, blockhash, leg, computeUnitLimit: SIMULATION_UNIT_LIMIT, computeUnitPriceMicroLamports: this.opts.priorityFeeMicroLamports, lookupTables };
-    const simulatedUnits = await this.simulatedUnits(composeSwap(parts).tx, 'the swap', lookupTables);
+    const simulatedUnits = await this.simulatedUnits(composeSwap(parts).tx, 'the swap', lookupTables, null);
     const { tx } = composeSwap({ ...parts, computeUnitLimit: unitsWithMargin(simulatedUnits, this.opts.computeUnitMarginPct ?? 20) });
     return toPrepared('solana', intent, tx, BigInt(lastValidBlockHeight));
   }
 
   /** Units an unsigned simulation consumed; a failing simulation is SIMULATION_FAILED (nothing is signed or sent). */
-  private async simulatedUnits(trial: VersionedTransaction, what: string, lookupTables: AddressLookupTableAccount[]): Promise<bigint> {
+  private async simulatedUnits(
+    trial: VersionedTransaction,
+    what: string,
+    lookupTables: AddressLookupTableAccount[],
+    roles: readonly InstructionRole[] | null,
+  ): Promise<bigint> {
     const sim = await this.rpc('simulateTransaction', () => this.connection.simulateTransaction(trial, { sigVerify: false, commitment: COMMITMENT }));
     this.forgetTablesThatFailed(sim.value.err, lookupTables);
     if (sim.value.err) {
       const logs = sim.value.logs ?? [];
       const last = logs.length ? ` (last log: ${logs[logs.length - 1]})` : '';
-      throw new VenueError('SIMULATION_FAILED', `${what} failed its simulation, nothing was signed or sent: ${describeTransactionError(sim.value.err)}${last}`);
+      // Named by part (leg 1, leg 2, guard) when the layout is known: a round trip's roles.
+      const failure = decodeTransactionFailure(sim.value.err, { stage: 'preflight', programIds: programIdsOf(trial.message), roles });
+      throw new VenueError('SIMULATION_FAILED', `${what} failed its simulation, nothing was signed or sent: ${describeFailure(failure).replace(/^refused by preflight \(never landed, no fee\): /, '')}${last}`);
     }
     if (typeof sim.value.unitsConsumed !== 'number' || !Number.isSafeInteger(sim.value.unitsConsumed) || sim.value.unitsConsumed <= 0) {
       throw new VenueError('MALFORMED_RESPONSE', `simulateTransaction reported no unitsConsumed (got ${String(sim.value.unitsConsumed)})`);
@@ -304,15 +317,15 @@ export class SolanaVenue implements Venue {
       return submit;
     } catch (err) {
       if (!(err instanceof SendTransactionError)) throw mapRpcError('sendTransaction', err);
-      return this.refused(err, prepared, sig, raw);
+      return this.refused(err, prepared, sig, raw, tx.message);
     }
   }
 
   /** Turns a preflight refusal into an outcome: the node did not forward the transaction. */
-  private async refused(err: SendTransactionError, prepared: PreparedTransaction, sig: string, raw: Uint8Array): Promise<SubmitOutcome> {
+  private async refused(err: SendTransactionError, prepared: PreparedTransaction, sig: string, raw: Uint8Array, message0: VersionedMessage): Promise<SubmitOutcome> {
     const message = err.transactionError.message ?? err.message;
     if (/signature verification fail/i.test(message)) {
-      return { status: 'failed', signature: sig, reason: 'signature verification failed' };
+      return { status: 'failed', signature: sig, reason: 'signature verification failed', failure: decodeTransactionFailure('SignatureFailure', { stage: 'preflight', programIds: null, roles: null }) };
     }
     if (/already been processed/i.test(message)) {
       // Sent before (by us before a restart, or by a second submit): nothing new will fill.
@@ -334,7 +347,10 @@ export class SolanaVenue implements Venue {
     }
     const logs = err.transactionError.logs;
     const last = logs && logs.length ? ` (last log: ${logs[logs.length - 1]})` : '';
-    return { status: 'failed', signature: sig, reason: `refused by preflight: ${message}${last}` };
+    const txError = transactionErrorFromMessage(message);
+    if (txError === null) return { status: 'failed', signature: sig, reason: `refused by preflight: ${message}${last}` };
+    const failure = decodeTransactionFailure(txError, { stage: 'preflight', programIds: programIdsOf(message0), roles: prepared.roundTrip?.instructionRoles ?? null });
+    return { status: 'failed', signature: sig, reason: `${describeFailure(failure)}${last}`, failure };
   }
 
   async confirm(query: FillQuery, opts: ConfirmOptions = {}): Promise<ConfirmOutcome> {
@@ -363,7 +379,7 @@ export class SolanaVenue implements Venue {
     const height = BigInt(await this.rpc('getBlockHeight', () => this.connection.getBlockHeight(COMMITMENT)));
     const status = await this.signatureStatus(query.signature);
     if (status) {
-      if (status.err) return this.failed(query.signature, status);
+      if (status.err) return this.failed(query, status);
       if (status.confirmationStatus === 'confirmed' || status.confirmationStatus === 'finalized') {
         return this.fill(query);
       }
@@ -392,7 +408,8 @@ export class SolanaVenue implements Venue {
     if (!tx) return null; // status is ahead of the node's transaction index; ask again next poll
     if (!tx.meta) throw new VenueError('MALFORMED_RESPONSE', `getTransaction(${query.signature}) has no meta: cannot read the fill`);
     if (tx.meta.err) {
-      return { status: 'failed', signature: query.signature, reason: describeTransactionError(tx.meta.err), slot: BigInt(tx.slot), fee: BigInt(tx.meta.fee) };
+      const failure = landedFailure(tx.meta.err, query, tx);
+      return { status: 'failed', signature: query.signature, reason: describeFailure(failure), slot: BigInt(tx.slot), fee: BigInt(tx.meta.fee), failure };
     }
     const record = balanceRecord(tx);
     const amounts = fillAmounts(record, {
@@ -413,18 +430,20 @@ export class SolanaVenue implements Venue {
     };
   }
 
-  private async failed(signature: string, status: SignatureStatus): Promise<ConfirmOutcome> {
-    const reason = describeTransactionError(status.err!);
-    // The fee was charged all the same; record it when the node can tell us.
+  private async failed(query: FillQuery, status: SignatureStatus): Promise<ConfirmOutcome> {
+    const { signature } = query;
+    // The fee was charged all the same; record it (and read the programs from the message) when the node can tell us.
     const tx = await this.connection
       .getTransaction(signature, { commitment: COMMITMENT, maxSupportedTransactionVersion: 0 })
       .catch(() => null);
+    const failure = landedFailure(status.err!, query, tx);
     return {
       status: 'failed',
       signature,
-      reason,
+      reason: describeFailure(failure),
       slot: BigInt(status.slot),
       ...(tx?.meta ? { fee: BigInt(tx.meta.fee) } : {}),
+      failure,
     };
   }
 
@@ -502,17 +521,18 @@ export function balanceRecord(tx: VersionedTransactionResponse): BalanceRecord {
   };
 }
 
-/** A TransactionError as the RPC writes it ({"InstructionError":[2,{"Custom":1}]}), in words. */
-export function describeTransactionError(err: TransactionError | object | string): string {
-  if (typeof err === 'string') return `transaction failed: ${err}`;
-  const ie = (err as { InstructionError?: [number, unknown] }).InstructionError;
-  if (Array.isArray(ie)) {
-    const [index, detail] = ie;
-    const custom = (detail as { Custom?: number } | null)?.Custom;
-    const what = typeof custom === 'number' ? `custom program error 0x${custom.toString(16)}` : JSON.stringify(detail);
-    return `instruction ${index} failed: ${what}`;
-  }
-  return `transaction failed: ${JSON.stringify(err)}`;
+/** The program of each instruction of a message, in order (programs are always static keys, even in v0). */
+export function programIdsOf(message: VersionedMessage): string[] {
+  return message.compiledInstructions.map((ix) => message.staticAccountKeys[ix.programIdIndex]?.toBase58() ?? 'unknown');
+}
+
+/** A landed transaction's error, decoded with its message's programs and the round trip's recorded layout. */
+function landedFailure(err: TransactionError | object | string, query: FillQuery, tx: VersionedTransactionResponse | null): TransactionFailure {
+  return decodeTransactionFailure(err, {
+    stage: 'on-chain',
+    programIds: tx ? programIdsOf(tx.transaction.message) : null,
+    roles: query.roundTrip?.instructionRoles ?? null,
+  });
 }
 
 export function mapRpcError(method: string, err: unknown): VenueError {

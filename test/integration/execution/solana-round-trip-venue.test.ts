@@ -1,7 +1,10 @@
 // The Solana venue's round-trip path end to end on the real client libraries: legs from the Jupiter
 // stand-in through the real adapter (v1 /swap-instructions, and v2 /build with x-api-key), composed,
 // simulated and sent by SolanaVenue against the RPC stand-in (litesvm). Stand-ins, not Solana or
-// Jupiter; DISTORTION as in round-trip.test.ts (a leg's payout is its cleanupInstruction).
+// Jupiter; DISTORTION as in round-trip.test.ts (a leg's payout is its cleanupInstruction), so a
+// pool that moved shows on chain as its vault unable to pay the leg out (SPL Token
+// InsufficientFunds at that leg's cleanup), where a real AMM route fails with Jupiter's 6001 at
+// the leg's swap; the decoding of 6001 is unit-tested (test/unit/execution/transaction-error.test.ts).
 import { Keypair, PublicKey } from '@solana/web3.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JupiterBuildSource } from '../../../src/market/jupiter/jupiter-build-source.js';
@@ -10,6 +13,8 @@ import type { RouteInstructionsSource } from '../../../src/market/route-instruct
 import { SolanaVenue } from '../../../src/execution/solana/solana-venue.js';
 import { VenueError } from '../../../src/execution/errors.js';
 import type { TradeIntent } from '../../../src/execution/venue.port.js';
+import { executionEvents, FillFailed, outcomeEvent, submitOutcomeEvent, type FillFailedPayload } from '../../../src/execution/events.js';
+import { EventTypeRegistry, newEvent } from '../../../src/ledger/event-types.js';
 import { startJupiterStandIn, type JupiterStandIn } from '../../stand-ins/jupiter-server.js';
 import { startSolanaRpcStandIn, type SolanaRpcStandIn } from '../../stand-ins/solana-rpc-server.js';
 import { testSigner, type TestSigner } from '../../contract/venue.contract.js';
@@ -23,6 +28,8 @@ let mintA: PublicKey;
 let mintB: PublicKey;
 let traderA: PublicKey;
 let traderB: PublicKey;
+let vaultA: PublicKey;
+const POOL_A = 1_000_000_000_000n;
 const AMOUNT = 1_000_000_000n;
 const retry = { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 };
 
@@ -35,7 +42,7 @@ beforeAll(async () => {
   mintB = rpc.createMint(6);
   traderA = rpc.setTokenAccount({ mint: mintA, owner: trader, amount: 10_000_000_000n });
   traderB = rpc.setTokenAccount({ mint: mintB, owner: trader, amount: 0n });
-  const vaultA = rpc.setTokenAccount({ mint: mintA, owner: pool, amount: 1_000_000_000_000n, delegate: trader });
+  vaultA = rpc.setTokenAccount({ mint: mintA, owner: pool, amount: POOL_A, delegate: trader });
   const vaultB = rpc.setTokenAccount({ mint: mintB, owner: pool, amount: 1_000_000_000_000n, delegate: trader });
   jup.setToken(mintA.toBase58(), { decimals: 9, usd8: 15_000_000_000n });
   jup.setToken(mintB.toBase58(), { decimals: 6, usd8: 100_000_000n });
@@ -108,13 +115,94 @@ describe('SolanaVenue: a round trip as one simulated, guarded v0 transaction', (
     jup.setEdgeBps(mintA.toBase58(), mintB.toBase58(), 0);
     const sends = rpc.calls.get('sendTransaction') ?? 0;
     const before = rpc.tokenAmount(traderA);
+    const lamportsBefore = rpc.lamports(new PublicKey(signer.publicKey));
     const e = await venue.prepare(await intent('rt-loss', 1n), signer.publicKey).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(VenueError);
     expect((e as VenueError).code).toBe('SIMULATION_FAILED');
     expect((e as VenueError).retryable).toBe(false);
-    expect((e as Error).message).toMatch(/instruction 8/);
+    expect((e as Error).message).toMatch(/the profit guard \(instruction 8, SPL Token\) failed: InsufficientFunds/);
+    // Nothing was sent: no sendTransaction reached the node, no fee was charged, no balance moved.
     expect(rpc.calls.get('sendTransaction') ?? 0).toBe(sends);
+    expect(rpc.lamports(new PublicKey(signer.publicKey))).toBe(lamportsBefore);
     expect(rpc.tokenAmount(traderA)).toBe(before);
+  });
+
+  const registry = new EventTypeRegistry(false).register(...executionEvents);
+  const meta = { correlationId: 'c', causationId: null, actor: 'engine', tenant: 'default' };
+
+  it('the pool moves after preflight (its vault can no longer pay leg 2 out): the transaction lands failed, reverts atomically (leg 1 undone), FillFailed names leg 2 and the fee', async () => {
+    jup.setEdgeBps(mintA.toBase58(), mintB.toBase58(), 100);
+    const payer = new PublicKey(signer.publicKey);
+    const before = { a: rpc.tokenAmount(traderA), b: rpc.tokenAmount(traderB), lamports: rpc.lamports(payer) };
+    const p = await venue.prepare(await intent('rt-moved', 1n), signer.publicKey);
+    // Preflight passes on the pool as quoted; then another trade drains the vault that pays leg 2 out.
+    rpc.beforeNextLanding = () => rpc.setTokenAccount({ mint: mintA, owner: pool, amount: 1n, delegate: payer });
+    const sent = await venue.submit(p, signer.sign(p.messageBytes));
+    expect(sent.status).toBe('submitted');
+    const out = await venue.confirm({ ...p, signature: (sent as { signature: string }).signature });
+    rpc.setTokenAccount({ mint: mintA, owner: pool, amount: POOL_A, delegate: payer });
+    expect(out.status).toBe('failed');
+    if (out.status !== 'failed') return;
+    // Leg 1 had paid in A and been paid B, leg 2 had paid B in: all of it undone, only the fee left.
+    expect(rpc.tokenAmount(traderA)).toBe(before.a);
+    expect(rpc.tokenAmount(traderB)).toBe(before.b);
+    expect(out.fee).toBeGreaterThan(0n);
+    expect(before.lamports - rpc.lamports(payer)).toBe(out.fee!);
+    expect(out.failure).toMatchObject({ stage: 'on-chain', instructionIndex: 7, part: 'leg-2', group: 'cleanup', program: 'SPL Token', code: 1, error: 'InsufficientFunds', transactionError: { InstructionError: [7, { Custom: 1 }] } });
+    const { event, payload } = outcomeEvent({ ...p, signature: out.signature }, out, '2026-01-31T12:00:00.000Z');
+    expect(event).toBe(FillFailed);
+    const f = payload as FillFailedPayload;
+    expect(f.feeLamports).toBe(out.fee!.toString());
+    expect(f.slot).toBe(out.slot!.toString());
+    expect(f.reason).toMatch(/^leg 2 cleanup \(instruction 7, SPL Token\) failed: InsufficientFunds \(custom program error 0x1\)/);
+    expect(f.failure).toMatchObject({ part: 'leg-2', group: 'cleanup', error: 'InsufficientFunds' });
+    registry.validate(newEvent(FillFailed, JSON.parse(JSON.stringify(payload)), meta));
+    // The hold on the input account is released: the next round trip prepares.
+    const next = await venue.prepare(await intent('rt-after-moved', 1n), signer.publicKey);
+    venue.inFlight.releaseAll(next.opportunityId);
+  });
+
+  it('the input account loses balance after preflight: the guard refuses on chain (SPL Token InsufficientFunds at the guard), FillFailed with the fee', async () => {
+    jup.setEdgeBps(mintA.toBase58(), mintB.toBase58(), 100);
+    const payer = new PublicKey(signer.publicKey);
+    // A minimum profit of 2 (not 1): the same legs, balance and blockhash as the failed round trip
+    // before would give the very same bytes, one signature, which the chain has processed already.
+    const p = await venue.prepare(await intent('rt-guard', 2n), signer.publicKey);
+    const drained = rpc.tokenAmount(traderA) - 100_000_000n; // more than the round trip's profit
+    rpc.beforeNextLanding = () => rpc.setTokenAccount({ mint: mintA, owner: payer, amount: drained });
+    const lamportsBefore = rpc.lamports(payer);
+    const sent = await venue.submit(p, signer.sign(p.messageBytes));
+    expect(sent.status).toBe('submitted');
+    const out = await venue.confirm({ ...p, signature: (sent as { signature: string }).signature });
+    expect(out.status).toBe('failed');
+    if (out.status !== 'failed') return;
+    expect(rpc.tokenAmount(traderA)).toBe(drained);
+    expect(lamportsBefore - rpc.lamports(payer)).toBe(out.fee!);
+    expect(out.failure).toMatchObject({ instructionIndex: 8, part: 'guard', group: null, program: 'SPL Token', code: 1, error: 'InsufficientFunds' });
+    expect(out.reason).toMatch(/profit did not arrive/);
+    const { payload } = outcomeEvent({ ...p, signature: out.signature }, out);
+    expect(payload).toMatchObject({ feeLamports: out.fee!.toString(), failure: { part: 'guard' } });
+    registry.validate(newEvent(FillFailed, JSON.parse(JSON.stringify(payload)), meta));
+  });
+
+  it('a leg that fails in preflight is refused before it lands: FillFailed names the part, with no fee (nothing landed)', async () => {
+    jup.setEdgeBps(mintA.toBase58(), mintB.toBase58(), 100);
+    const payer = new PublicKey(signer.publicKey);
+    const p = await venue.prepare(await intent('rt-preflight', 3n), signer.publicKey);
+    // Moved between prepare's simulation and the send: the node's preflight sees it.
+    rpc.setTokenAccount({ mint: mintA, owner: pool, amount: 1n, delegate: payer });
+    const lamportsBefore = rpc.lamports(payer);
+    const sent = await venue.submit(p, signer.sign(p.messageBytes));
+    rpc.setTokenAccount({ mint: mintA, owner: pool, amount: POOL_A, delegate: payer });
+    expect(sent.status).toBe('failed');
+    if (sent.status !== 'failed') return;
+    expect(sent.failure).toMatchObject({ stage: 'preflight', instructionIndex: 7, part: 'leg-2', group: 'cleanup', program: 'SPL Token', error: 'InsufficientFunds' });
+    expect(sent.reason).toMatch(/^refused by preflight \(never landed, no fee\): leg 2 cleanup/);
+    expect(rpc.lamports(payer)).toBe(lamportsBefore);
+    const { event, payload } = submitOutcomeEvent(p, sent)!;
+    expect(event).toBe(FillFailed);
+    expect('feeLamports' in payload).toBe(false);
+    registry.validate(newEvent(FillFailed, JSON.parse(JSON.stringify(payload)), meta));
   });
 
   it('one round trip in flight per input token account: a second is ACCOUNT_BUSY (retryable) until the first has its outcome', async () => {

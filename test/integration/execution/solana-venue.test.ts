@@ -193,7 +193,9 @@ describe('SolanaVenue on LiteSVM', () => {
     const before = rpc.lamports(user);
     await v.connection.sendRawTransaction(tx.serialize(), { skipPreflight: true, maxRetries: 0 }); // lands, fails
     const out = await v.confirm(query(p, signature));
-    expect(out).toMatchObject({ status: 'failed', reason: 'instruction 3 failed: custom program error 0x1', fee: 5200n });
+    expect(out).toMatchObject({ status: 'failed', reason: 'instruction 3 (System) failed: ResultWithNegativeLamports (custom program error 0x1): account does not have enough SOL to perform the operation', fee: 5200n });
+    // Not a round trip: no layout, so no part; the program and its error are still named.
+    expect(out.status === 'failed' && out.failure).toMatchObject({ stage: 'on-chain', instructionIndex: 3, part: null, program: 'System', code: 1, error: 'ResultWithNegativeLamports' });
     expect(before - rpc.lamports(user)).toBe(5200n);
     expect(await v.status(signature)).toBe('failed');
   });

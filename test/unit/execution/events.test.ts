@@ -6,12 +6,14 @@ import {
   FillConfirmed,
   FillFailed,
   fillFailedPayload,
+  type FillFailedPayload,
   outcomeEvent,
   submitOutcomeEvent,
   TransactionExpired,
   TransactionSubmitted,
   transactionSubmittedPayload,
 } from '../../../src/execution/events.js';
+import { decodeTransactionFailure, describeFailure } from '../../../src/execution/solana/transaction-error.js';
 import type { FillQuery, PreparedTransaction } from '../../../src/execution/venue.port.js';
 
 const SIG = '5'.repeat(87);
@@ -33,12 +35,12 @@ const query: FillQuery = {
 const at = '2026-01-31T12:00:00.000Z';
 
 describe('execution events', () => {
-  it('exports its events, past tense, TransactionPrepared at version 2 (roundTrip), FillConfirmed at 2 (inventory), the rest at version 1', () => {
+  it('exports its events, past tense: TransactionPrepared at version 3 (roundTrip, instruction roles), FillConfirmed at 2 (inventory), FillFailed at 2 (decoded failure), the rest at 1', () => {
     expect(executionEvents.map((e) => [e.type, e.version])).toEqual([
-      ['TransactionPrepared', 2],
+      ['TransactionPrepared', 3],
       ['TransactionSubmitted', 1],
       ['FillConfirmed', 2],
-      ['FillFailed', 1],
+      ['FillFailed', 2],
       ['TransactionExpired', 1],
     ]);
   });
@@ -67,12 +69,39 @@ describe('execution events', () => {
   it('FillFailed with and without the fee of a transaction that landed', () => {
     const landed = outcomeEvent(query, { status: 'failed', signature: SIG, reason: 'instruction 3 failed', slot: 7n, fee: 5200n }, at);
     expect(landed.event).toBe(FillFailed);
-    expect(landed.payload).toEqual({ opportunityId: 'opp-1', signature: SIG, reason: 'instruction 3 failed', slot: '7', feeLamports: '5200', failedAt: at });
+    expect(landed.payload).toEqual({ opportunityId: 'opp-1', signature: SIG, reason: 'instruction 3 failed', slot: '7', feeLamports: '5200', failure: null, failedAt: at });
     valid(FillFailed, landed.payload);
     const refused = fillFailedPayload('opp-1', { signature: SIG, reason: 'signature verification failed' }, at);
-    expect(refused).toEqual({ opportunityId: 'opp-1', signature: SIG, reason: 'signature verification failed', failedAt: at });
+    expect(refused).toEqual({ opportunityId: 'opp-1', signature: SIG, reason: 'signature verification failed', failure: null, failedAt: at });
     valid(FillFailed, refused);
     expect(fillFailedPayload('o', { signature: SIG, reason: 'x'.repeat(5000) }).reason).toHaveLength(2000);
+  });
+
+  it('FillFailed v2 carries the decoded failure: part, program, error, and the TransactionError as written', () => {
+    const failure = decodeTransactionFailure({ InstructionError: [8, { Custom: 1 }] }, {
+      stage: 'on-chain',
+      roles: ['compute-budget', 'compute-budget', 'leg-1:setup', 'leg-1:swap', 'leg-1:cleanup', 'leg-2:setup', 'leg-2:swap', 'leg-2:cleanup', 'guard'],
+      programIds: [null, null, null, null, null, null, null, null, 'TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA'] as unknown as string[],
+    });
+    const { payload } = outcomeEvent(query, { status: 'failed', signature: SIG, reason: describeFailure(failure), slot: 7n, fee: 5200n, failure }, at);
+    expect(payload).toMatchObject({
+      feeLamports: '5200',
+      reason: expect.stringMatching(/^the profit guard \(instruction 8, SPL Token\) failed: InsufficientFunds/),
+      failure: { stage: 'on-chain', transactionError: { InstructionError: [8, { Custom: 1 }] }, instructionIndex: 8, part: 'guard', program: 'SPL Token', code: 1, error: 'InsufficientFunds' },
+    });
+    valid(FillFailed, JSON.parse(JSON.stringify(payload)));
+    expect(() => valid(FillFailed, { ...payload, failure: { ...(payload as FillFailedPayload).failure, part: 'leg-3' } })).toThrow(InvalidEventError);
+  });
+
+  it('a FillFailed v1 row upcasts to failure: null, its reason kept; a log of v1 and v2 rows reads as v2', () => {
+    const v1 = { opportunityId: 'opp-1', signature: SIG, reason: 'instruction 3 failed: custom program error 0x1771', slot: '7', feeLamports: '5200', failedAt: at };
+    const row = (version: number, payload: unknown, n: number) => ({ ...newEvent(FillFailed, payload as never, meta), version, streamId: 's', revision: BigInt(n), position: BigInt(n) }) as never;
+    const v2 = { ...v1, failure: null };
+    const read = [row(1, v1, 1), row(2, v2, 2)].map((e) => registry.upcast(e));
+    expect(read.map((e) => [e.version, e.payload])).toEqual([
+      [2, { ...v1, failure: null }],
+      [2, v2],
+    ]);
   });
 
   it('TransactionExpired', () => {

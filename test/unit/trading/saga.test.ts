@@ -6,7 +6,7 @@ import { PublicKey, SystemProgram, TransactionMessage, VersionedTransaction } fr
 import { describe, expect, it } from 'vitest';
 import { ComplianceScreened } from '../../../src/compliance/events.js';
 import type { ScreeningContext } from '../../../src/compliance/decisions.js';
-import type { PreparedTransaction } from '../../../src/execution/venue.port.js';
+import type { InstructionRole, PreparedTransaction } from '../../../src/execution/venue.port.js';
 import { executionEvents, preparedFromPayload, TransactionPrepared, transactionPreparedPayload, type TransactionPreparedPayload } from '../../../src/execution/events.js';
 import { EventTypeRegistry, newEvent } from '../../../src/ledger/event-types.js';
 import type { RecordedEvent } from '../../../src/ledger/envelope.js';
@@ -415,7 +415,7 @@ describe('saga decisions', () => {
   });
 });
 
-describe('TransactionPrepared v2 (roundTrip) folds over a log that mixes v1 and v2 rows', () => {
+describe('TransactionPrepared v3 (roundTrip with instruction roles) folds over a log that mixes v1, v2 and v3 rows', () => {
   const registry = new EventTypeRegistry(false).register(...executionEvents);
   /** The stored row of a build that wrote TransactionPrepared at version 1 (no roundTrip field). */
   const asStoredV1 = (e: SagaEventLike): RecordedEvent => {
@@ -431,16 +431,17 @@ describe('TransactionPrepared v2 (roundTrip) folds over a log that mixes v1 and 
     computeUnitLimit: 49_200,
     lookupTables: [],
     serializedBytes: 900,
+    instructionRoles: ['compute-budget', 'compute-budget', 'leg-1:swap', 'leg-1:cleanup', 'leg-2:swap', 'leg-2:cleanup', 'guard'] as InstructionRole[],
     legs: [{ api: 'v1', raw: { swapInstruction: {} } }, { api: 'v1', raw: { swapInstruction: {} } }],
   };
 
-  it('a v1 row upcasts to version 2 with roundTrip: null, and the saga folds to the same state as from the v2 row', () => {
+  it('a v1 row upcasts to version 3 with roundTrip: null, and the saga folds to the same state as from the current row', () => {
     const log = logs.finished;
     const i = log.findIndex((e) => e.type === 'TransactionPrepared');
     const v1Row = asStoredV1(log[i]!);
     expect('roundTrip' in (v1Row.payload as object)).toBe(false);
     const upcast = registry.upcast<TransactionPreparedPayload>(v1Row);
-    expect(upcast.version).toBe(2);
+    expect(upcast.version).toBe(3);
     expect(upcast.payload.roundTrip).toBeNull();
     registry.validate(newEvent(TransactionPrepared, upcast.payload, { correlationId: 'c', causationId: null, actor: 'engine', tenant: 'default' }));
     const mixed = [...log.slice(0, i), upcast, ...log.slice(i + 1)];
@@ -448,7 +449,18 @@ describe('TransactionPrepared v2 (roundTrip) folds over a log that mixes v1 and 
     expect(preparedFromPayload(upcast.payload).roundTrip).toBeUndefined();
   });
 
-  it('a v2 row with a round trip keeps it through payload and back (amounts as base-unit strings)', () => {
+  it('a v2 row with a round trip upcasts to instructionRoles: null; the fill query then carries no layout to decode with', () => {
+    const payload = transactionPreparedPayload({ ...prepared, roundTrip });
+    const { instructionRoles: _roles, ...v2RoundTrip } = JSON.parse(JSON.stringify(payload.roundTrip)) as Record<string, unknown>;
+    const v2Row = { ...(logs.signed.find((e) => e.type === 'TransactionPrepared') as RecordedEvent), version: 2, payload: { ...JSON.parse(JSON.stringify(payload)), roundTrip: v2RoundTrip } };
+    const upcast = registry.upcast<TransactionPreparedPayload>(v2Row);
+    expect(upcast.version).toBe(3);
+    expect(upcast.payload.roundTrip).toMatchObject({ guardAmountBaseUnits: '5000000001', instructionRoles: null });
+    const s = foldSaga(ID, logs.signed.map((e) => (e.type === 'TransactionPrepared' ? upcast : e)));
+    expect(s.phase === 'signed' && fillQuery(s).roundTrip).toEqual({ instructionRoles: null });
+  });
+
+  it('a v3 row with a round trip keeps it through payload and back (amounts as base-unit strings), and the fill query carries its layout', () => {
     const payload = transactionPreparedPayload({ ...prepared, roundTrip });
     expect(payload.roundTrip).toMatchObject({ guardAmountBaseUnits: '5000000001', simulatedUnits: '41000', computeUnitLimit: 49_200 });
     registry.validate(newEvent(TransactionPrepared, JSON.parse(JSON.stringify(payload)), { correlationId: 'c', causationId: null, actor: 'engine', tenant: 'default' }));
@@ -458,6 +470,7 @@ describe('TransactionPrepared v2 (roundTrip) folds over a log that mixes v1 and 
     const s = foldSaga(ID, v2Log);
     expect(s.phase).toBe('signed');
     expect(s.phase === 'signed' && s.prepared.roundTrip?.guardAmountBaseUnits).toBe('5000000001');
+    expect(s.phase === 'signed' && fillQuery(s).roundTrip).toEqual({ instructionRoles: roundTrip.instructionRoles });
   });
 });
 
