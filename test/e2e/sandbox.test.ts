@@ -75,9 +75,11 @@ describe('the sandbox: live market, Solana venue, stand-ins', () => {
     const deadline = Date.now() + 90_000;
     let fills: RecordedEvent[] = [];
     while (Date.now() < deadline) {
-      fills = (await all()).filter((e) => e.type === 'FillConfirmed');
+      const log = await all();
+      fills = log.filter((e) => e.type === 'FillConfirmed');
       const pairs = new Set(fills.map((f) => (f.payload as { inputMint: string }).inputMint));
-      if (pairs.has(SOL.mint) && pairs.has(USDC.mint)) break;
+      const usdtQuoted = log.some((e) => e.type === 'QuoteReceived' && (e.payload as { legs: { outputMint: string }[] }).legs[0]!.outputMint === USDT.mint);
+      if (pairs.has(SOL.mint) && pairs.has(USDC.mint) && usdtQuoted) break;
       await sleep(250);
     }
     expect(fills.length).toBeGreaterThan(0);
@@ -129,6 +131,9 @@ describe('the sandbox: live market, Solana venue, stand-ins', () => {
     const trail = log.filter((e) => (e.payload as { opportunityId?: string }).opportunityId === one).map((e) => e.type);
     expect(trail).toEqual(expect.arrayContaining(['OpportunityDetected', 'QuoteReceived', 'RiskAssessed', 'TransactionPrepared', 'TransactionSubmitted', 'FillConfirmed']));
     const prepared = log.find((e) => e.type === 'TransactionPrepared' && (e.payload as { opportunityId: string }).opportunityId === one)!;
-    expect(prepared.version).toBe(2);
+    // One composed v0 round trip, its guard last, as recorded before it was signed.
+    const rt = (prepared.payload as { roundTrip: { instructionRoles: string[]; legs: unknown[] } | null }).roundTrip;
+    expect(rt?.legs).toHaveLength(2);
+    expect(rt?.instructionRoles.at(-1)).toBe('guard');
   }, 150_000);
 });
