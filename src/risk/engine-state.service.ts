@@ -7,7 +7,7 @@ import { ConcurrentCommandError, decideAndAppend } from '../ledger/decide-and-ap
 import { newEvent } from '../ledger/event-types.js';
 import { EVENT_STORE, type EventStore } from '../ledger/event-store.port.js';
 import { LogFollower } from '../ledger/log-follower.js';
-import { circuitBreaker, circuitBreakerPausePayload, CIRCUIT_BREAKER_ACTOR } from './circuit-breaker.js';
+import { answersTrip, circuitBreaker, circuitBreakerPausePayload, missedTrip, CIRCUIT_BREAKER_ACTOR, type CircuitBreakerTrip } from './circuit-breaker.js';
 import { evolve, initialEngineState, realisedOn, type EngineState } from './engine-state.js';
 import type { EngineStateView } from './engine-state.port.js';
 import { EnginePaused, ENGINE_STREAM_ID } from './events.js';
@@ -36,6 +36,13 @@ interface EngineSnapshot {
   engine: EngineState;
   limitsVersion: number;
   lastFailure: RecordedEvent | null;
+  unanswered: UnansweredTrip | null;
+}
+
+/** A trip the breaker's condition met at `cause`, with no engine-stream event since (circuit-breaker.ts: answersTrip). */
+interface UnansweredTrip {
+  trip: CircuitBreakerTrip;
+  cause: RecordedEvent;
 }
 
 @Injectable()
@@ -44,6 +51,8 @@ export class EngineStateService implements EngineStateView, OnApplicationBootstr
   private state: EngineState;
   /** The latest failed or expired fill folded, as the cause of a pause decided on start. */
   private lastFailure: RecordedEvent | null = null;
+  /** Met in the log (live or not) and not yet answered: what a node about to run the engine trips on. */
+  private unanswered: UnansweredTrip | null = null;
   private readonly follower: LogFollower<EngineSnapshot>;
   private started: Promise<void> | null = null;
 
@@ -62,14 +71,16 @@ export class EngineStateService implements EngineStateView, OnApplicationBootstr
         name: 'engine-state',
         // 2: the screening memory moved to the compliance context's own snapshot.
         // 3: abandoned sagas leave the in-flight set (a version-2 snapshot may still hold them).
-        snapshotVersion: 3,
+        // 4: the unanswered trip (a version-3 snapshot cannot say whether one is pending).
+        snapshotVersion: 4,
         eventTypes: ENGINE_STATE_EVENT_TYPES,
         apply: (events, live) => this.apply(events, live),
-        snapshot: () => ({ engine: this.state, limitsVersion: this.state.limitsVersion, lastFailure: this.lastFailure }),
+        snapshot: () => ({ engine: this.state, limitsVersion: this.state.limitsVersion, lastFailure: this.lastFailure, unanswered: this.unanswered }),
         // Limits from config apply until the log changes them: a snapshot keeps only what events set.
         restore: (snap) => {
           this.state = snap.limitsVersion > 0 ? snap.engine : { ...snap.engine, limits: this.state.limits };
           this.lastFailure = snap.lastFailure ?? null;
+          this.unanswered = snap.unanswered ?? null;
         },
       },
       this.logger,
@@ -89,7 +100,7 @@ export class EngineStateService implements EngineStateView, OnApplicationBootstr
   ready(): Promise<void> {
     this.started ??= (async () => {
       await this.follower.start();
-      await this.tripMissedOnStart();
+      await this.tripMissed('start');
       this.logger.log(`engine ${this.state.mode}${this.state.reason ? ` (${this.state.reason})` : ''}`);
     })();
     return this.started;
@@ -113,27 +124,21 @@ export class EngineStateService implements EngineStateView, OnApplicationBootstr
 
   /**
    * History is folded, not re-judged, so an old incident never pauses the engine again. One
-   * exception: a run of failed fills that had reached the breaker's threshold when the engine
-   * stopped without its pause recorded (a crash in between). The state still says so: pause now.
+   * exception: a trip the log shows due and unanswered (the node that met it stopped before it
+   * recorded its pause), or a run of failed fills at the threshold. Called at start (where this
+   * node may act: HA off) and by the saga on every takeover, on the caught-up state, before the
+   * loop starts: a standby folded the old leader's events but could not pause an engine it did
+   * not run. Resolves once the pause, if any, is folded in.
    */
-  private async tripMissedOnStart(): Promise<void> {
-    const limit = this.state.limits.circuitBreaker.consecutiveFailedFills;
-    if (this.state.mode === 'PAUSED' || this.state.consecutiveFailedFills < limit || !this.lastFailure) return;
-    const p = this.lastFailure.payload as { opportunityId?: string; reason?: string };
-    const position = await this.trip(
-      {
-        cause: 'consecutive_failed_fills',
-        detail: {
-          consecutiveFailedFills: this.state.consecutiveFailedFills,
-          threshold: limit,
-          lastEventType: this.lastFailure.type,
-          opportunityId: p.opportunityId ?? null,
-          lastReason: p.reason ?? null,
-          foundOnStart: 'the pause was not recorded before the engine stopped',
-        },
-      },
-      this.lastFailure,
-    );
+  async tripMissed(when: 'start' | 'takeover'): Promise<void> {
+    const trip = missedTrip(this.state, this.unanswered?.trip ?? null, this.lastFailure);
+    const cause = this.unanswered?.cause ?? this.lastFailure;
+    if (!trip || !cause) return;
+    const found: Record<string, string> =
+      when === 'start'
+        ? { foundOnStart: 'the pause was not recorded before the engine stopped' }
+        : { foundOnTakeover: 'the previous leader stopped before it recorded the pause' };
+    const position = await this.trip({ ...trip, detail: { ...trip.detail, ...found } }, cause);
     // Trade only once the pause is folded in.
     if (position !== null) await this.caughtUp(position);
   }
@@ -143,11 +148,12 @@ export class EngineStateService implements EngineStateView, OnApplicationBootstr
       if (e.type === 'FillFailed' || e.type === 'TransactionExpired') this.lastFailure = e;
       const before = this.state;
       this.state = evolve(before, e);
-      // History is folded, not re-judged: only events appended after start can trip the breaker.
-      if (live(e)) {
-        const trip = circuitBreaker(before, e);
-        if (trip) await this.trip(trip, e);
-      }
+      if (answersTrip(e)) this.unanswered = null;
+      const trip = circuitBreaker(before, e);
+      if (trip) this.unanswered = { trip, cause: e };
+      // History is folded, not re-judged: only events appended after start trip the breaker here
+      // (tripMissed looks at what history left unanswered).
+      if (trip && live(e)) await this.trip(trip, e);
     }
     this.publish();
   }
