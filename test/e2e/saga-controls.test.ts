@@ -133,7 +133,7 @@ describe('saga controls', () => {
     const store = new PostgresEventStore(db.sql, buildEventRegistry());
     await db.sql.query(`UPDATE engine_lease SET holder = 'ghost', epoch = 1, expires_at = now() + interval '1 minute' WHERE id = 1`);
     const meta = (id: string) => ({ correlationId: id, causationId: null, actor: 'engine@token:0', tenant: 'default' });
-    await store.append(ENGINE_LEADER_STREAM, [newEvent(EngineLeadershipAcquired, { holder: 'ghost', epoch: '1' }, meta('lease-1'))], 'no_stream');
+    await store.append(ENGINE_LEADER_STREAM, [newEvent(EngineLeadershipAcquired, { holder: 'ghost', epoch: '1', settings: null }, meta('lease-1'))], 'no_stream');
     // The standby trades the moment it leads (autostart, 10 opportunities a second).
     app = await startApp({
       DATABASE_URL: db.url,
