@@ -6,7 +6,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Logger } from '@nestjs/common';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LeadershipService } from '../../src/ledger/leadership/leadership.service.js';
 import { gql, startApp } from '../support/app.js';
 import { authHeaders } from '../support/auth.js';
@@ -38,8 +39,14 @@ describe('decision settings across nodes', () => {
     const leader = await startApp(node('leader'));
     apps.push(leader);
     expect(leader.app.get(LeadershipService).status().role).toBe('leader');
+    const warn = vi.spyOn(Logger.prototype, 'warn');
     const other = await startApp(node('other', { RISK_MAX_ORDERS_PER_MINUTE: '7', COMPLIANCE_VELOCITY_MAX_COUNT: '9' }));
     apps.push(other);
+    const warned = warn.mock.calls.map((c) => String(c[0])).filter((m) => m.includes('decision settings differ'));
+    warn.mockRestore();
+    expect(warned).toEqual([
+      'node other: decision settings differ from those leader leader recorded at epoch 1: COMPLIANCE_VELOCITY_MAX_COUNT (here 9, leader 120), RISK_MAX_ORDERS_PER_MINUTE (here 7, leader 30). Every node must decide alike: set them the same on every node (README: High availability)',
+    ]);
     // startApp lays its variables over the process's until close(): unset the other node's.
     const alike = await startApp(node('alike', { RISK_MAX_ORDERS_PER_MINUTE: undefined, COMPLIANCE_VELOCITY_MAX_COUNT: undefined }));
     apps.push(alike);
