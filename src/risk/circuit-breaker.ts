@@ -102,3 +102,41 @@ export function circuitBreakerPausePayload(trip: CircuitBreakerTrip): EnginePaus
         : `circuit breaker: balance discrepancy of wallet ${d.owner} at slot ${d.slot}: ${d.mint} is ${d.chainBaseUnits} base units on chain, ${d.ledgerBaseUnits} in the ledger (difference ${d.differenceBaseUnits}, tolerance ${d.toleranceBaseUnits})${Number(d.mintsBeyondTolerance) > 1 ? `; ${d.mintsBeyondTolerance} mints beyond tolerance` : ''}`;
   return { actor: CIRCUIT_BREAKER_ACTOR, reason, cause: 'circuit_breaker', detail: { trigger: trip.cause, ...trip.detail } };
 }
+
+/** Event types of the engine stream: any of them after a trip is a decision about the engine (the breaker's own pause, or one that made it stand down). */
+const ENGINE_DECISION_TYPES = new Set(['EnginePaused', 'EngineResumed', 'EngineReducing', 'RiskLimitsChanged']);
+
+/**
+ * Whether `event` answers a trip met earlier in the log. Live, the breaker appends its pause on
+ * the engine stream at the expected revision right after the tripping event; if anything else
+ * reached the engine stream first, that decision stands. So a trip stays unanswered exactly
+ * until the next engine-stream event, and one still unanswered at the head means the node that
+ * met it stopped (or lost the leadership) before it recorded the pause.
+ */
+export function answersTrip(event: EngineEventLike): boolean {
+  return ENGINE_DECISION_TYPES.has(event.type);
+}
+
+/**
+ * What a node about to run the engine (at start, or on taking over the leadership) must still
+ * trip on its caught-up state: the log's unanswered trip, or else a run of failed fills that
+ * reached the threshold (a snapshot from before the unanswered trip was kept, or a threshold
+ * lowered since). Null while PAUSED: one pause per incident.
+ */
+export function missedTrip(state: EngineState, unanswered: CircuitBreakerTrip | null, lastFailure: EngineEventLike | null): CircuitBreakerTrip | null {
+  if (state.mode === 'PAUSED') return null;
+  if (unanswered) return unanswered;
+  const threshold = state.limits.circuitBreaker.consecutiveFailedFills;
+  if (state.consecutiveFailedFills < threshold || !lastFailure) return null;
+  const p = rec(lastFailure.payload);
+  return {
+    cause: 'consecutive_failed_fills',
+    detail: {
+      consecutiveFailedFills: state.consecutiveFailedFills,
+      threshold,
+      lastEventType: lastFailure.type,
+      opportunityId: textOrNull(p.opportunityId),
+      lastReason: textOrNull(p.reason),
+    },
+  };
+}

@@ -13,4 +13,10 @@ export interface EngineStateView {
   caughtUp(position: bigint, timeoutMs?: number): Promise<void>;
   /** Resolves once everything it folds at or before `head` (any position, e.g. the log's head) is folded in. */
   caughtUpThrough(head: bigint, timeoutMs?: number): Promise<void>;
+  /**
+   * On the caught-up state, before the engine starts (HA: on each takeover): pauses the engine if
+   * the circuit breaker's condition was met in the log but no pause was recorded. Resolves once
+   * that pause is folded in.
+   */
+  tripMissed(when: 'start' | 'takeover'): Promise<void>;
 }

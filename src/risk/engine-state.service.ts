@@ -7,7 +7,7 @@ import { ConcurrentCommandError, decideAndAppend } from '../ledger/decide-and-ap
 import { newEvent } from '../ledger/event-types.js';
 import { EVENT_STORE, type EventStore } from '../ledger/event-store.port.js';
 import { LogFollower } from '../ledger/log-follower.js';
-import { circuitBreaker, circuitBreakerPausePayload, CIRCUIT_BREAKER_ACTOR } from './circuit-breaker.js';
+import { answersTrip, circuitBreaker, circuitBreakerPausePayload, missedTrip, CIRCUIT_BREAKER_ACTOR, type CircuitBreakerTrip } from './circuit-breaker.js';
 import { evolve, heldExposure, initialEngineState, realisedOn, type EngineState } from './engine-state.js';
 import type { EngineStateView } from './engine-state.port.js';
 import { EnginePaused, ENGINE_STREAM_ID } from './events.js';
@@ -41,8 +41,13 @@ interface EngineSnapshot {
   engine: EngineState;
   limitsVersion: number;
   lastFailure: RecordedEvent | null;
-  /** A discrepancy beyond tolerance folded while not paused, and no pause after it yet (absent in older snapshots). */
-  pendingDiscrepancy?: RecordedEvent | null;
+  unanswered: UnansweredTrip | null;
+}
+
+/** A trip the breaker's condition met at `cause`, with no engine-stream event since (circuit-breaker.ts: answersTrip). */
+interface UnansweredTrip {
+  trip: CircuitBreakerTrip;
+  cause: RecordedEvent;
 }
 
 @Injectable()
@@ -51,8 +56,8 @@ export class EngineStateService implements EngineStateView, OnApplicationBootstr
   private state: EngineState;
   /** The latest failed or expired fill folded, as the cause of a pause decided on start. */
   private lastFailure: RecordedEvent | null = null;
-  /** A BalanceDiscrepancyDetected beyond tolerance not followed by a pause yet: trips on start if the pause was lost. */
-  private pendingDiscrepancy: RecordedEvent | null = null;
+  /** Met in the log (live or not) and not yet answered: what a node about to run the engine trips on. */
+  private unanswered: UnansweredTrip | null = null;
   private readonly follower: LogFollower<EngineSnapshot>;
   private started: Promise<void> | null = null;
 
@@ -71,16 +76,17 @@ export class EngineStateService implements EngineStateView, OnApplicationBootstr
         name: 'engine-state',
         // 2: the screening memory moved to the compliance context's own snapshot.
         // 3: abandoned sagas leave the in-flight set (a version-2 snapshot may still hold them).
-        // 4: inventory and open inventory sales (a version-3 snapshot has neither).
-        snapshotVersion: 4,
+        // 5: inventory and open inventory sales, and the unanswered trip (a version-4 snapshot has
+        // one or the other, a version-3 one neither).
+        snapshotVersion: 5,
         eventTypes: ENGINE_STATE_EVENT_TYPES,
         apply: (events, live) => this.apply(events, live),
-        snapshot: () => ({ engine: this.state, limitsVersion: this.state.limitsVersion, lastFailure: this.lastFailure, pendingDiscrepancy: this.pendingDiscrepancy }),
+        snapshot: () => ({ engine: this.state, limitsVersion: this.state.limitsVersion, lastFailure: this.lastFailure, unanswered: this.unanswered }),
         // Limits from config apply until the log changes them: a snapshot keeps only what events set.
         restore: (snap) => {
           this.state = snap.limitsVersion > 0 ? snap.engine : { ...snap.engine, limits: this.state.limits };
           this.lastFailure = snap.lastFailure ?? null;
-          this.pendingDiscrepancy = snap.pendingDiscrepancy ?? null;
+          this.unanswered = snap.unanswered ?? null;
         },
       },
       this.logger,
@@ -100,7 +106,7 @@ export class EngineStateService implements EngineStateView, OnApplicationBootstr
   ready(): Promise<void> {
     this.started ??= (async () => {
       await this.follower.start();
-      await this.tripMissedOnStart();
+      await this.tripMissed('start');
       this.logger.log(`engine ${this.state.mode}${this.state.reason ? ` (${this.state.reason})` : ''}`);
     })();
     return this.started;
@@ -124,58 +130,36 @@ export class EngineStateService implements EngineStateView, OnApplicationBootstr
 
   /**
    * History is folded, not re-judged, so an old incident never pauses the engine again. One
-   * exception: a run of failed fills that had reached the breaker's threshold when the engine
-   * stopped without its pause recorded (a crash in between). The state still says so: pause now.
+   * exception: a trip the log shows due and unanswered (the node that met it stopped before it
+   * recorded its pause), or a run of failed fills at the threshold. Called at start (where this
+   * node may act: HA off) and by the saga on every takeover, on the caught-up state, before the
+   * loop starts: a standby folded the old leader's events but could not pause an engine it did
+   * not run. Resolves once the pause, if any, is folded in.
    */
-  private async tripMissedOnStart(): Promise<void> {
-    await this.tripMissedDiscrepancy();
-    const limit = this.state.limits.circuitBreaker.consecutiveFailedFills;
-    if (this.state.mode === 'PAUSED' || this.state.consecutiveFailedFills < limit || !this.lastFailure) return;
-    const p = this.lastFailure.payload as { opportunityId?: string; reason?: string };
-    const position = await this.trip(
-      {
-        cause: 'consecutive_failed_fills',
-        detail: {
-          consecutiveFailedFills: this.state.consecutiveFailedFills,
-          threshold: limit,
-          lastEventType: this.lastFailure.type,
-          opportunityId: p.opportunityId ?? null,
-          lastReason: p.reason ?? null,
-          foundOnStart: 'the pause was not recorded before the engine stopped',
-        },
-      },
-      this.lastFailure,
-    );
+  async tripMissed(when: 'start' | 'takeover'): Promise<void> {
+    const trip = missedTrip(this.state, this.unanswered?.trip ?? null, this.lastFailure);
+    const cause = this.unanswered?.cause ?? this.lastFailure;
+    if (!trip || !cause) return;
+    const found: Record<string, string> =
+      when === 'start'
+        ? { foundOnStart: 'the pause was not recorded before the engine stopped' }
+        : { foundOnTakeover: 'the previous leader stopped before it recorded the pause' };
+    const position = await this.trip({ ...trip, detail: { ...trip.detail, ...found } }, cause);
     // Trade only once the pause is folded in.
-    if (position !== null) await this.caughtUp(position);
-  }
-
-  /**
-   * The same for a reconciliation: a discrepancy beyond tolerance recorded, and the engine stopped
-   * before its pause was. The next reconciliation starts from that discrepancy's chain figures and
-   * would find nothing, so the pause is decided here, from the recorded discrepancy.
-   */
-  private async tripMissedDiscrepancy(): Promise<void> {
-    const found = this.pendingDiscrepancy;
-    if (!found || this.state.mode === 'PAUSED') return;
-    const trip = circuitBreaker(this.state, found);
-    if (!trip) return;
-    const position = await this.trip({ ...trip, detail: { ...trip.detail, foundOnStart: 'the pause was not recorded before the engine stopped' } }, found);
     if (position !== null) await this.caughtUp(position);
   }
 
   private async apply(events: RecordedEvent[], live: (e: RecordedEvent) => boolean): Promise<void> {
     for (const e of events) {
       if (e.type === 'FillFailed' || e.type === 'TransactionExpired') this.lastFailure = e;
-      if (e.type === 'EnginePaused') this.pendingDiscrepancy = null;
-      else if (e.type === 'BalanceDiscrepancyDetected' && this.state.mode !== 'PAUSED' && (e.payload as { beyondTolerance?: unknown }).beyondTolerance === true) this.pendingDiscrepancy = e;
       const before = this.state;
       this.state = evolve(before, e);
-      // History is folded, not re-judged: only events appended after start can trip the breaker.
-      if (live(e)) {
-        const trip = circuitBreaker(before, e);
-        if (trip) await this.trip(trip, e);
-      }
+      if (answersTrip(e)) this.unanswered = null;
+      const trip = circuitBreaker(before, e);
+      if (trip) this.unanswered = { trip, cause: e };
+      // History is folded, not re-judged: only events appended after start trip the breaker here
+      // (tripMissed looks at what history left unanswered).
+      if (trip && live(e)) await this.trip(trip, e);
     }
     this.publish();
   }

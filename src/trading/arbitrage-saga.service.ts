@@ -80,6 +80,9 @@ export class ArbitrageSagaService implements OnApplicationBootstrap, OnModuleDes
     // folded everything up to the head as it is now (the old leader wrote its last events there).
     const head = await this.store.headPosition();
     await Promise.all([this.engine.caughtUpThrough(head, 30_000), this.screening.caughtUpThrough(head, 30_000)]);
+    // The old leader may have died between the event that met the breaker's condition and its
+    // pause: judge the caught-up state before any step, so the loop never starts on it.
+    await this.engine.tripMissed('takeover');
     this.stopping = false;
     if (this.halt.signal.aborted) this.halt = new AbortController();
     // Resume the old leader's unfinished sagas beside new ones (recovery never re-sends blindly:

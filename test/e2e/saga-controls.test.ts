@@ -18,6 +18,10 @@ import { FillFailed } from '../../src/execution/events.js';
 import { newEvent } from '../../src/ledger/event-types.js';
 import { PostgresEventStore } from '../../src/ledger/postgres/postgres-event-store.js';
 import { startApp } from '../support/app.js';
+import { ENGINE_LEADER_STREAM, EngineLeadershipAcquired } from '../../src/ledger/leadership/events.js';
+import { tokenOfActor } from '../../src/ledger/leadership/fencing.js';
+import { LeadershipService } from '../../src/ledger/leadership/leadership.service.js';
+import { SAGA_STREAM_PREFIX } from '../../src/trading/events.js';
 
 describe('saga controls', () => {
   let db: TestDatabase;
@@ -122,5 +126,53 @@ describe('saga controls', () => {
     const [paused] = await store.readStream('engine');
     expect(paused.metadata).toMatchObject({ actor: 'engine:circuit-breaker', causationId: failures[1].id });
     expect(paused.payload).toMatchObject({ cause: 'circuit_breaker' });
+  });
+
+  it('a new leader pauses before it trades when the old one died between the failures and its pause', async () => {
+    // A ghost leader: it holds the lease and recorded its leadership (token 0).
+    const store = new PostgresEventStore(db.sql, buildEventRegistry());
+    await db.sql.query(`UPDATE engine_lease SET holder = 'ghost', epoch = 1, expires_at = now() + interval '1 minute' WHERE id = 1`);
+    const meta = (id: string) => ({ correlationId: id, causationId: null, actor: 'engine@token:0', tenant: 'default' });
+    await store.append(ENGINE_LEADER_STREAM, [newEvent(EngineLeadershipAcquired, { holder: 'ghost', epoch: '1', settings: null }, meta('lease-1'))], 'no_stream');
+    // The standby trades the moment it leads (autostart, 10 opportunities a second).
+    app = await startApp({
+      DATABASE_URL: db.url,
+      ARBITER_DATA_DIR: dir,
+      RISK_CIRCUIT_BREAKER_CONSECUTIVE_FAILED_FILLS: '2',
+      ENGINE_HA: 'on',
+      ENGINE_NODE_ID: 'standby',
+      ENGINE_AUTOSTART: 'true',
+      SIM_OPPORTUNITIES_PER_MINUTE: '600',
+      ENGINE_LEASE_ACQUIRE_MS: '200',
+    });
+    const leadership = app.app.get(LeadershipService);
+    expect(leadership.status().role).toBe('standby');
+    // The ghost's last words: two failed fills (the threshold), then it dies before its pause.
+    // The standby folds them live but may not pause an engine it does not run.
+    const failures = [1, 2].map((i) =>
+      newEvent(
+        FillFailed,
+        { opportunityId: `ghost-${i}`, signature: '6'.repeat(64 + i), reason: 'slippage tolerance exceeded', failedAt: new Date().toISOString(), failure: null },
+        meta(`ghost-${i}`),
+      ),
+    );
+    for (const [i, f] of failures.entries()) await store.append(`arbitrage-ghost-${i + 1}`, [f], 'no_stream');
+    const engine = app.app.get(EngineStateService);
+    for (let i = 0; i < 100 && engine.current().consecutiveFailedFills < 2; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(engine.current()).toMatchObject({ mode: 'ACTIVE', consecutiveFailedFills: 2 });
+    // Its lease runs out.
+    await db.sql.query(`UPDATE engine_lease SET expires_at = now() WHERE id = 1`);
+
+    for (let i = 0; i < 200 && leadership.status().role !== 'leader'; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(leadership.status()).toMatchObject({ role: 'leader', token: '1' });
+    await leadership.settled();
+    expect(engine.current().mode).toBe('PAUSED');
+    const [paused] = await store.readStream('engine');
+    expect(paused.metadata).toMatchObject({ actor: 'engine:circuit-breaker@token:1', causationId: failures[1].id });
+    expect(paused.payload).toMatchObject({ cause: 'circuit_breaker', detail: { trigger: 'consecutive_failed_fills', foundOnTakeover: expect.any(String) } });
+    // Nothing the new leader wrote for a saga comes before its pause.
+    await new Promise((r) => setTimeout(r, 500));
+    const sagaEvents = (await store.readAll({ after: 0n, maxCount: 10_000, filter: { streamPrefix: SAGA_STREAM_PREFIX } })).filter((e) => tokenOfActor(e.metadata.actor) === 1n);
+    for (const e of sagaEvents) expect(e.position, `${e.type} of ${e.streamId}`).toBeGreaterThan(paused.position);
   });
 });

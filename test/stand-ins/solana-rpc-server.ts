@@ -105,6 +105,8 @@ export interface SolanaRpcStandIn {
   beforeNextLanding: (() => void) | null;
   /** Calls per JSON-RPC method. */
   calls: Map<string, number>;
+  /** Every sendTransaction that carried a transaction, in order: its signature and when (Date.now()). */
+  submissions: { signature: string; atMs: number }[];
   /** Signatures refused or dropped, with why (for assertions). */
   rejected: Map<string, string>;
   blockHeight(): bigint;
@@ -324,6 +326,7 @@ export async function startSolanaRpcStandIn(opts: { blockhashValidBlocks?: numbe
       throw new RpcError(-32602, `invalid transaction: failed to deserialize VersionedTransaction: ${(err as Error).message}`);
     }
     const signature = bs58.encode(tx.signatures[0]!);
+    handle.submissions.push({ signature, atMs: Date.now() });
     if (dropSubmissionsRef.value) {
       handle.rejected.set(signature, 'dropped (dropSubmissions)');
       return signature;
@@ -707,6 +710,7 @@ export async function startSolanaRpcStandIn(opts: { blockhashValidBlocks?: numbe
     autoAdvanceBlocks: 0,
     beforeNextLanding: null,
     calls: new Map(),
+    submissions: [],
     rejected: new Map(),
     blockHeight: () => height,
     advanceBlocks: (n) => advance(BigInt(n)),

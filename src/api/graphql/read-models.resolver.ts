@@ -203,6 +203,9 @@ export class EngineLeadershipType {
   @Field(() => String, { nullable: true, description: 'While this node leads: its fencing token (revision of its EngineLeadershipAcquired in engine-leader)' }) token!: string | null;
   @Field(() => String, { nullable: true, description: 'When the lease expires (database clock) as last seen' }) leaseExpiresAt!: string | null;
   @Field({ description: 'Whether the event store checks the token on every engine append (false on EventStoreDB)' }) fenced!: boolean;
+  @Field(() => String, { nullable: true, description: "Hash of this node's decision settings (README: High availability)" }) settingsVersion!: string | null;
+  @Field(() => String, { nullable: true, description: 'The leader whose recorded decision settings this node compared its own with (a standby: the current one; the leader: the one before it)' }) settingsComparedWith!: string | null;
+  @Field(() => [String], { description: 'The decision settings (variable names) that differ from that leader\'s; empty when alike or not compared' }) settingsDiffer!: string[];
 }
 
 // ---------------------------------------------------------------- compliance
@@ -514,7 +517,18 @@ export class EngineStatusResolver {
   @ResolveField(() => EngineLeadershipType, { description: 'Who runs the engine now, as this node sees it (not folded as of a past point)' })
   leadership(): EngineLeadershipType {
     const s = this.lead.status();
-    return { role: s.role, node: s.nodeId, holder: s.holder, epoch: s.epoch, token: s.token, leaseExpiresAt: s.leaseExpiresAt, fenced: s.fenced };
+    return {
+      role: s.role,
+      node: s.nodeId,
+      holder: s.holder,
+      epoch: s.epoch,
+      token: s.token,
+      leaseExpiresAt: s.leaseExpiresAt,
+      fenced: s.fenced,
+      settingsVersion: s.settings?.version ?? null,
+      settingsComparedWith: s.settings?.leader ?? null,
+      settingsDiffer: s.settings?.differences.map((d) => d.name) ?? [],
+    };
   }
 
   @ResolveField(() => EngineChangeConnection, { description: 'Changes, newest first' })

@@ -275,7 +275,25 @@ const WRITTEN_SCHEMAS = {
   KeyRevoked: obj({ keyId: s(), revoked: { type: 'boolean', const: true }, event: { $ref: '#/components/schemas/CommandReceipt' } }),
   GraphqlRequest: obj({ query: s(), variables: { type: 'object' }, operationName: s() }, ['query']),
   Health: obj({ status: s() }),
-  Readiness: obj({ status: s(), checks: { type: 'object', additionalProperties: { type: 'string' } } }),
+  Readiness: obj(
+    {
+      status: s(),
+      engine: obj({
+        role: s('leader, standby or single (ENGINE_HA off)'),
+        node: s('This node (ENGINE_NODE_ID)'),
+        holder: { type: ['string', 'null'] },
+        epoch: { type: ['string', 'null'] },
+        token: { type: ['string', 'null'], description: 'While this node leads: its fencing token' },
+        settings: {
+          type: ['object', 'null'],
+          description: "This node's decision settings against the leader's (README: High availability)",
+          properties: { version: s(), comparedWith: s(), epoch: s(), leaderVersion: { type: ['string', 'null'] }, differ: { type: 'array', items: s() } },
+        },
+      }),
+      checks: { type: 'object', additionalProperties: { type: 'string' } },
+    },
+    ['status'],
+  ),
   Error: obj(
     {
       statusCode: { type: 'integer' },

@@ -58,7 +58,9 @@ export class SystemController {
       // A standby is ready too: it serves the whole API. Role, holder and epoch say who trades
       // (with the checks, for callers with a key: node names are deployment detail).
       const l = this.leadership.status();
-      const engine = { role: l.role, node: l.nodeId, holder: l.holder, epoch: l.epoch, token: l.token };
+      // settings: whether this node would decide as the leader it compared with (decision settings, README).
+      const settings = l.settings && { version: l.settings.version, comparedWith: l.settings.leader, epoch: l.settings.epoch, leaderVersion: l.settings.leaderVersion, differ: l.settings.differences.map((d) => d.name) };
+      const engine = { role: l.role, node: l.nodeId, holder: l.holder, epoch: l.epoch, token: l.token, settings };
       return detail ? { status: ok ? 'ready' : 'not ready', engine, checks } : { status: ok ? 'ready' : 'not ready' };
     };
     const availability = this.sql.availability;

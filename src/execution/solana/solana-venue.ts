@@ -13,6 +13,10 @@
 // - confirm: polls block height, then the signature status (in that order: a status read after
 //   a block height past lastValidBlockHeight that is still empty means the transaction can no
 //   longer land), then getTransaction for the fee and balances.
+// - HA: every send (the first and each rebroadcast) first asks whether the engine context it runs
+//   in may still act (assertEngineMayAct: the leader's monotonic lease deadline), so a deposed
+//   leader whose RPC path still works sends nothing past its deadline, even when its step-down
+//   timer runs late.
 // - RPC failures become VenueError; a refused or failed transaction is an outcome, not an error.
 import { AccountLayout, getAssociatedTokenAddressSync, MintLayout } from '@solana/spl-token';
 import {
@@ -31,6 +35,7 @@ import {
   type VersionedMessage,
   type VersionedTransactionResponse,
 } from '@solana/web3.js';
+import { assertEngineMayAct } from '../../ledger/leadership/fencing.js';
 import { VenueError } from '../errors.js';
 import { fillAmounts, ownerDelta, type BalanceRecord, type TokenBalance } from '../fill-amounts.js';
 import {
@@ -303,6 +308,7 @@ export class SolanaVenue implements Venue {
     const known = this.sent.get(sig);
     if (known) return { ...known.submit, alreadyProcessed: true };
     const raw = tx.serialize();
+    assertEngineMayAct(`sendTransaction ${sig}`);
     try {
       const returned = await this.connection.sendRawTransaction(raw, {
         skipPreflight: false,
@@ -396,6 +402,8 @@ export class SolanaVenue implements Venue {
     const sent = this.sent.get(query.signature);
     if (sent) {
       // Same bytes, same signature: the chain accepts at most one. Errors here change nothing.
+      // A deposed leader stops here (FencedError), not at its next poll.
+      assertEngineMayAct(`rebroadcast of ${query.signature}`);
       await this.connection.sendRawTransaction(sent.raw, { skipPreflight: true, maxRetries: 0 }).catch(() => undefined);
     }
     return null;

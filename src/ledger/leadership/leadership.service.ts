@@ -9,12 +9,14 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { ARBITER_CONFIG } from '../../config/config.module.js';
 import type { ArbiterConfig, HaSettings } from '../../config/config.js';
+import { decisionSettings, settingDifferences, type DecisionSettings, type SettingDifference } from '../../config/decision-settings.js';
+import type { RecordedEvent } from '../envelope.js';
 import { Metrics } from '../../shared/metrics/metrics.js';
 import { SQL_CLIENT, type SqlClient } from '../../shared/sql/sql-client.js';
 import { FencedError, WrongExpectedRevisionError } from '../errors.js';
 import { newEvent } from '../event-types.js';
 import { EVENT_STORE, type EventStore } from '../event-store.port.js';
-import { ENGINE_LEADER_STREAM, EngineLeadershipAcquired } from './events.js';
+import { ENGINE_LEADER_STREAM, EngineLeadershipAcquired, type EngineLeadershipAcquiredPayload } from './events.js';
 import { engineFence, type EngineFenceContext } from './fencing.js';
 import { EngineLease, type LeaseRow } from './lease.js';
 
@@ -31,6 +33,22 @@ export interface LeadershipStatus {
   leaseExpiresAt: string | null;
   /** Whether the event store checks the token (false on EventStoreDB: lease and self-fencing only). */
   fenced: boolean;
+  /**
+   * This node's decision settings against those the latest other leadership recorded (on a
+   * standby: the current leader's; on the leader: the one before it; null when none was compared,
+   * or with HA off): the leader they came from, and each setting that differs.
+   */
+  settings: SettingsComparison | null;
+}
+
+export interface SettingsComparison {
+  /** This node's settings hash (src/config/decision-settings.ts). */
+  version: string;
+  /** The leader whose EngineLeadershipAcquired was compared, its epoch, and its hash (null: it recorded none). */
+  leader: string;
+  epoch: string;
+  leaderVersion: string | null;
+  differences: SettingDifference[];
 }
 
 export interface LeadershipHandlers {
@@ -57,6 +75,10 @@ export class LeadershipService implements BeforeApplicationShutdown {
   private stopped = false;
   private busy: Promise<void> = Promise.resolve();
   private context: EngineFenceContext | null = null;
+  private readonly settings: DecisionSettings;
+  private comparison: SettingsComparison | null = null;
+  /** The lease epoch whose leadership event was last compared with this node's settings. */
+  private comparedEpoch: bigint | null = null;
   /** The engine's reactions (onLead, onStepDown), in order, off the lease loop so renewals never wait for them. */
   private transitions: Promise<void> = Promise.resolve();
 
@@ -67,6 +89,7 @@ export class LeadershipService implements BeforeApplicationShutdown {
     private readonly metrics: Metrics,
   ) {
     this.ha = config.ha;
+    this.settings = decisionSettings(config);
     this.role = this.ha.enabled ? 'standby' : 'single';
     this.lease = this.ha.enabled ? new EngineLease(sql, this.ha.nodeId, this.ha.leaseTtlMs) : null;
     this.metrics.engineLeader.set(this.ha.enabled ? 0 : 1);
@@ -85,6 +108,7 @@ export class LeadershipService implements BeforeApplicationShutdown {
       token: this.token?.toString() ?? null,
       leaseExpiresAt: this.seen?.expiresAt ?? null,
       fenced: this.ha.enabled && !this.ha.unfenced,
+      settings: this.comparison,
     };
   }
 
@@ -145,17 +169,22 @@ export class LeadershipService implements BeforeApplicationShutdown {
     const sent = performance.now();
     const { acquired, lease } = await this.lease!.tryAcquire();
     this.seen = lease;
-    if (!acquired) return;
+    if (!acquired) {
+      if (lease.holder && lease.epoch !== this.comparedEpoch) await this.compareSettings(lease.epoch);
+      return;
+    }
     this.setDeadline(sent);
     // The token: EngineLeadershipAcquired at the revision read. Another node that took a later
     // epoch in between makes this append fail, and this node stays a standby.
     const head = (await this.store.readStream(ENGINE_LEADER_STREAM, { direction: 'backward', maxCount: 1 }))[0];
     const expected = head ? head.revision : 'no_stream';
+    // A new leader that decides otherwise than the one before says so (it records its own below).
+    if (head) this.compare(head);
     let revision: bigint;
     try {
       const r = await this.store.append(
         ENGINE_LEADER_STREAM,
-        [newEvent(EngineLeadershipAcquired, { holder: this.ha.nodeId, epoch: lease.epoch.toString() }, { correlationId: `lease-${lease.epoch}`, causationId: null, actor: `engine:${this.ha.nodeId}`, tenant: 'default' })],
+        [newEvent(EngineLeadershipAcquired, { holder: this.ha.nodeId, epoch: lease.epoch.toString(), settings: this.settings }, { correlationId: `lease-${lease.epoch}`, causationId: null, actor: `engine:${this.ha.nodeId}`, tenant: 'default' })],
         expected,
       );
       revision = r.nextRevision;
@@ -173,6 +202,8 @@ export class LeadershipService implements BeforeApplicationShutdown {
     }
     this.epoch = lease.epoch;
     this.token = revision;
+    // The comparison shown stays the one with the leadership before this one (this node's own is what it recorded).
+    this.comparedEpoch = lease.epoch;
     this.role = 'leader';
     const fence = { stream: ENGINE_LEADER_STREAM, revision };
     const ctx: EngineFenceContext = {
@@ -194,6 +225,29 @@ export class LeadershipService implements BeforeApplicationShutdown {
         await this.stepDown('the engine could not start');
       }
     });
+  }
+
+  /** Compares this node's decision settings with those of the leadership at `epoch`, once its event is in the log. */
+  private async compareSettings(epoch: bigint): Promise<void> {
+    const head = (await this.store.readStream(ENGINE_LEADER_STREAM, { direction: 'backward', maxCount: 1 }))[0];
+    // The holder records its leadership just after it takes the lease: until then, ask again next time.
+    if (!head || BigInt((head.payload as EngineLeadershipAcquiredPayload).epoch) < epoch) return;
+    this.compare(head);
+  }
+
+  private compare(e: RecordedEvent): void {
+    const p = e.payload as EngineLeadershipAcquiredPayload;
+    const epoch = BigInt(p.epoch);
+    if (this.comparedEpoch === epoch) return;
+    this.comparedEpoch = epoch;
+    const differences = p.settings ? settingDifferences(this.settings.values, p.settings.values) : [];
+    this.comparison = { version: this.settings.version, leader: p.holder, epoch: p.epoch, leaderVersion: p.settings?.version ?? null, differences };
+    if (differences.length) {
+      const list = differences.map((d) => `${d.name} (here ${d.here ?? 'unset'}, ${p.holder} ${d.there ?? 'unset'})`).join(', ');
+      this.logger.warn(
+        `node ${this.ha.nodeId}: decision settings differ from those leader ${p.holder} recorded at epoch ${p.epoch}: ${list}. Every node must decide alike: set them the same on every node (README: High availability)`,
+      );
+    }
   }
 
   private async renew(): Promise<void> {

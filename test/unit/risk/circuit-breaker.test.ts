@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { riskAssessedPayload } from '../../../src/risk/checks.js';
-import { circuitBreaker, circuitBreakerPausePayload } from '../../../src/risk/circuit-breaker.js';
+import { answersTrip, circuitBreaker, circuitBreakerPausePayload, missedTrip } from '../../../src/risk/circuit-breaker.js';
 import { EnginePaused, RiskAssessed } from '../../../src/risk/events.js';
 import { BONK, NOW, SOL, USDC, engineDecider, event, fresh, given, input, limits } from './fixtures.js';
 import { expectStorable, registryOf } from '../../support/registry.js';
@@ -118,5 +118,37 @@ describe('circuit breaker: balance discrepancy (execution’s reconciliation)', 
   it('given the engine is already PAUSED, then a discrepancy does not pause it again', () => {
     const s = given([event('EnginePaused', { actor: 'x', reason: 'y', cause: 'operator' })]);
     expect(circuitBreaker(s, discrepancy(true, [row(USDC, '500', '400', '0', true)]))).toBeNull();
+  });
+});
+
+describe('circuit breaker: a trip met in the log but never recorded (a new leader, or a restart, judges it)', () => {
+  const spike = circuitBreaker(fresh(), event('RiskAssessed', { opportunityId: 's', checks: [{ name: 'price_deviation', observed: '900', inputs: {} }] }))!;
+
+  it('given an unanswered price spike on an ACTIVE engine, then it is still due', () => {
+    expect(spike.cause).toBe('price_deviation_spike');
+    expect(missedTrip(fresh(), spike, null)).toEqual(spike);
+  });
+
+  it('given failed fills at the threshold and no unanswered trip (an older snapshot), then the run of failures is due', () => {
+    const last = failed('c');
+    expect(missedTrip(given([failed('a'), failed('b'), last]), null, last)).toMatchObject({
+      cause: 'consecutive_failed_fills',
+      detail: { consecutiveFailedFills: 3, threshold: 3, opportunityId: 'c' },
+    });
+  });
+
+  it('given the engine is PAUSED, then nothing is due', () => {
+    const s = given([event('EnginePaused', { actor: 'op', reason: 'r', cause: 'operator' })]);
+    expect(missedTrip(s, spike, null)).toBeNull();
+  });
+
+  it('given failures below the threshold and no unanswered trip, then nothing is due', () => {
+    const last = failed('b');
+    expect(missedTrip(given([failed('a'), last]), null, last)).toBeNull();
+  });
+
+  it('any engine-stream decision answers a trip; a saga event does not', () => {
+    for (const t of ['EnginePaused', 'EngineResumed', 'EngineReducing', 'RiskLimitsChanged']) expect(answersTrip(event(t, {})), t).toBe(true);
+    for (const t of ['FillFailed', 'RiskAssessed', 'FillConfirmed']) expect(answersTrip(event(t, {})), t).toBe(false);
   });
 });
