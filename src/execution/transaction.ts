@@ -93,7 +93,7 @@ export function buildRouteTransaction(args: {
       new TransactionInstruction({
         programId: MEMO_PROGRAM_ID,
         keys: [],
-        data: Buffer.from(`arbiter:${intent.opportunityId}`, 'utf8'),
+        data: Buffer.from(`arbiter:${intent.opportunityId}`, 'utf8'), // the same text as solana/round-trip.ts tradeMemo
       }),
       transfer,
     ],

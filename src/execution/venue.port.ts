@@ -79,9 +79,10 @@ export const INSTRUCTION_ROLES = [
   'leg-2:cleanup',
   'leg-2:other',
   'guard',
+  'memo',
 ] as const;
 export type InstructionRole = (typeof INSTRUCTION_ROLES)[number];
-export const ROUND_TRIP_PARTS = ['compute-budget', 'leg-1', 'leg-2', 'guard'] as const;
+export const ROUND_TRIP_PARTS = ['compute-budget', 'leg-1', 'leg-2', 'guard', 'memo'] as const;
 export type RoundTripPart = (typeof ROUND_TRIP_PARTS)[number];
 
 /**

@@ -131,9 +131,9 @@ describe('the sandbox: live market, Solana venue, stand-ins', () => {
     const trail = log.filter((e) => (e.payload as { opportunityId?: string }).opportunityId === one).map((e) => e.type);
     expect(trail).toEqual(expect.arrayContaining(['OpportunityDetected', 'QuoteReceived', 'RiskAssessed', 'TransactionPrepared', 'TransactionSubmitted', 'FillConfirmed']));
     const prepared = log.find((e) => e.type === 'TransactionPrepared' && (e.payload as { opportunityId: string }).opportunityId === one)!;
-    // One composed v0 round trip, its guard last, as recorded before it was signed.
+    // One composed v0 round trip, its guard last (then the memo naming it), as recorded before it was signed.
     const rt = (prepared.payload as { roundTrip: { instructionRoles: string[]; legs: unknown[] } | null }).roundTrip;
     expect(rt?.legs).toHaveLength(2);
-    expect(rt?.instructionRoles.at(-1)).toBe('guard');
+    expect(rt?.instructionRoles.slice(-2)).toEqual(['guard', 'memo']);
   }, 150_000);
 });

@@ -4,7 +4,8 @@
 // guard LAST: an SPL Token TransferChecked of the input token account to itself for (balance at
 // prepare + minimum profit). A self-transfer moves nothing, but the token program still refuses
 // an amount above the balance (InsufficientFunds), so the whole transaction — leg 1 included —
-// reverts unless the profit arrived. The guard reads the balance at prepare, so only one round trip
+// reverts unless the profit arrived; after it only a memo naming the trade (so two trades of the same
+// legs, guard and blockhash are not one signature). The guard reads the balance at prepare, so only one round trip
 // may be in flight per input token account (the venue enforces it). Instructions arrive as plain
 // JSON (the saga hands them over from the market port); Solana types stay in this folder.
 import {
@@ -17,6 +18,7 @@ import {
 } from '@solana/web3.js';
 import { createTransferCheckedInstruction } from '@solana/spl-token';
 import { VenueError } from '../errors.js';
+import { MEMO_PROGRAM_ID } from '../transaction.js';
 import type { InstructionRole } from '../venue.port.js';
 
 /** Solana's packet limit for a serialized transaction. */
@@ -54,6 +56,12 @@ export interface RoundTripParts {
   computeUnitPriceMicroLamports: bigint;
   guard: ProfitGuard;
   lookupTables: AddressLookupTableAccount[];
+  /**
+   * Names the trade (e.g. `arbiter:<opportunity id>`), in a memo after the guard: without it two
+   * round trips with the same legs, guard amount and blockhash would be the same bytes, one
+   * signature, and the second would be reported as already processed with the first's outcome.
+   */
+  memo: string;
 }
 
 export function toInstruction(ix: PlainInstruction): TransactionInstruction {
@@ -66,8 +74,16 @@ export function toInstruction(ix: PlainInstruction): TransactionInstruction {
 
 const keyOf = (ix: PlainInstruction) => JSON.stringify([ix.programId, ix.accounts, ix.data]);
 
+/** The memo text of a trade: the same as the plain route transaction's (../transaction.ts). */
+export const tradeMemo = (opportunityId: string): string => `arbiter:${opportunityId}`;
+
+/** A memo that only names the trade (it checks nothing; its bytes make the transaction unique). */
+function memoInstruction(text: string): TransactionInstruction {
+  return new TransactionInstruction({ programId: MEMO_PROGRAM_ID, keys: [], data: Buffer.from(text, 'utf8') });
+}
+
 /**
- * The instructions in order — budget pair, leg 1, leg 2 (setup deduplicated), others, guard — and
+ * The instructions in order — budget pair, leg 1, leg 2 (setup deduplicated), others, guard, memo — and
  * each one's role, which the prepared transaction records so a failure names the part that failed.
  */
 export function roundTripInstructions(p: Omit<RoundTripParts, 'blockhash' | 'lookupTables' | 'payer'>): { instructions: TransactionInstruction[]; roles: InstructionRole[] } {
@@ -103,6 +119,8 @@ export function roundTripInstructions(p: Omit<RoundTripParts, 'blockhash' | 'loo
   // The taker owns the account: a self-transfer signed by the payer, for more than it held at prepare.
   out.push(createTransferCheckedInstruction(g.account, g.mint, g.account, ownerOf(p), g.amount, g.decimals));
   roles.push('guard');
+  out.push(memoInstruction(p.memo));
+  roles.push('memo');
   return { instructions: out, roles };
 }
 
@@ -123,8 +141,8 @@ export function composeRoundTrip(p: RoundTripParts): { tx: VersionedTransaction;
 /** The parts of a single-leg swap (an inventory sale): no guard, the leg's minimum out is Jupiter's own check. */
 export type SwapParts = Omit<RoundTripParts, 'legs' | 'guard'> & { leg: PlainLeg };
 
-/** Budget pair, then the leg's setup, swap, cleanup and other instructions. */
-export function swapInstructions(p: Pick<SwapParts, 'leg' | 'computeUnitLimit' | 'computeUnitPriceMicroLamports'>): TransactionInstruction[] {
+/** Budget pair, then the leg's setup, swap, cleanup and other instructions, and the memo naming the sale. */
+export function swapInstructions(p: Pick<SwapParts, 'leg' | 'computeUnitLimit' | 'computeUnitPriceMicroLamports' | 'memo'>): TransactionInstruction[] {
   return [
     ComputeBudgetProgram.setComputeUnitLimit({ units: p.computeUnitLimit }),
     ComputeBudgetProgram.setComputeUnitPrice({ microLamports: p.computeUnitPriceMicroLamports }),
@@ -132,6 +150,7 @@ export function swapInstructions(p: Pick<SwapParts, 'leg' | 'computeUnitLimit' |
     toInstruction(p.leg.swapInstruction),
     ...(p.leg.cleanupInstruction ? [toInstruction(p.leg.cleanupInstruction)] : []),
     ...p.leg.otherInstructions.map(toInstruction),
+    memoInstruction(p.memo),
   ];
 }
 

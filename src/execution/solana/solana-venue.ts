@@ -60,7 +60,7 @@ import type {
   Venue,
 } from '../venue.port.js';
 import { pause } from '../../shared/retry.js';
-import { composeRoundTrip, composeSwap, InFlightAccounts, SIMULATION_UNIT_LIMIT, unitsWithMargin } from './round-trip.js';
+import { composeRoundTrip, composeSwap, InFlightAccounts, SIMULATION_UNIT_LIMIT, tradeMemo, unitsWithMargin } from './round-trip.js';
 import { decodeTransactionFailure, describeFailure, transactionErrorFromMessage } from './transaction-error.js';
 
 export interface SolanaVenueOptions {
@@ -171,6 +171,7 @@ export class SolanaVenue implements Venue {
       computeUnitPriceMicroLamports: this.opts.priorityFeeMicroLamports,
       guard: { account, mint, decimals, amount: guardAmount },
       lookupTables,
+      memo: tradeMemo(intent.opportunityId),
     };
     const { tx: trial, roles } = composeRoundTrip(parts);
     const simulatedUnits = await this.simulatedUnits(trial, 'the round trip', lookupTables, roles);
@@ -208,7 +209,7 @@ export class SolanaVenue implements Venue {
     }
     const lookupTables = await this.lookupTablesOf([leg]);
     const { blockhash, lastValidBlockHeight } = await this.rpc('getLatestBlockhash', () => this.connection.getLatestBlockhash(COMMITMENT));
-    const parts = { payer, blockhash, leg, computeUnitLimit: SIMULATION_UNIT_LIMIT, computeUnitPriceMicroLamports: this.opts.priorityFeeMicroLamports, lookupTables };
+    const parts = { payer, blockhash, leg, computeUnitLimit: SIMULATION_UNIT_LIMIT, computeUnitPriceMicroLamports: this.opts.priorityFeeMicroLamports, lookupTables, memo: tradeMemo(intent.opportunityId) };
     const simulatedUnits = await this.simulatedUnits(composeSwap(parts).tx, 'the swap', lookupTables, null);
     const { tx } = composeSwap({ ...parts, computeUnitLimit: unitsWithMargin(simulatedUnits, this.opts.computeUnitMarginPct ?? 20) });
     return toPrepared('solana', intent, tx, BigInt(lastValidBlockHeight));

@@ -193,7 +193,7 @@ export function transactionErrorFromMessage(message: string): unknown {
   return tx ? tx[0] : null;
 }
 
-const PART_WORDS: Record<RoundTripPart, string> = { 'compute-budget': 'the compute budget', 'leg-1': 'leg 1', 'leg-2': 'leg 2', guard: 'the profit guard' };
+const PART_WORDS: Record<RoundTripPart, string> = { 'compute-budget': 'the compute budget', 'leg-1': 'leg 1', 'leg-2': 'leg 2', guard: 'the profit guard', memo: 'the memo' };
 
 /** One line for FillFailed's reason: where it failed, which program, which error, what it means. */
 export function describeFailure(f: TransactionFailure): string {

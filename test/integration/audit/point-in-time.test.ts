@@ -12,6 +12,7 @@ import { ProjectionStore } from '../../../src/projections/projection-store.js';
 import { AsOfError, resolveAsOf } from '../../../src/audit/as-of.js';
 import { PointInTimeBuildingError, PointInTimeReadModels } from '../../../src/audit/point-in-time.js';
 import { EngineFoldCheckpoints, engineStateAsOf, sagaStateAsOf } from '../../../src/audit/state-as-of.js';
+import { ENGINE_STATE_EVENT_TYPES } from '../../../src/risk/engine-state.service.js';
 import { defaultRiskLimits } from '../../../src/risk/limits.js';
 import { allProjections } from '../../../projections/index.js';
 import { loadReport } from '../../../src/reports/export.js';
@@ -193,8 +194,13 @@ describe('point-in-time read models', () => {
 
   it('folds the engine from an earlier fold\'s checkpoint to exactly the state a fold from the start gives', async () => {
     const limits = defaultRiskLimits({});
-    const checkpoints = new EngineFoldCheckpoints(7, 16);
     const head = await store.headPosition();
+    // A checkpoint every `every` engine events: all of the log's fit in the store's bound of 16,
+    // and at least one lies before P1 (so every question but the first can resume).
+    const engineEvents = await store.readAll({ maxCount: 100_000, filter: { eventTypes: ENGINE_STATE_EVENT_TYPES } });
+    const every = Math.ceil(engineEvents.length / 15);
+    expect(engineEvents.filter((e) => e.position <= p1).length).toBeGreaterThanOrEqual(every);
+    const checkpoints = new EngineFoldCheckpoints(every, 16);
     const cuts = [head, p1, p2, (p1 + p2) / 2n, p1 + 1n, head - 3n, p2];
     let resumed = 0;
     for (const cut of cuts) {

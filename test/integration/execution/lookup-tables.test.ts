@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JupiterBuildSource } from '../../../src/market/jupiter/jupiter-build-source.js';
 import { JupiterQuoteSource } from '../../../src/market/jupiter/jupiter-quote-source.js';
 import type { RouteInstructionsSource } from '../../../src/market/route-instructions.port.js';
-import { composeRoundTrip, MAX_TRANSACTION_BYTES } from '../../../src/execution/solana/round-trip.js';
+import { composeRoundTrip, MAX_TRANSACTION_BYTES, tradeMemo } from '../../../src/execution/solana/round-trip.js';
 import { balanceRecord, SolanaVenue } from '../../../src/execution/solana/solana-venue.js';
 import { ownerDelta } from '../../../src/execution/fill-amounts.js';
 import { VenueError } from '../../../src/execution/errors.js';
@@ -101,6 +101,7 @@ async function composedBytes(intent: TradeIntent, tables: AddressLookupTableAcco
     computeUnitPriceMicroLamports: 1_000n,
     guard: { account: m.traderA, mint: m.mintA, decimals: 9, amount: 1n },
     lookupTables: tables,
+    memo: tradeMemo(intent.opportunityId),
   }).bytes;
 }
 

@@ -6,7 +6,8 @@ import { Connection, Keypair, PublicKey, SendTransactionError } from '@solana/we
 import bs58 from 'bs58';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JupiterQuoteSource } from '../../../src/market/jupiter/jupiter-quote-source.js';
-import { composeRoundTrip, InFlightAccounts, MAX_TRANSACTION_BYTES, unitsWithMargin } from '../../../src/execution/solana/round-trip.js';
+import { composeRoundTrip, InFlightAccounts, MAX_TRANSACTION_BYTES, tradeMemo, unitsWithMargin } from '../../../src/execution/solana/round-trip.js';
+import { randomUUID } from 'node:crypto';
 import { VenueError } from '../../../src/execution/errors.js';
 import { startJupiterStandIn, type JupiterStandIn } from '../../stand-ins/jupiter-server.js';
 import { startSolanaRpcStandIn, type SolanaRpcStandIn } from '../../stand-ins/solana-rpc-server.js';
@@ -59,12 +60,23 @@ async function roundTrip(amount: bigint, minProfit: bigint) {
     computeUnitPriceMicroLamports: 1_000n,
     guard: { account: traderA, mint: mintA, decimals: 9, amount: balance + minProfit },
     lookupTables: [],
+    memo: tradeMemo(randomUUID()),
   });
   tx.sign([trader]);
   return { tx, bytes, q1, q2, balance };
 }
 
 describe('one-transaction round trip with a profit guard', () => {
+  it('two trades with the same legs, guard and blockhash are two transactions: the memo after the guard names each', async () => {
+    const [a, b] = [await roundTrip(1_000_000_000n, 1n), await roundTrip(1_000_000_000n, 1n)];
+    expect(a.tx.message.recentBlockhash).toBe(b.tx.message.recentBlockhash);
+    expect(a.balance).toBe(b.balance);
+    expect(Buffer.from(a.tx.signatures[0]!).equals(Buffer.from(b.tx.signatures[0]!))).toBe(false);
+    const last = (t: typeof a.tx) => t.message.compiledInstructions.at(-1)!;
+    expect(a.tx.message.staticAccountKeys[last(a.tx).programIdIndex]!.toBase58()).toBe('MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr');
+    expect(Buffer.from(last(a.tx).data).toString('utf8')).toMatch(/^arbiter:[0-9a-f-]{36}$/);
+  });
+
   it('a profitable round trip lands; the input account gains exactly leg 2 out − input, leg 1 surplus stays as inventory', async () => {
     jup.setEdgeBps(mintA.toBase58(), mintB.toBase58(), 100);
     const { tx, bytes, q1, q2, balance } = await roundTrip(1_000_000_000n, 1n);
@@ -127,6 +139,7 @@ describe('one-transaction round trip with a profit guard', () => {
           computeUnitPriceMicroLamports: 0n,
           guard: { account: traderA, mint: mintA, decimals: 9, amount: 1n },
           lookupTables: [],
+          memo: tradeMemo(randomUUID()),
         });
       } catch (x) {
         return x;
