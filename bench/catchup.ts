@@ -46,10 +46,10 @@ export async function catchUpBench(databaseUrl: string, events: number, template
         rows.push([label, fmt(positions), s.toFixed(1), fmt(positions / s)]);
       };
       await run(`${allProjections.length} runners, each paging the log on its own (before)`, () =>
-        allProjections.map((d) => new ProjectionRunner(store, sql, [d])),
+        allProjections.map((d) => new ProjectionRunner(store, sql, [d], { batchSize: 1000 })),
       );
-      await run(`one runner, one shared read feeding all ${allProjections.length} (after)`, () => [new ProjectionRunner(store, sql, allProjections)]);
-      await run(`one runner, shared read, pages of 5,000 (after)`, () => [new ProjectionRunner(store, sql, allProjections, { batchSize: 5000 })]);
+      await run(`one runner, one shared read feeding all ${allProjections.length}, pages of 1,000 (after)`, () => [new ProjectionRunner(store, sql, allProjections, { batchSize: 1000 })]);
+      await run(`one runner, shared read, pages of 5,000 (the default on PostgreSQL)`, () => [new ProjectionRunner(store, sql, allProjections)]);
       return rows;
     },
   });

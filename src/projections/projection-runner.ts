@@ -249,7 +249,9 @@ export class ProjectionRunner {
 
   /** The one reader: a page at a time, the next one read while this one is applied. */
   private async follow(): Promise<void> {
-    const batchSize = this.opts.batchSize ?? 1000;
+    // As a rebuild's: on PostgreSQL a catch-up page of 5,000 (one transaction per projection per
+    // page) went 1.3× faster than 1,000 (README, Catch-up); PGlite's one connection keeps pages short.
+    const batchSize = this.opts.batchSize ?? (this.sql.kind === 'pglite' ? 1000 : 5000);
     const pollMs = this.opts.pollMs ?? 500;
     const filter = { eventTypes: this.eventTypes };
     let ahead: { from: bigint; page: Promise<ScanResult> } | null = null;

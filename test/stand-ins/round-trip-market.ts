@@ -2,7 +2,7 @@
 // B (6 decimals, 1 USD) on the Solana RPC stand-in, the trader's standing token accounts, one pool
 // vault per mint delegated to the trader (the Jupiter stand-in's pay-in/payout distortion, see
 // jupiter-server.ts), and the Jupiter stand-in told about tokens and pools. Used by the round-trip
-// bench; never by src/.
+// bench and tests; never by src/.
 import { Keypair, type PublicKey } from '@solana/web3.js';
 import type { JupiterStandIn } from './jupiter-server.js';
 import type { SolanaRpcStandIn } from './solana-rpc-server.js';

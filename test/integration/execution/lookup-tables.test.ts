@@ -17,14 +17,14 @@ import type { ConfirmOutcome, PreparedTransaction, TradeIntent } from '../../../
 import { startJupiterStandIn, type JupiterStandIn } from '../../stand-ins/jupiter-server.js';
 import { startSolanaRpcStandIn, type SolanaRpcStandIn } from '../../stand-ins/solana-rpc-server.js';
 import { testSigner, type TestSigner } from '../../contract/venue.contract.js';
-import { setUpRoundTripPools, type RoundTripPools } from '../../support/round-trip-pools.js';
+import { setUpRoundTripMarket, type RoundTripMarket } from '../../stand-ins/round-trip-market.js';
 
 let jup: JupiterStandIn;
 let rpc: SolanaRpcStandIn;
 let conn: Connection;
 let signer: TestSigner;
 let trader: PublicKey;
-let m: RoundTripPools;
+let m: RoundTripMarket;
 let venue: SolanaVenue;
 /** A table holding the pools' vaults and mints (what Jupiter's tables hold for an AMM). */
 let poolTable: PublicKey;
@@ -41,11 +41,10 @@ beforeAll(async () => {
   conn = new Connection(rpc.url, 'confirmed');
   signer = testSigner();
   trader = new PublicKey(signer.publicKey);
-  m = setUpRoundTripPools(rpc, jup, trader);
+  m = setUpRoundTripMarket(jup, rpc, trader, { edgeBps: 100 });
   poolTable = rpc.createLookupTable([m.vaultA, m.vaultB, m.mintA, m.mintB]);
   otherTable = rpc.createLookupTable([Keypair.generate().publicKey, Keypair.generate().publicKey]);
   servePoolTables();
-  jup.setEdgeBps(m.mintA.toBase58(), m.mintB.toBase58(), 100);
   venue = new SolanaVenue({
     rpcUrl: rpc.url,
     priorityFeeMicroLamports: 1_000n,
