@@ -112,8 +112,11 @@ describe('GraphQL subscriptions over WebSocket', () => {
     const mine = mineNow();
     expect(mine.map((e) => e.type)).toEqual(recorded.map((e) => e.type));
     expect(mine.map((e) => e.position)).toEqual(recorded.map((e) => e.position.toString()));
+    // It stops listening after two; events that arrived in the same push may come with them.
     const filtered = await one.done;
-    expect(filtered.map((x) => x.opportunityId)).toEqual([id, id]);
+    expect(filtered.length).toBeGreaterThanOrEqual(2);
+    expect(filtered.map((x) => x.opportunityId)).toEqual(filtered.map(() => id));
+    expect(filtered.map((x) => x.type)).toEqual(recorded.slice(0, filtered.length).map((e) => e.type));
   });
 
   it('pushes a raised compliance flag', async () => {
