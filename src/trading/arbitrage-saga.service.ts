@@ -115,9 +115,11 @@ export class ArbitrageSagaService implements OnApplicationBootstrap, OnModuleDes
     this.run = this.opportunities.start(
       (candidate) => {
         if (this.stopping || !this.leadership.mayAct()) return;
-        // Paused, risk would refuse every saga: take no quote (an upstream call each) and write
-        // no refusals. Risk still refuses a saga that started before the pause was folded in.
-        if (this.engine.current().mode === 'PAUSED') return;
+        // The market offers round trips. Paused, risk would refuse every saga; REDUCING, every
+        // round trip (inventory sales start on their own timer): take no quote (an upstream call
+        // each) and write no refusals. Risk still refuses one that started before the mode changed.
+        const mode = this.engine.current().mode;
+        if (mode === 'PAUSED' || mode === 'REDUCING') return;
         if (!this.sql.availability.available) {
           this.logger.debug(`skipping ${candidate.opportunityId}: the database is unreachable`);
           return;

@@ -31,12 +31,13 @@ describe('inventory, flatten and REDUCING', () => {
     await db.drop();
   });
 
-  const boot = async (reducingEveryMs: string) => {
+  const boot = async (reducingEveryMs: string, extra: Record<string, string> = {}) => {
     app = await startApp({
       DATABASE_URL: db.url,
       ARBITER_DATA_DIR: mkdtempSync(join(tmpdir(), 'arbiter-inventory-')),
       PAPER_LEG1_SURPLUS_BPS: '100',
       ENGINE_REDUCING_SALE_EVERY_MS: reducingEveryMs,
+      ...extra,
     });
     return { engine: app.app.get(EngineStateService), saga: app.app.get(ArbitrageSagaService), market: app.app.get<SimulatedMarket>(OPPORTUNITY_SOURCE), store: app.app.get<EventStore>(EVENT_STORE) };
   };
@@ -142,4 +143,27 @@ describe('inventory, flatten and REDUCING', () => {
     expect(sales.length).toBeGreaterThanOrEqual(1);
     expect(sales[0]!.payload).toMatchObject({ reduction: { trigger: 'reducing', actor: 'engine', requestId: null } });
   });
+
+  it('in REDUCING the engine loop starts no round trip (risk would refuse each); ACTIVE again, it does', async () => {
+    const ctx = await boot('600000', { SIM_OPPORTUNITIES_PER_MINUTE: '600' });
+    const operator = await authHeaders(app!.app, 'operator');
+    expect((await post('/engine/reduce', { ...operator, 'idempotency-key': randomUUID() }, { reason: 'loop test: reduce' })).status).toBe(200);
+    const [reducing] = (await ctx.store.readStream('engine')).filter((e) => e.type === 'EngineReducing');
+    await ctx.engine.caughtUp(reducing!.position);
+    const roundTripsAfter = async (position: bigint) =>
+      (await ctx.store.readAll({ after: position, maxCount: 100_000 })).filter(
+        (e) => e.type === 'OpportunityDetected' && (e.payload as { reduction: unknown }).reduction === null,
+      );
+    ctx.saga.start();
+    try {
+      await new Promise((r) => setTimeout(r, 2_000)); // ~20 offers at 600 a minute
+      expect(await roundTripsAfter(reducing!.position)).toEqual([]);
+      expect((await post('/engine/resume', { ...operator, 'idempotency-key': randomUUID() }, { reason: 'loop test: back' })).status).toBe(200);
+      const until = Date.now() + 15_000;
+      while ((await roundTripsAfter(reducing!.position)).length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+      expect((await roundTripsAfter(reducing!.position)).length).toBeGreaterThan(0);
+    } finally {
+      await ctx.saga.stop();
+    }
+  }, 60_000);
 });
