@@ -8,9 +8,12 @@
 //
 // token_exposure: per mint, the net settled flow from confirmed fills since the log began:
 //   received (Σ amountOut where the mint is the fill's output mint) − spent (Σ amountIn where it
-//   is the input mint), in base units of that mint. A round trip A → B → A only moves its P&L
-//   into A; a one-way swap moves the whole amount. Network fees (lamports) are not in it. It is
-//   a change in holdings, not a balance: the starting inventory is not in the ledger.
+//   is the input mint), in base units of that mint. A round trip A → B → A moves its P&L into A
+//   and what leg 1 left of B (FillConfirmed v2 `inventory`, read from the chain) into B; an
+//   inventory sale or a one-way swap moves the whole amount. Network fees (lamports) are not in
+//   it. It is a change in holdings, not a balance: the starting balances are not in the ledger.
+//   Version 2 counts the intermediate (version 1 did not; fills before FillConfirmed v2 have none,
+//   so a rebuild changes nothing for them).
 //
 // pnl_routes remembers each opportunity's route so a fill in a later batch finds its pair.
 import type { RecordedEvent } from '../src/ledger/envelope.js';
@@ -77,7 +80,7 @@ export async function routesFor(tx: SqlExecutor, table: string, batch: Map<strin
 
 export const pnl: ProjectionDefinition = {
   name: 'pnl',
-  version: 1,
+  version: 2,
   eventTypes: ['OpportunityDetected', 'FillConfirmed'],
   tables: ['pnl_daily', 'token_exposure', 'pnl_routes'],
   ddl: `
@@ -173,6 +176,15 @@ export const pnl: ProjectionDefinition = {
       const xout = p.outputMint === p.inputMint ? xin : touch(p.outputMint, symbolOf(p.outputMint, route), at);
       xout.received = (xout.received as bigint) + amountOut;
       xout.net = (xout.net as bigint) + amountOut;
+      // A round trip's intermediate (a third mint). A sale's inventory change is its own input, counted above.
+      const inv = p.inventory;
+      if (inv && inv.mint !== p.inputMint && inv.mint !== p.outputMint) {
+        const change = big(inv.changeBaseUnits, true) ?? 0n;
+        const x = touch(inv.mint, symbolOf(inv.mint, route), at);
+        if (change >= 0n) x.received = (x.received as bigint) + change;
+        else x.spent = (x.spent as bigint) - change;
+        x.net = (x.net as bigint) + change;
+      }
     }
     await upsertRows(tx, 'pnl_daily', DAILY_COLS, daily.values());
     await upsertRows(tx, 'token_exposure', EXPOSURE_COLS, exposure.values());

@@ -126,7 +126,7 @@ export class PnlDayType {
 }
 const PnlDayConnection = Connection(PnlDayType, 'PnlDay');
 
-@ObjectType('TokenExposure', { description: 'Net settled flow of a mint from confirmed fills since the log began (base units): received − spent; fees excluded; not a balance' })
+@ObjectType('TokenExposure', { description: 'Net settled flow of a mint from confirmed fills since the log began (base units): received − spent, what round trips left of it as their intermediate (inventory) included; fees excluded; not a balance' })
 export class TokenExposureType {
   @Field() mint!: string;
   @Field(() => String, { nullable: true }) symbol!: string | null;

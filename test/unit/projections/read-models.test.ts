@@ -12,7 +12,7 @@ import { reports } from '../../../projections/reports.js';
 import { riskDecisions } from '../../../projections/risk-decisions.js';
 import { ratioDecimal, toDecimal } from '../../../projections/sql.js';
 import { freshDatabase, type TestDatabase } from '../../support/db.js';
-import { oppId, recorded, SOL, standardLog } from './fixtures.js';
+import { oppId, recorded, SOL, standardLog, USDC } from './fixtures.js';
 
 describe('read-model projections', () => {
   let db: TestDatabase;
@@ -107,6 +107,25 @@ describe('read-model projections', () => {
     const exposure = await q(`SELECT mint, symbol, received::text, spent::text, net::text, fills::int FROM token_exposure`);
     expect(exposure).toEqual([{ mint: SOL, symbol: 'SOL', received: '3000210000', spent: '3000000000', net: '210000', fills: 3 }]);
     await sameInSmallBatches(pnl, gen);
+  });
+
+  it('pnl: a round trip moves what leg 1 left of the intermediate into that mint; a sale of it counts once', async () => {
+    const gen = (await store.createBuilding(pnl)).generation;
+    const fill = log.find((e) => e.type === 'FillConfirmed')!;
+    const inventory = (mint: string, change: string) => ({ mint, changeBaseUnits: change, baseMint: SOL, price: null });
+    const roundTrip = { ...fill, payload: { ...(fill.payload as object), inventory: inventory(USDC, '2500') } };
+    const sale = {
+      ...fill,
+      position: fill.position + 100_000n,
+      payload: { ...(fill.payload as object), opportunityId: 'sale-1', inputMint: USDC, outputMint: SOL, amountIn: '2500', amountOut: '16', realisedPnl: undefined, inventory: inventory(USDC, '-2500') },
+    };
+    expect(await store.applyBatch(pnl, gen, 0n, sale.position, [roundTrip, sale] as RecordedEvent[])).toBe(true);
+    const rows = await q(`SELECT mint, received::text, spent::text, net::text, fills::int FROM proj_pnl_g${gen}.token_exposure ORDER BY mint`);
+    const p = fill.payload as { amountIn: string; amountOut: string };
+    expect(rows).toEqual([
+      { mint: USDC, received: '2500', spent: '2500', net: '0', fills: 2 },
+      { mint: SOL, received: String(BigInt(p.amountOut) + 16n), spent: p.amountIn, net: String(BigInt(p.amountOut) + 16n - BigInt(p.amountIn)), fills: 2 },
+    ]);
   });
 
   it('risk: each assessment, one row per check of it, the engine mode, and its history', async () => {
