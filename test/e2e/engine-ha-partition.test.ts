@@ -72,6 +72,14 @@ describe.skipIf(unavailable !== null)(`HA tier 2: engines in network namespaces,
     // Inside the namespace, 127.0.0.1 is the namespace's own loopback: both paths go to the forwarders.
     return cluster!.start(id, { DATABASE_URL: dbForward.via(db.url), SOLANA_RPC_URL: rpcSends.via(rpc.url) }, ns.exec);
   }
+  /** For a failure message: the last events of the log, and the other nodes' last log lines. */
+  async function whyNot(except: string): Promise<string> {
+    const head = await cluster!.store.headPosition();
+    const last = await cluster!.store.readAll({ after: head > 15n ? head - 15n : 0n, maxCount: 15 });
+    const events = last.map((e) => `${e.position} ${e.type} ${e.metadata.actor}`).join('; ');
+    const logs = [...cluster!.nodes.values()].filter((n) => n.id !== except).map((n) => `${n.id}: ${n.log().slice(-1500)}`).join('\n');
+    return `last events: ${events}\n${logs}`;
+  }
   it('a standby in another namespace takes over a partitioned leader, and a leader cut from its database only sends nothing past its deadline', async () => {
     const c = cluster!;
     await Promise.all([startPlaced('ns-a', 1), startPlaced('ns-b', 2)]);
@@ -86,7 +94,7 @@ describe.skipIf(unavailable !== null)(`HA tier 2: engines in network namespaces,
     await Promise.all([a.db.down(), a.rpc.down()]);
     const partitionedAt = Date.now();
     const taken = await c.tradingUnder(firstToken, 10_000);
-    expect(taken, 'the standby trades within 10 s of the partition').not.toBeNull();
+    expect(taken, `the standby trades within 10 s of the partition; ${await whyNot(first.id)}`).not.toBeNull();
     expect((await c.lease()).holder).not.toBe(first.id);
     expect(await c.steppedDown(first)).toMatch(/steps down: (past the lease deadline|the lease could not be renewed before the deadline)/);
     await Promise.all([a.db.up(), a.rpc.up()]);
@@ -106,7 +114,7 @@ describe.skipIf(unavailable !== null)(`HA tier 2: engines in network namespaces,
     const cutAt = Date.now();
     await b.db.down();
     const back = await c.tradingUnder(secondToken, 10_000);
-    expect(back, 'the first leader, healed, trades within 10 s of the cut').not.toBeNull();
+    expect(back, `the first leader, healed, trades within 10 s of the cut; ${await whyNot(second.id)}`).not.toBeNull();
     rpc.dropSubmissions = false;
     await sleep(1000); // room for a late send, had the cut leader kept sending
     const sent = b.rpcSends.seen.filter((t) => t > cutAt);
