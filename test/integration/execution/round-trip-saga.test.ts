@@ -2,7 +2,7 @@
 // leg 1's minimum out, asks the route port (the real Jupiter adapter against the Jupiter stand-in)
 // for both legs with the signer as taker, and the venue (real SolanaVenue against the litesvm RPC
 // stand-in) composes, simulates and guards ONE transaction. And the app wires the port in.
-import { Keypair, PublicKey } from '@solana/web3.js';
+import { PublicKey } from '@solana/web3.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,12 +20,12 @@ import { startHermesStandIn } from '../../stand-ins/hermes-server.js';
 import { startJupiterStandIn, type JupiterStandIn } from '../../stand-ins/jupiter-server.js';
 import { startSolanaRpcStandIn, type SolanaRpcStandIn } from '../../stand-ins/solana-rpc-server.js';
 import { testSigner, type TestSigner } from '../../contract/venue.contract.js';
+import { setUpRoundTripMarket } from '../../stand-ins/round-trip-market.js';
 import { startApp } from '../../support/app.js';
 
 let jup: JupiterStandIn;
 let rpc: SolanaRpcStandIn;
 let signer: TestSigner;
-const pool = Keypair.generate().publicKey;
 let mintA: PublicKey;
 let mintB: PublicKey;
 let traderA: PublicKey;
@@ -35,18 +35,7 @@ beforeAll(async () => {
   [jup, rpc] = await Promise.all([startJupiterStandIn(), startSolanaRpcStandIn()]);
   signer = testSigner();
   const trader = new PublicKey(signer.publicKey);
-  rpc.airdrop(trader, 10_000_000_000n);
-  mintA = rpc.createMint(9);
-  mintB = rpc.createMint(6);
-  traderA = rpc.setTokenAccount({ mint: mintA, owner: trader, amount: 10_000_000_000n });
-  rpc.setTokenAccount({ mint: mintB, owner: trader, amount: 0n });
-  const vaultA = rpc.setTokenAccount({ mint: mintA, owner: pool, amount: 1_000_000_000_000n, delegate: trader });
-  const vaultB = rpc.setTokenAccount({ mint: mintB, owner: pool, amount: 1_000_000_000_000n, delegate: trader });
-  jup.setToken(mintA.toBase58(), { decimals: 9, usd8: 15_000_000_000n });
-  jup.setToken(mintB.toBase58(), { decimals: 6, usd8: 100_000_000n });
-  jup.setPool(mintA.toBase58(), vaultA.toBase58());
-  jup.setPool(mintB.toBase58(), vaultB.toBase58());
-  jup.setEdgeBps(mintA.toBase58(), mintB.toBase58(), 100);
+  ({ mintA, mintB, traderA } = setUpRoundTripMarket(jup, rpc, trader, { edgeBps: 100 }));
 });
 afterAll(() => Promise.all([jup.close(), rpc.close()]));
 

@@ -5,7 +5,7 @@
 // pool that moved shows on chain as its vault unable to pay the leg out (SPL Token
 // InsufficientFunds at that leg's cleanup), where a real AMM route fails with Jupiter's 6001 at
 // the leg's swap; the decoding of 6001 is unit-tested (test/unit/execution/transaction-error.test.ts).
-import { Keypair, PublicKey } from '@solana/web3.js';
+import { PublicKey } from '@solana/web3.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JupiterBuildSource } from '../../../src/market/jupiter/jupiter-build-source.js';
 import { JupiterQuoteSource } from '../../../src/market/jupiter/jupiter-quote-source.js';
@@ -18,12 +18,13 @@ import { EventTypeRegistry, newEvent } from '../../../src/ledger/event-types.js'
 import { startJupiterStandIn, type JupiterStandIn } from '../../stand-ins/jupiter-server.js';
 import { startSolanaRpcStandIn, type SolanaRpcStandIn } from '../../stand-ins/solana-rpc-server.js';
 import { testSigner, type TestSigner } from '../../contract/venue.contract.js';
+import { setUpRoundTripMarket } from '../../stand-ins/round-trip-market.js';
 
 let jup: JupiterStandIn;
 let rpc: SolanaRpcStandIn;
 let signer: TestSigner;
 let venue: SolanaVenue;
-const pool = Keypair.generate().publicKey;
+let pool: PublicKey;
 let mintA: PublicKey;
 let mintB: PublicKey;
 let traderA: PublicKey;
@@ -37,17 +38,7 @@ beforeAll(async () => {
   [jup, rpc] = await Promise.all([startJupiterStandIn(), startSolanaRpcStandIn()]);
   signer = testSigner();
   const trader = new PublicKey(signer.publicKey);
-  rpc.airdrop(trader, 10_000_000_000n);
-  mintA = rpc.createMint(9);
-  mintB = rpc.createMint(6);
-  traderA = rpc.setTokenAccount({ mint: mintA, owner: trader, amount: 10_000_000_000n });
-  traderB = rpc.setTokenAccount({ mint: mintB, owner: trader, amount: 0n });
-  vaultA = rpc.setTokenAccount({ mint: mintA, owner: pool, amount: POOL_A, delegate: trader });
-  const vaultB = rpc.setTokenAccount({ mint: mintB, owner: pool, amount: 1_000_000_000_000n, delegate: trader });
-  jup.setToken(mintA.toBase58(), { decimals: 9, usd8: 15_000_000_000n });
-  jup.setToken(mintB.toBase58(), { decimals: 6, usd8: 100_000_000n });
-  jup.setPool(mintA.toBase58(), vaultA.toBase58());
-  jup.setPool(mintB.toBase58(), vaultB.toBase58());
+  ({ pool, mintA, mintB, traderA, traderB, vaultA } = setUpRoundTripMarket(jup, rpc, trader, { edgeBps: 0, vault: POOL_A }));
   venue = new SolanaVenue({ rpcUrl: rpc.url, priorityFeeMicroLamports: 1_000n, computeUnitLimit: 200_000, pollIntervalMs: 5, computeUnitMarginPct: 20 });
 });
 afterAll(() => Promise.all([jup.close(), rpc.close()]));
