@@ -20,7 +20,7 @@ import type { RecordedEvent } from '../src/ledger/envelope.js';
 import type { SqlExecutor } from '../src/shared/sql/sql-client.js';
 import type { ProjectionDefinition } from '../src/projections/projection.js';
 import type { OpportunityDetectedPayload } from '../src/market/events.js';
-import type { FillConfirmedPayload } from '../src/execution/events.js';
+import { fillHoldingChanges, type FillConfirmedPayload } from '../src/execution/events.js';
 import { big, col, upsertRows, utcDayOf, type Col } from './sql.js';
 
 export interface Route {
@@ -168,22 +168,14 @@ export const pnl: ProjectionDefinition = {
       if (Date.parse(d.first_fill_at as string) > Date.parse(at)) d.first_fill_at = at;
       if (Date.parse(d.last_fill_at as string) < Date.parse(at)) d.last_fill_at = at;
 
-      const amountIn = big(p.amountIn) ?? 0n;
-      const amountOut = big(p.amountOut) ?? 0n;
-      const xin = touch(p.inputMint, symbolOf(p.inputMint, route), at);
-      xin.spent = (xin.spent as bigint) + amountIn;
-      xin.net = (xin.net as bigint) - amountIn;
-      const xout = p.outputMint === p.inputMint ? xin : touch(p.outputMint, symbolOf(p.outputMint, route), at);
-      xout.received = (xout.received as bigint) + amountOut;
-      xout.net = (xout.net as bigint) + amountOut;
-      // A round trip's intermediate (a third mint). A sale's inventory change is its own input, counted above.
-      const inv = p.inventory;
-      if (inv && inv.mint !== p.inputMint && inv.mint !== p.outputMint) {
-        const change = big(inv.changeBaseUnits, true) ?? 0n;
-        const x = touch(inv.mint, symbolOf(inv.mint, route), at);
-        if (change >= 0n) x.received = (x.received as bigint) + change;
-        else x.spent = (x.spent as bigint) - change;
-        x.net = (x.net as bigint) + change;
+      // Each mint the fill moved is touched once (a round trip's in and out are one mint).
+      const touched = new Map<string, Record<string, unknown>>();
+      for (const c of fillHoldingChanges(p)) {
+        const x = touched.get(c.mint) ?? touch(c.mint, symbolOf(c.mint, route), at);
+        touched.set(c.mint, x);
+        if (c.changeBaseUnits >= 0n) x.received = (x.received as bigint) + c.changeBaseUnits;
+        else x.spent = (x.spent as bigint) - c.changeBaseUnits;
+        x.net = (x.net as bigint) + c.changeBaseUnits;
       }
     }
     await upsertRows(tx, 'pnl_daily', DAILY_COLS, daily.values());

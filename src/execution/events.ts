@@ -88,6 +88,25 @@ export const FillConfirmed = defineEvent({
 });
 export type FillConfirmedPayload = PayloadOf<typeof FillConfirmed>;
 
+/**
+ * What a confirmed fill moved of the signer's holdings, per mint (signed base units; the fee in
+ * lamports aside): −amountIn of the input mint, +amountOut of the output mint, and a round trip's
+ * intermediate (`inventory` of a third mint: what leg 1 left behind). A sale's inventory change is
+ * its own input, already the first entry, so it is not counted twice. Balances (reconciliation)
+ * and the settled-flow read model both fold these.
+ */
+export function fillHoldingChanges(
+  p: Pick<FillConfirmedPayload, 'inputMint' | 'outputMint' | 'amountIn' | 'amountOut'> & { inventory?: FillConfirmedPayload['inventory'] },
+): { mint: string; changeBaseUnits: bigint }[] {
+  const out = [
+    { mint: p.inputMint, changeBaseUnits: -BigInt(p.amountIn) },
+    { mint: p.outputMint, changeBaseUnits: BigInt(p.amountOut) },
+  ];
+  const inv = p.inventory;
+  if (inv && inv.mint !== p.inputMint && inv.mint !== p.outputMint) out.push({ mint: inv.mint, changeBaseUnits: BigInt(inv.changeBaseUnits) });
+  return out;
+}
+
 const fillFailedV1 = {
   opportunityId: opportunityId(),
   signature: signature(),

@@ -22,6 +22,8 @@ import {
   BalancesReconciled,
   type BalanceDiscrepancyDetectedPayload,
   type BalancesReconciledPayload,
+  type FillConfirmedPayload,
+  fillHoldingChanges,
 } from './events.js';
 import { NATIVE_MINT } from './transaction.js';
 import type { ChainBalances } from './wallet-balances.port.js';
@@ -75,7 +77,6 @@ export interface LedgerBalances {
 }
 
 const units = (v: unknown): bigint => (typeof v === 'string' && /^\d+$/.test(v) ? BigInt(v) : 0n);
-const signedUnits = (v: unknown): bigint => (typeof v === 'string' && /^-?\d+$/.test(v) ? BigInt(v) : 0n);
 
 /** The ledger's balances: the basis plus every fill outcome in `fills` (those after the basis, in log order). */
 export function ledgerBalances(basis: LedgerBasis, fills: Iterable<FillEventLike>): LedgerBalances {
@@ -86,13 +87,8 @@ export function ledgerBalances(basis: LedgerBasis, fills: Iterable<FillEventLike
     const p = (e.payload ?? {}) as Record<string, unknown>;
     if (e.type === 'FillConfirmed') {
       if (typeof p.inputMint !== 'string' || typeof p.outputMint !== 'string') continue;
-      add(p.inputMint, -units(p.amountIn));
-      add(p.outputMint, units(p.amountOut));
+      for (const c of fillHoldingChanges(p as unknown as FillConfirmedPayload)) add(c.mint, c.changeBaseUnits);
       add(NATIVE_MINT, -units(p.feeLamports));
-      // A round trip's intermediate (FillConfirmed v2 `inventory`): what leg 1 left behind of a
-      // third mint. A sale's inventory change is its own input, already taken above.
-      const inv = p.inventory as { mint?: unknown; changeBaseUnits?: unknown } | null | undefined;
-      if (inv && typeof inv.mint === 'string' && inv.mint !== p.inputMint && inv.mint !== p.outputMint) add(inv.mint, signedUnits(inv.changeBaseUnits));
       fillsCounted++;
     } else if (e.type === 'FillFailed') {
       // Landed with an error: nothing traded, the fee paid all the same. Refused before landing: no fee field.
