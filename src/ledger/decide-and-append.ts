@@ -68,8 +68,13 @@ export interface DecideAndAppendOptions<S> {
   eventId?: string;
   /** Reload-and-decide-again attempts after a concurrent write; default 1. */
   retries?: number;
-  /** The stream as the caller already read it (first attempt only). */
-  read?: RecordedEvent[];
+  /**
+   * The stream's state and revision as the caller already has them (first attempt only): no read.
+   * A caller that folded the stream itself, or that wrote its last event, passes them; a stale
+   * one costs nothing but a WrongExpectedRevisionError at the append (then the stream is read).
+   * Not with `eventId` (whose check needs the stream's events).
+   */
+  known?: { state: S; revision: bigint };
   /**
    * Folds the decided events onto the state before anything is written, so a decider's
    * impossible transition throws and nothing is appended; `state` in the result is then the
@@ -90,19 +95,26 @@ export interface Appended<S> {
 export async function decideAndAppend<S>(store: EventStore, opts: DecideAndAppendOptions<S>): Promise<Appended<S>> {
   const eventId = opts.eventId?.toLowerCase();
   const retries = opts.retries ?? 1;
+  if (eventId && opts.known) throw new Error('decideAndAppend: an idempotent command (eventId) reads its stream; it takes no known state');
   for (let attempt = 0; ; attempt++) {
-    const events = attempt === 0 && opts.read ? opts.read : await store.readStream(opts.streamId);
-    const state = opts.fold(events);
-    if (eventId) {
-      const done = events.find((e) => e.id === eventId);
-      if (done) return { state, receipts: [receiptOf(done, opts.streamId, done.revision, done.position)], position: done.position };
+    let state: S;
+    let head: bigint;
+    if (attempt === 0 && opts.known) {
+      ({ state, revision: head } = opts.known);
+    } else {
+      const events = await store.readStream(opts.streamId);
+      state = opts.fold(events);
+      head = events.length ? events[events.length - 1].revision : -1n;
+      if (eventId) {
+        const done = events.find((e) => e.id === eventId);
+        if (done) return { state, receipts: [receiptOf(done, opts.streamId, done.revision, done.position)], position: done.position };
+      }
     }
     const decided = await opts.decide(state);
     if (decided instanceof Error) throw decided;
     if (!decided.length) return { state, receipts: [], position: 0n };
     if (eventId && decided.length !== 1) throw new Error(`an idempotent command writes exactly one event (got ${decided.length})`);
     const toWrite = eventId ? [{ ...decided[0], id: eventId }] : decided;
-    const head = events.length ? events[events.length - 1].revision : -1n;
     const expected: ExpectedRevision = head < 0n ? 'no_stream' : head;
     const { evolve } = opts;
     const after = evolve ? toWrite.reduce((acc, e, i) => evolve(acc, { ...e, streamId: opts.streamId, revision: head + 1n + BigInt(i) }), state) : state;

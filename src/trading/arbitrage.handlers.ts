@@ -47,6 +47,7 @@ import {
   type SagaState,
 } from './saga.js';
 import { TRADING_CONFIG, type TradingConfig } from './trading.config.js';
+import { KnownSagas } from './known-sagas.js';
 
 /** One lock for the steps that read and change the shared trading state (risk, compliance). */
 class Mutex {
@@ -82,18 +83,21 @@ export class DetectOpportunityHandler implements ICommandHandler<DetectOpportuni
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly metrics: Metrics,
+    private readonly known: KnownSagas,
   ) {}
 
   async execute({ candidate }: DetectOpportunity): Promise<SagaState> {
     const { opportunityId } = candidate;
+    const streamId = sagaStreamId(opportunityId);
     const { state } = await decideAndAppend(this.store, {
-      streamId: sagaStreamId(opportunityId),
-      read: [],
+      streamId,
+      known: { state: foldSaga(opportunityId, []), revision: -1n },
       retries: 0,
       fold: (events) => foldSaga(opportunityId, events),
       evolve,
       decide: (s) => [newEvent(OpportunityDetected, opportunityDetectedPayload(candidate), metaOf(s))],
     });
+    this.known.set(streamId, state);
     this.metrics.sagasStartedTotal.inc();
     return state;
   }
@@ -103,6 +107,13 @@ export class DetectOpportunityHandler implements ICommandHandler<DetectOpportuni
 export class AdvanceArbitrageHandler implements ICommandHandler<AdvanceArbitrage, SagaState> {
   private readonly logger = new Logger('Saga');
   private static readonly shared = new Mutex();
+  /**
+   * Where the last risk and compliance decisions taken under the shared lock were recorded: the
+   * next one waits, under the lock, until the views have folded them (they must see it: order
+   * rate, exposure in flight, velocity). Waiting there rather than right after the append keeps
+   * that wait out of the step's own span; the views have usually folded it by then.
+   */
+  private decidedAt: { engine?: bigint; screening?: bigint } = {};
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -116,12 +127,13 @@ export class AdvanceArbitrageHandler implements ICommandHandler<AdvanceArbitrage
     @Inject(ENGINE_STATE) private readonly engine: EngineStateView,
     @Inject(SCREENING) private readonly screening: Screening,
     private readonly metrics: Metrics,
+    private readonly known: KnownSagas,
   ) {}
 
   async execute({ opportunityId, resumed, signal }: AdvanceArbitrage): Promise<SagaState> {
     const streamId = sagaStreamId(opportunityId);
-    const read = await this.store.readStream(streamId);
-    const s = foldSaga(opportunityId, read);
+    // The state our own last append left (no read), or the stream as the log has it.
+    const s = this.known.get(streamId) ?? foldSaga(opportunityId, await this.store.readStream(streamId));
     if (s.phase === 'new') throw new Error(`no opportunity ${opportunityId} has been detected`);
     if (s.phase === 'finished') return s;
     const step = nextStep(s) as SagaStep;
@@ -129,31 +141,43 @@ export class AdvanceArbitrageHandler implements ICommandHandler<AdvanceArbitrage
     const take = () =>
       decideAndAppend(this.store, {
         streamId,
-        read,
+        known: { state: s, revision: s.revision },
         retries: 0, // a step another engine took is not taken again: its I/O must never repeat blindly
         fold: (events) => foldSaga(opportunityId, events),
         evolve,
         decide: (state) => this.step(state, resumed, signal),
-      }).then((r) => {
-        if (r.state.phase === 'finished') this.finished(r.state);
-        return r;
-      });
+      }).then(
+        (r) => {
+          this.known.set(streamId, r.state);
+          if (r.state.phase === 'finished') this.finished(r.state);
+          return r;
+        },
+        (err: unknown) => {
+          this.known.forget(streamId);
+          throw err;
+        },
+      );
     try {
       if (step !== 'risk' && step !== 'compliance') return (await take()).state;
-      // Risk and compliance read and change the shared trading state: one at a time, and the next
-      // one must see this one (order rate, exposure in flight, velocity).
+      // Risk and compliance read and change the shared trading state: one at a time, and each one
+      // must see the one before (order rate, exposure in flight, velocity).
       return await AdvanceArbitrageHandler.shared.run(async () => {
+        const before = this.decidedAt;
+        await Promise.all([
+          before.engine !== undefined ? this.engine.caughtUp(before.engine) : undefined,
+          before.screening !== undefined ? this.screening.caughtUp(before.screening) : undefined,
+        ]);
         const { state, receipts } = await take();
-        // Wait only for a decision the views fold (an abandonment is none of theirs), at that
+        // Only a decision the views fold counts (an abandonment is none of theirs), at that
         // decision's own position: a follower reaches only positions of the types it follows, and
         // the same append may carry the signed transaction after it.
         const last = (...types: string[]) => receipts.filter((r) => types.includes(r.type)).at(-1)?.position;
         const decided = last('RiskAssessed', 'ComplianceScreened');
         const screened = last('ComplianceScreened');
-        await Promise.all([
-          decided !== undefined ? this.engine.caughtUp(BigInt(decided)) : undefined,
-          screened !== undefined ? this.screening.caughtUp(BigInt(screened)) : undefined,
-        ]);
+        this.decidedAt = {
+          engine: decided !== undefined ? BigInt(decided) : before.engine,
+          screening: screened !== undefined ? BigInt(screened) : before.screening,
+        };
         return state;
       });
     } finally {

@@ -172,7 +172,7 @@ export class ReconciliationService implements OnApplicationShutdown {
       tenant: 'default',
     });
     // The one append path, at the revision read (retries 0: a reconciliation recorded meanwhile stands).
-    const { position } = await decideAndAppend(this.store, { streamId, read: last ? [last] : [], retries: 0, fold: () => null, decide: () => [event] });
+    const { position } = await decideAndAppend(this.store, { streamId, known: { state: null, revision: last?.revision ?? -1n }, retries: 0, fold: () => null, decide: () => [event] });
     this.publish(decision.payload, now());
     const p = decision.payload as { opening?: boolean; beyondTolerance?: boolean };
     const outcome =

@@ -10,6 +10,7 @@ import { RiskModule } from '../risk/risk.module.js';
 import { SigningModule } from '../signing/signing.module.js';
 import { AdvanceArbitrageHandler, DetectOpportunityHandler } from './arbitrage.handlers.js';
 import { FlattenInventoryHandler } from './flatten.handler.js';
+import { KnownSagas } from './known-sagas.js';
 import { ArbitrageSagaService } from './arbitrage-saga.service.js';
 import { ReconciliationService } from './reconciliation.service.js';
 import { ARBITER_CONFIG } from '../config/config.module.js';
@@ -26,6 +27,7 @@ export class TradingModule {
       providers: [
         { provide: TRADING_CONFIG, inject: [ARBITER_CONFIG], useFactory: (c: ArbiterConfig) => c.trading },
         adapters.openSagas,
+        KnownSagas,
         DetectOpportunityHandler,
         AdvanceArbitrageHandler,
         FlattenInventoryHandler,

@@ -46,7 +46,7 @@ describe('the saga composes round trips on the Solana venue', () => {
     const engine = initialEngineState(defaultRiskLimits());
     const minProfit = engine.limits.minProfitBaseUnits;
     const none = undefined as never;
-    const handler = new AdvanceArbitrageHandler(none, none, jupiter, jupiter, none, none, venue, none, { current: () => engine } as never, none, none);
+    const handler = new AdvanceArbitrageHandler(none, none, jupiter, jupiter, none, none, venue, none, { current: () => engine } as never, none, none, none);
     const quote = await roundTripQuote(jupiter, { mintA: mintA.toBase58(), mintB: mintB.toBase58(), amount: 1_000_000_000n, slippageBps: 50, nextLegSpends: 'minimumOut' });
     expect(quote.legs[1]!.inAmount).toBe(quote.legs[0]!.otherAmountThreshold);
     const s = { opportunityId: 'saga-rt-1', quote: { legs: quote.legs.map((l) => ({ raw: l.raw })) } };
@@ -70,7 +70,7 @@ describe('the saga composes round trips on the Solana venue', () => {
       const venue = new SolanaVenue({ rpcUrl: rpc.url, priorityFeeMicroLamports: 1_000n, computeUnitLimit: 200_000, pollIntervalMs: 5 });
       const engine = initialEngineState(defaultRiskLimits());
       const none = undefined as never;
-      const handler = new AdvanceArbitrageHandler(none, none, v2, v2, none, none, venue, none, { current: () => engine } as never, none, none);
+      const handler = new AdvanceArbitrageHandler(none, none, v2, v2, none, none, venue, none, { current: () => engine } as never, none, none, none);
       const quote = await roundTripQuote(v2, { mintA: mintA.toBase58(), mintB: mintB.toBase58(), amount: 1_000_000_000n, slippageBps: 50, nextLegSpends: 'minimumOut' });
       const s = { opportunityId: 'saga-rt-oversize', quote: { legs: quote.legs.map((l) => ({ raw: l.raw })) } };
       const intent = { opportunityId: 'saga-rt-oversize', inputMint: mintA.toBase58(), outputMint: mintA.toBase58(), inAmount: 1_000_000_000n, expectedOut: quote.legs[1]!.outAmount };
