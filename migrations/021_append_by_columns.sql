@@ -2,17 +2,25 @@
 -- arbiter_append: gap-free positions visible strictly in order, idempotency by event id,
 -- expected revision, the engine's fence, the stream and global hash chains, event_streams and
 -- event_log_head kept as verify reads them; the contract suite (test/contract) holds it to that
--- unchanged. What changes, and why (each measured: server CPU per append, WAL per append):
+-- unchanged. What changes, and why (measured: the server backend's CPU per append, and pg_waldump of one append):
 --   * The group comes as arrays, one per column, not as one jsonb document: no per-field jsonb
 --     extraction in SQL and no document to build in the client. A request is a slot in the
 --     req_* arrays; its events follow the previous request's in the event arrays; streams (the
 --     requests' and the fences') are named once in stream_ids and referred to by index.
---   * One statement per group, not per request, for each of: the idempotency probe (one index
---     probe per event id; only when one of the ids exists does a request get 020's own lookup),
---     the stream heads (read once for every stream of the group, kept in arrays through it), the
---     INSERT of every event written, the event_streams upsert, the log head update, one NOTIFY.
---     The per-request and per-event work left is expressions over arrays: the checks, and the two
---     chains, strictly in order.
+--   * Two statements per group whatever its size, where 020 ran four per request and four per group: one
+--     read after the lock (the log head, the heads of all the group's streams, kept in arrays
+--     through the group, and one index probe per event id: only when one of the ids exists does a
+--     request get 020's own lookup), and one write (a data-modifying WITH: every event of the
+--     group, the streams' heads, the log head). Then one NOTIFY. The per-request and per-event
+--     work left is expressions over arrays: the checks, and the two chains, strictly in order.
+--     The events are inserted after the loop, so a later request of a group does not see an
+--     earlier one's events: the store ends a group before a request that repeats an event id of
+--     the group (a retry queued behind its first try); should a caller of the wrapper below do
+--     that, the unique index on event_id fails the whole group and nothing is written.
+--   * Generic plans (plan_cache_mode on the function): with an array argument the planner counts
+--     its rows in a custom plan and keeps choosing custom plans, so each call was planned again.
+--     Every statement here is index probes or this call's arrays in any plan (the laterals with
+--     OFFSET 0 are the plan-stable lookups 005 and 020 required).
 --   * Appends are serialised by a transaction-scoped advisory lock (key 7350002; the migrator
 --     holds 7350001) instead of SELECT … FOR UPDATE on the head row. It is held, like the row lock
 --     was, until the transaction has committed and become visible (locks are released after
@@ -23,8 +31,7 @@
 --   * arbiter_append(jsonb) stays, as a wrapper that unpacks 020's document into the columns and
 --     calls arbiter_append_group: one body, and a process still running the previous code during
 --     a deploy takes the same lock.
--- Lookups stay plan-stable as 005 and 020 required: each probe is an equality on a unique index
--- inside an OFFSET 0 lateral, which no generic plan can turn into a scan of the table.
+-- The store sends the call as a prepared statement (parsed and planned once per connection).
 
 CREATE FUNCTION arbiter_append_group(
   stream_ids      text[],       -- the group's streams, each once (a request's and a fence's)
@@ -44,7 +51,12 @@ CREATE FUNCTION arbiter_append_group(
   payloads        jsonb[],
   content_hashes  text[])
 RETURNS TABLE (r_status text, r_next_revision bigint, r_position bigint, r_actual bigint, r_found integer, r_stream text)
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+-- Every statement below is an index probe, or reads only this call's arrays, in any plan; with
+-- custom plans (chosen by default here: a constant array lets the planner count its rows) each
+-- call would be planned again, which was a third of the server's time for a one-event append.
+SET plan_cache_mode = force_generic_plan
+AS $$
 DECLARE
   nreq       integer := coalesce(array_length(req_streams, 1), 0);
   nstreams   integer := coalesce(array_length(stream_ids, 1), 0);
@@ -91,15 +103,22 @@ BEGIN
   -- Held until the transaction has committed and is visible: appends are serialised, so
   -- positions become visible strictly in order and a reader never passes a later-committing event.
   PERFORM pg_advisory_xact_lock(7350002);
-  SELECT l.position, l.last_hash INTO head, log_prev FROM event_log_head l WHERE l.id = 1;
+  -- After the lock, in one statement (one snapshot): the log head, the head of every stream of
+  -- the group (kept in arrays by slot through the group), and whether any of the group's event
+  -- ids exists already (usually none; then no request needs its own idempotency lookup).
+  SELECT l.position, l.last_hash, h.revs, h.hashes, h.positions,
+         EXISTS (SELECT 1 FROM unnest(ids) AS x(id)
+                  CROSS JOIN LATERAL (SELECT 1 FROM events e WHERE e.event_id = x.id OFFSET 0) f)
+    INTO head, log_prev, s_rev, s_hash, s_pos, any_found
+    FROM event_log_head l,
+         LATERAL (SELECT array_agg(q.rev) AS revs, array_agg(q.hash) AS hashes, array_agg(q.pos) AS positions
+                    FROM (SELECT coalesce(x.revision, -1) AS rev, coalesce(x.last_hash, genesis) AS hash, x.last_position AS pos
+                            FROM unnest(stream_ids) WITH ORDINALITY AS u(id, ord)
+                            LEFT JOIN LATERAL (SELECT es.revision, es.last_hash, es.last_position FROM event_streams es
+                                                WHERE es.stream_id = u.id OFFSET 0) x ON true
+                           ORDER BY u.ord) q) h
+   WHERE l.id = 1;
   head0 := head;
-
-  SELECT array_agg(coalesce(x.revision, -1) ORDER BY u.ord), array_agg(coalesce(x.last_hash, genesis) ORDER BY u.ord),
-         array_agg(x.last_position ORDER BY u.ord)
-    INTO s_rev, s_hash, s_pos
-    FROM unnest(stream_ids) WITH ORDINALITY AS u(id, ord)
-    LEFT JOIN LATERAL (SELECT es.revision, es.last_hash, es.last_position FROM event_streams es
-                        WHERE es.stream_id = u.id OFFSET 0) x ON true;
   s_touched := array_fill(false, ARRAY[nstreams]);
   -- The answers, one slot per request from 1 (assigning to an empty array would start it at k).
   o_status := array_fill(NULL::text, ARRAY[nreq]);
@@ -108,11 +127,6 @@ BEGIN
   o_actual := array_fill(NULL::bigint, ARRAY[nreq]);
   o_found := array_fill(NULL::integer, ARRAY[nreq]);
   o_stream := array_fill(NULL::text, ARRAY[nreq]);
-
-  -- Idempotency, first for the whole group: does any of its event ids exist? (Usually none.)
-  SELECT EXISTS (SELECT 1 FROM unnest(ids) AS x(id)
-                  CROSS JOIN LATERAL (SELECT 1 FROM events e WHERE e.event_id = x.id OFFSET 0) f)
-    INTO any_found;
 
   FOR k IN 1..nreq LOOP
     n := req_counts[k];
@@ -194,20 +208,23 @@ BEGIN
     j := j + n;
   END LOOP;
 
+  -- Every write of the group in one statement: its events, its streams' heads, the log head.
   IF m > 0 THEN
-    INSERT INTO events (global_position, stream_id, stream_revision, event_id, event_type, schema_version,
-                        recorded_at, correlation_id, causation_id, actor, tenant, payload,
-                        content_hash, prev_hash, hash, log_hash)
-    SELECT head0 + w.ord, stream_ids[w.s], w.rev, ids[w.j], types[w.j], versions[w.j],
-           recorded_ats[w.j], correlation_ids[w.j], causation_ids[w.j], actors[w.j],
-           tenants[w.j], payloads[w.j], content_hashes[w.j], w.prev, w.hash, w.log
-      FROM unnest(w_j, w_stream, w_rev, w_prev, w_hash, w_log) WITH ORDINALITY AS w(j, s, rev, prev, hash, log, ord);
-
-    INSERT INTO event_streams (stream_id, revision, last_hash, last_position)
-    SELECT stream_ids[u.i], s_rev[u.i], s_hash[u.i], s_pos[u.i]
-      FROM generate_subscripts(stream_ids, 1) AS u(i) WHERE s_touched[u.i]
-    ON CONFLICT (stream_id) DO UPDATE
-      SET revision = EXCLUDED.revision, last_hash = EXCLUDED.last_hash, last_position = EXCLUDED.last_position;
+    WITH written AS (
+      INSERT INTO events (global_position, stream_id, stream_revision, event_id, event_type, schema_version,
+                          recorded_at, correlation_id, causation_id, actor, tenant, payload,
+                          content_hash, prev_hash, hash, log_hash)
+      SELECT head0 + w.ord, stream_ids[w.s], w.rev, ids[w.j], types[w.j], versions[w.j],
+             recorded_ats[w.j], correlation_ids[w.j], causation_ids[w.j], actors[w.j],
+             tenants[w.j], payloads[w.j], content_hashes[w.j], w.prev, w.hash, w.log
+        FROM unnest(w_j, w_stream, w_rev, w_prev, w_hash, w_log) WITH ORDINALITY AS w(j, s, rev, prev, hash, log, ord)
+    ), heads AS (
+      INSERT INTO event_streams (stream_id, revision, last_hash, last_position)
+      SELECT stream_ids[u.i], s_rev[u.i], s_hash[u.i], s_pos[u.i]
+        FROM generate_subscripts(stream_ids, 1) AS u(i) WHERE s_touched[u.i]
+      ON CONFLICT (stream_id) DO UPDATE
+        SET revision = EXCLUDED.revision, last_hash = EXCLUDED.last_hash, last_position = EXCLUDED.last_position
+    )
     UPDATE event_log_head SET position = head, last_hash = log_prev WHERE id = 1;
     PERFORM pg_notify('arbiter_events', head::text);
   END IF;

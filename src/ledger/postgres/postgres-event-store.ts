@@ -255,6 +255,7 @@ export class PostgresEventStore implements EventStore {
          $1::text[], $2::integer[], $3::text[], $4::integer[], $5::integer[], $6::bigint[], $7::uuid[], $8::text[],
          $9::integer[], $10::timestamptz[], $11::text[], $12::text[], $13::text[], $14::text[], $15::jsonb[], $16::text[])`,
       [streamIds, reqStreams, reqExpected, reqCounts, reqFences, reqFenceRevs, ...columns],
+      { prepared: 'arbiter_append_group' },
     );
     return rows.map((r) => ({
       status: r.r_status,
@@ -434,7 +435,7 @@ export class PostgresEventStore implements EventStore {
     const through: SqlClient = {
       kind: sql.kind,
       availability: sql.availability,
-      query: (text, params) => tx.query(text, params),
+      query: (text, params, options) => tx.query(text, params, options),
       exec: (script) => tx.exec(script),
       transaction: () => Promise.reject(new Error('a reader within a transaction cannot open another one')),
       listen: () => Promise.reject(new Error('a reader within a transaction cannot LISTEN')),
