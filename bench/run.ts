@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { NewEvent } from '../src/ledger/envelope.js';
 import { EventTypeRegistry } from '../src/ledger/event-types.js';
-import { PostgresEventStore } from '../src/ledger/postgres/postgres-event-store.js';
+import { PostgresEventStore, type AppendOutcome, type AppendRequest } from '../src/ledger/postgres/postgres-event-store.js';
 import { rebuildProjection } from '../src/projections/projection-runner.js';
 import { migrate, migrationsDir } from '../src/shared/sql/migrator.js';
 import { PgSqlClient } from '../src/shared/sql/pg-client.js';
@@ -75,6 +75,48 @@ function report(name: string, events: number, seconds: number, note = '') {
   const rate = Math.round(events / seconds);
   rows.push([name, String(events), seconds.toFixed(2), String(rate), note]);
   console.log(`${name.padEnd(58)} ${String(events).padStart(7)} events ${seconds.toFixed(2).padStart(7)} s ${String(rate).padStart(8)} ev/s ${note}`);
+}
+
+/**
+ * The previous append for the before/after pairs: the same store (the same checks, hashing and
+ * grouping in the process) sending each group as 020's one jsonb document to 020's
+ * arbiter_append, on a database migrated only up to 020.
+ */
+class Store020 extends PostgresEventStore {
+  protected override async runAppend(requests: AppendRequest[]): Promise<AppendOutcome[]> {
+    // 020's document; payloads are already JSON text, so they go in as they are.
+    const doc = `[${requests
+      .map(
+        (r) =>
+          `{"stream":${JSON.stringify(r.stream)},"expected":${JSON.stringify(r.expected)}${r.fence ? `,"fence":${JSON.stringify(r.fence)}` : ''},"events":[${r.events
+            .map(({ payload, ...e }) => `${JSON.stringify(e).slice(0, -1)},"payload":${payload}}`)
+            .join(',')}]}`,
+      )
+      .join(',')}]`;
+    const { rows } = await this.sql.query<{ r: AppendOutcome[] | string }>('SELECT arbiter_append($1::jsonb) AS r', [doc]);
+    const r = rows[0].r;
+    return typeof r === 'string' ? (JSON.parse(r) as AppendOutcome[]) : r;
+  }
+}
+
+/** Commits and events per store since its last perCommit (from the store's onAppend), for the notes. */
+const commits = new Map<PostgresEventStore, { events: number; groups: number }>();
+function counting(): { onAppend: (seconds: number, events: number) => void; track: (s: PostgresEventStore) => PostgresEventStore } {
+  const c = { events: 0, groups: 0 };
+  return {
+    onAppend: (_s, n) => {
+      c.events += n;
+      c.groups += 1;
+    },
+    track: (store) => (commits.set(store, c), store),
+  };
+}
+function perCommit(store: PostgresEventStore, batch: number): string {
+  const c = commits.get(store)!;
+  const note = c.groups ? `${(c.events / c.groups / batch).toFixed(1)} appends/commit` : '';
+  c.events = 0;
+  c.groups = 0;
+  return note;
 }
 
 /** Runs `writers` loops over the stream ids; each loop appends its share one append at a time. */
@@ -211,21 +253,25 @@ async function main() {
 }
 
 /**
- * The append against the raw limits, and the previous append (migrations ≤ 019: the row-by-row
- * arbiter_append of 007 with every index of 001) against this one (020), on two databases in the
- * same run, each figure taken in turn on both so that the machine's load falls on both alike.
+ * The append against the raw limits, and the previous append (migrations ≤ 020: 020's
+ * arbiter_append, one jsonb document per group) against this one (021, arbiter_append_group by
+ * columns), on two databases in the same run, each figure taken in turn on both so that the
+ * machine's load falls on both alike. Both go through the same store code in the process (its
+ * checks, hashing and grouping); the note says how many appends shared each commit.
  */
 async function ledgerBench(total: number) {
   await withDatabase((url) =>
     withDatabase(async (oldUrl) => {
       const sql = new PgSqlClient(url, { max: 10 });
       await migrate(sql);
-      const store = new PostgresEventStore(sql, registry);
+      const cNew = counting();
+      const store = cNew.track(new PostgresEventStore(sql, registry, { onAppend: cNew.onAppend }));
       const oldDir = mkdtempSync(join(tmpdir(), 'arbiter-migrations-'));
-      for (const f of readdirSync(migrationsDir()).filter((f) => f < '020')) cpSync(join(migrationsDir(), f), join(oldDir, f));
+      for (const f of readdirSync(migrationsDir()).filter((f) => f < '021')) cpSync(join(migrationsDir(), f), join(oldDir, f));
       const oldSql = new PgSqlClient(oldUrl, { max: 10 });
       await migrate(oldSql, oldDir);
-      const oldStore = new PostgresEventStore(oldSql, registry);
+      const cOld = counting();
+      const oldStore = cOld.track(new Store020(oldSql, registry, { onAppend: cOld.onAppend }));
 
       const raw1 = await rawBench(url, 1, 1);
       report(`raw INSERT, 1 row per transaction, 1 writer`, total, raw1, 'raw limit');
@@ -240,25 +286,28 @@ async function ledgerBench(total: number) {
       const copy = await copyBench(url);
       report(`raw COPY (server-side file)`, total, copy, 'raw limit');
 
-      const ratio = (raw: number, s: number) => `${(raw / s).toFixed(2)} of the raw rate`;
-      const pair = async (name: string, raw: number, run: (st: PostgresEventStore) => Promise<number>, note = '') => {
+      const ratio = (raw: number, s: number) => `${(raw / s).toFixed(2)} of the raw rate (${Math.round(total / raw)} ev/s)`;
+      const pair = async (name: string, raw: number, batch: number, run: (st: PostgresEventStore) => Promise<number>, note = '') => {
+        perCommit(oldStore, batch);
+        perCommit(store, batch);
         const before = await run(oldStore);
+        const beforeCommits = perCommit(oldStore, batch);
         const after = await run(store);
-        report(`${name} — before (007 append)`, total, before, `${ratio(raw, before)}${note}`);
-        report(`${name} — after (020 append)`, total, after, `${ratio(raw, after)}${note}`);
+        const afterCommits = perCommit(store, batch);
+        report(`${name} — before (020 append)`, total, before, `${ratio(raw, before)}${note}; ${beforeCommits}`);
+        report(`${name} — after (021 append)`, total, after, `${ratio(raw, after)}${note}; ${afterCommits}`);
       };
-      await pair(`append 1 event/append, 1 writer`, raw1, (st) => appendBench([st], 1, 1));
-      await pair(`append 1 event/append, 8 writers`, raw8, (st) => appendBench([st], 8, 1), '; one process, group commit');
-      await pair(`append 10 events/append, 1 writer`, raw10x1, (st) => appendBench([st], 1, 10));
-      await pair(`append 10 events/append, 8 writers`, raw10x8, (st) => appendBench([st], 8, 10), '; one process, group commit');
-      await pair(`bulk: 10 events/append, 128 writers`, multi, (st) => appendBench([st], 128, 10), ' (multi-row INSERT); many streams per group');
-      const separateOf = (u: string) => Array.from({ length: 8 }, () => new PostgresEventStore(new PgSqlClient(u, { max: 1 }), registry));
-      const sepOld = separateOf(oldUrl);
-      const sepNew = separateOf(url);
+      await pair(`append 1 event/append, 1 writer`, raw1, 1, (st) => appendBench([st], 1, 1));
+      await pair(`append 1 event/append, 8 writers`, raw8, 1, (st) => appendBench([st], 8, 1), '; one process, group commit');
+      await pair(`append 10 events/append, 1 writer`, raw10x1, 10, (st) => appendBench([st], 1, 10));
+      await pair(`append 10 events/append, 8 writers`, raw10x8, 10, (st) => appendBench([st], 8, 10), '; one process, group commit');
+      await pair(`bulk: 10 events/append, 128 writers`, multi, 10, (st) => appendBench([st], 128, 10), ' (multi-row INSERT); many streams per group');
+      const sepOld = Array.from({ length: 8 }, () => new Store020(new PgSqlClient(oldUrl, { max: 1 }), registry));
+      const sepNew = Array.from({ length: 8 }, () => new PostgresEventStore(new PgSqlClient(url, { max: 1 }), registry));
       const sBefore = await appendBench(sepOld, 8, 1);
       const sAfter = await appendBench(sepNew, 8, 1);
-      report(`append 1 event/append, 8 writers, 8 connections — before`, total, sBefore, `${ratio(raw8, sBefore)}; like 8 processes`);
-      report(`append 1 event/append, 8 writers, 8 connections — after`, total, sAfter, `${ratio(raw8, sAfter)}; like 8 processes`);
+      report(`append 1 event/append, 8 writers, 8 connections — before (020 append)`, total, sBefore, `${ratio(raw8, sBefore)}; like 8 processes`);
+      report(`append 1 event/append, 8 writers, 8 connections — after (021 append)`, total, sAfter, `${ratio(raw8, sAfter)}; like 8 processes`);
       for (const s of [...sepOld, ...sepNew]) await s.sql.close();
       await oldSql.close();
       rmSync(oldDir, { recursive: true, force: true });

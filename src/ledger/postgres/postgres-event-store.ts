@@ -1,5 +1,5 @@
 // The event store on PostgreSQL (a server through `pg`, or embedded PGlite): same SQL, same
-// migrations. Appends are serialised in the database (migrations/001, arbiter_append) and
+// migrations. Appends are serialised in the database (arbiter_append_group, migrations/021) and
 // grouped in the process: requests that arrive while an append is in flight go together in the
 // next transaction, so concurrent writers share one commit instead of queueing one by one.
 import type { AppendResult, ExpectedRevision, NewEvent, ReadAllFilter, RecordedEvent } from '../envelope.js';
@@ -24,15 +24,37 @@ import { toBigInt, type SqlClient, type SqlExecutor } from '../../shared/sql/sql
 import { isConnectionError } from '../../shared/sql/availability.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+/** An event as arbiter_append_group takes it: checked, with its content hash. */
+interface PreparedEvent {
+  id: string;
+  type: string;
+  version: number;
+  recordedAt: string;
+  correlationId: string;
+  causationId: string | null;
+  actor: string;
+  tenant: string;
+  /** The payload as JSON text (each driver passes a string to jsonb as it is). */
+  payload: string;
+  contentHash: string;
+}
+
+export interface AppendRequest {
+  stream: string;
+  expected: string;
+  events: PreparedEvent[];
+  fence?: { stream: string; revision: string };
+}
+
 interface PendingAppend {
-  request: { stream: string; expected: string; events: unknown[]; fence?: { stream: string; revision: string } };
+  request: AppendRequest;
   fence?: AppendFence;
   expected: ExpectedRevision;
   resolve: (r: AppendResult) => void;
   reject: (e: unknown) => void;
 }
 
-interface AppendOutcome {
+export interface AppendOutcome {
   status: 'ok' | 'duplicate' | 'wrong_expected_revision' | 'idempotency_conflict' | 'fenced';
   nextRevision?: string;
   position?: string;
@@ -104,7 +126,7 @@ export class PostgresEventStore implements EventStore {
     } catch (err) {
       return Promise.reject(err);
     }
-    const request = {
+    const request: AppendRequest = {
       stream: streamId,
       expected: typeof expected === 'bigint' ? expected.toString() : expected,
       events: checked.map((e) => ({
@@ -116,7 +138,7 @@ export class PostgresEventStore implements EventStore {
         causationId: e.metadata.causationId,
         actor: e.metadata.actor,
         tenant: e.metadata.tenant,
-        payload: e.payload,
+        payload: JSON.stringify(e.payload),
         contentHash: contentHash({ ...e, streamId }),
       })),
       ...(options.fence ? { fence: { stream: options.fence.stream, revision: options.fence.revision.toString() } } : {}),
@@ -124,16 +146,24 @@ export class PostgresEventStore implements EventStore {
     const fence = options.fence;
     return new Promise<AppendResult>((resolve, reject) => {
       this.queue.push({ request, expected, fence, resolve, reject });
-      if (!this.flushing) void this.flush();
+      if (!this.flushing) {
+        this.flushing = true;
+        setImmediate(() => void this.flush());
+      }
     });
   }
 
-  /** Drains the queue: each round sends every waiting request in one transaction. */
+  /**
+   * Drains the queue: each round sends every waiting request in one transaction. A round starts
+   * one macrotask after the queue got its first request, and after the previous round settled:
+   * the writers that round released (and any other ready caller) run their continuations first
+   * and queue their next appends, so they share the next commit instead of the first one back
+   * taking a round alone and the rest waiting behind it.
+   */
   private async flush(): Promise<void> {
-    this.flushing = true;
     try {
       while (this.queue.length > 0) {
-        const group = this.queue.splice(0, this.maxGroup);
+        const group = this.takeGroup();
         const started = performance.now();
         let outcomes: AppendOutcome[] | null = null;
         try {
@@ -157,18 +187,84 @@ export class PostgresEventStore implements EventStore {
         const count = group.reduce((n, p) => n + p.request.events.length, 0);
         this.opts.onAppend?.((performance.now() - started) / 1000, count);
         group.forEach((p, i) => settle(p, outcomes![i]));
+        await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } finally {
       this.flushing = false;
     }
   }
 
-  private async runAppend(requests: PendingAppend['request'][]): Promise<AppendOutcome[]> {
-    const { rows } = await this.sql.query<{ r: AppendOutcome[] | string }>('SELECT arbiter_append($1::jsonb) AS r', [
-      JSON.stringify(requests),
-    ]);
-    const r = rows[0].r;
-    return typeof r === 'string' ? (JSON.parse(r) as AppendOutcome[]) : r;
+  /**
+   * The next group: up to maxGroup requests in order, ending before a request that repeats an
+   * event id of an earlier one in the group (a retry queued behind its first try). That one goes
+   * in the next group, where the first try's events exist and it is answered as a duplicate.
+   */
+  private takeGroup(): PendingAppend[] {
+    const ids = new Set<string>();
+    let n = 0;
+    while (n < this.queue.length && n < this.maxGroup) {
+      const events = this.queue[n].request.events;
+      if (n > 0 && events.some((e) => ids.has(e.id))) break;
+      for (const e of events) ids.add(e.id);
+      n++;
+    }
+    return this.queue.splice(0, n);
+  }
+
+  /** One group in one transaction: arbiter_append_group (migrations/021) takes it by columns. */
+  protected async runAppend(requests: AppendRequest[]): Promise<AppendOutcome[]> {
+    const slots = new Map<string, number>();
+    const streamIds: string[] = [];
+    const slot = (stream: string): number => {
+      let i = slots.get(stream);
+      if (i === undefined) {
+        streamIds.push(stream);
+        i = streamIds.length;
+        slots.set(stream, i);
+      }
+      return i;
+    };
+    const reqStreams: number[] = [];
+    const reqExpected: string[] = [];
+    const reqCounts: number[] = [];
+    const reqFences: (number | null)[] = [];
+    const reqFenceRevs: (string | null)[] = [];
+    const columns: (string | number | null)[][] = Array.from({ length: 10 }, () => []);
+    const [ids, types, versions, recordedAts, correlationIds, causationIds, actors, tenants, payloads, contentHashes] = columns;
+    for (const r of requests) {
+      reqStreams.push(slot(r.stream));
+      reqExpected.push(r.expected);
+      reqCounts.push(r.events.length);
+      reqFences.push(r.fence ? slot(r.fence.stream) : null);
+      reqFenceRevs.push(r.fence ? r.fence.revision : null);
+      for (const e of r.events) {
+        ids.push(e.id);
+        types.push(e.type);
+        versions.push(e.version);
+        recordedAts.push(e.recordedAt);
+        correlationIds.push(e.correlationId);
+        causationIds.push(e.causationId);
+        actors.push(e.actor);
+        tenants.push(e.tenant);
+        payloads.push(e.payload);
+        contentHashes.push(e.contentHash);
+      }
+    }
+    const { rows } = await this.sql.query<GroupRow>(
+      `SELECT r_status, r_next_revision, r_position, r_actual, r_found, r_stream FROM arbiter_append_group(
+         $1::text[], $2::integer[], $3::text[], $4::integer[], $5::integer[], $6::bigint[], $7::uuid[], $8::text[],
+         $9::integer[], $10::timestamptz[], $11::text[], $12::text[], $13::text[], $14::text[], $15::jsonb[], $16::text[])`,
+      [streamIds, reqStreams, reqExpected, reqCounts, reqFences, reqFenceRevs, ...columns],
+      { prepared: 'arbiter_append_group' },
+    );
+    return rows.map((r) => ({
+      status: r.r_status,
+      ...(r.r_next_revision !== null ? { nextRevision: String(r.r_next_revision) } : {}),
+      ...(r.r_position !== null ? { position: String(r.r_position) } : {}),
+      ...(r.r_actual !== null ? { actual: String(r.r_actual) } : {}),
+      ...(r.r_found !== null ? { found: Number(r.r_found) } : {}),
+      ...(r.r_stream !== null ? { stream: r.r_stream } : {}),
+    }));
   }
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
@@ -339,7 +435,7 @@ export class PostgresEventStore implements EventStore {
     const through: SqlClient = {
       kind: sql.kind,
       availability: sql.availability,
-      query: (text, params) => tx.query(text, params),
+      query: (text, params, options) => tx.query(text, params, options),
       exec: (script) => tx.exec(script),
       transaction: () => Promise.reject(new Error('a reader within a transaction cannot open another one')),
       listen: () => Promise.reject(new Error('a reader within a transaction cannot LISTEN')),
@@ -364,6 +460,15 @@ export function filterSql(filter: ReadAllFilter | undefined, params: unknown[]):
     where.push(`stream_id LIKE $${params.length}`);
   }
   return where;
+}
+
+interface GroupRow {
+  r_status: AppendOutcome['status'];
+  r_next_revision: string | number | bigint | null;
+  r_position: string | number | bigint | null;
+  r_actual: string | number | bigint | null;
+  r_found: number | null;
+  r_stream: string | null;
 }
 
 interface StreamRow {

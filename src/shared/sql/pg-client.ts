@@ -5,7 +5,7 @@
 // the database unavailable until a probe gets an answer again; LISTEN reconnects by itself.
 import pg from 'pg';
 import { AvailabilityState, isConnectionError, type DatabaseAvailability } from './availability.js';
-import type { QueryResult, SqlClient, SqlExecutor } from './sql-client.js';
+import type { QueryOptions, QueryResult, SqlClient, SqlExecutor } from './sql-client.js';
 
 export interface PgClientOptions {
   max?: number;
@@ -73,11 +73,17 @@ export class PgSqlClient implements SqlClient {
     this.schedule();
   }
 
-  async query<T>(text: string, params?: unknown[], opts: { timeoutMs?: number } = {}): Promise<QueryResult<T>> {
+  async query<T>(text: string, params?: unknown[], opts: QueryOptions & { timeoutMs?: number } = {}): Promise<QueryResult<T>> {
     try {
-      const r = opts.timeoutMs
-        ? await this.pool.query({ text, values: params as unknown[], query_timeout: opts.timeoutMs } as pg.QueryConfig)
-        : await this.pool.query(text, params as unknown[]);
+      const r =
+        opts.timeoutMs || opts.prepared
+          ? await this.pool.query({
+              text,
+              values: params as unknown[],
+              ...(opts.prepared ? { name: opts.prepared } : {}),
+              ...(opts.timeoutMs ? { query_timeout: opts.timeoutMs } : {}),
+            } as pg.QueryConfig)
+          : await this.pool.query(text, params as unknown[]);
       return { rows: r.rows as T[], rowCount: r.rowCount ?? 0 };
     } catch (err) {
       this.observe(err);
