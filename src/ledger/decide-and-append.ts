@@ -126,7 +126,7 @@ export async function decideAndAppend<S>(store: EventStore, opts: DecideAndAppen
         if (stored?.id === eventId) return { state: after, receipts: [receiptOf(stored, opts.streamId, stored.revision, stored.position)], position: stored.position };
       }
       const first = r.nextRevision - BigInt(toWrite.length - 1);
-      const receipts = toWrite.map((e, i) => receiptOf(e, opts.streamId, first + BigInt(i), r.position - BigInt(toWrite.length - 1 - i)));
+      const receipts = toWrite.map((e, i) => receiptOf(e, opts.streamId, first + BigInt(i), r.positions[i]));
       return { state: after, receipts, position: r.position };
     } catch (err) {
       if (!(err instanceof WrongExpectedRevisionError)) throw err;

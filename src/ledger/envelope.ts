@@ -49,6 +49,12 @@ export interface AppendResult {
   nextRevision: bigint;
   /** Global position of the last event appended (or found, for an idempotent re-append). */
   position: bigint;
+  /**
+   * Global position of each event, in the request's order: those written, or those found for an
+   * idempotent re-append. Positions need not be consecutive (EventStoreDB's are byte offsets), so
+   * a caller never derives one event's position from another's.
+   */
+  positions: bigint[];
   /** True when every event id was already in the stream and nothing was written. */
   duplicate: boolean;
 }

@@ -150,6 +150,20 @@ export function eventStoreContract(name: string, open: () => Promise<ContractTar
       expect(await store.readStream(s)).toHaveLength(2);
     });
 
+    it("answers with each event's own position, as a reader sees it, for a write and for a re-append", async () => {
+      const s = sid();
+      await store.append(sid('other'), [ev('P0')], 'no_stream'); // positions need not start anywhere in particular
+      const batch = [ev('P1'), ev('P2'), ev('P3')];
+      const written = await store.append(s, batch, 'no_stream');
+      await store.append(sid('other'), [ev('P4')], 'no_stream'); // another write between: the found ones are not the head
+      const again = await store.append(s, batch, 'no_stream');
+      const read = (await store.readStream(s)).map((e) => e.position);
+      expect(written.positions).toEqual(read);
+      expect(written.position).toBe(read[2]);
+      expect(again.duplicate).toBe(true);
+      expect(again.positions).toEqual(read);
+    });
+
     it('refuses to reuse some event ids of another append', async () => {
       const s = sid();
       const a = ev('X');

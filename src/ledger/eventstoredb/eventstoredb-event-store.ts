@@ -235,11 +235,11 @@ export class EventStoreDbEventStore implements EventStore {
           expectedRevision: lastRev < 0n ? NO_STREAM : lastRev,
         });
         const nextRevision = result.nextExpectedRevision;
-        // The append reply's position is the write's, not necessarily its last event's: read
-        // the last event back for the exact position a reader will see.
-        const [last] = await this.readRecordsOnce(streamId, FORWARDS, nextRevision, 1);
-        const position = last?.position?.commit ?? result.position?.commit ?? 0n;
-        return { nextRevision, position, duplicate: false };
+        // The append reply's position is the write's, not each event's: read the events back for
+        // the exact positions a reader will see.
+        const written = await this.readRecordsOnce(streamId, FORWARDS, nextRevision - BigInt(checked.length - 1), checked.length);
+        const positions = written.map((r) => r.position?.commit ?? result.position?.commit ?? 0n);
+        return { nextRevision, position: positions.at(-1) ?? result.position?.commit ?? 0n, positions, duplicate: false };
       } catch (err) {
         if (!(err instanceof WrongExpectedVersionError)) throw this.mapError(err);
         // Someone else wrote to the stream between our read and our write. The next round
@@ -493,7 +493,8 @@ export class EventStoreDbEventStore implements EventStore {
       );
     }
     const last = found[found.length - 1];
-    return { nextRevision: last.revision, position: last.position?.commit ?? 0n, duplicate: true };
+    const positions = found.map((r) => r.position?.commit ?? 0n);
+    return { nextRevision: last.revision, position: positions[positions.length - 1], positions, duplicate: true };
   }
 
   private hashOf(head: EsdbRecord): string {

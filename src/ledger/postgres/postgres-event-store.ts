@@ -177,7 +177,7 @@ export class PostgresEventStore implements EventStore {
           // request alone so one bad request cannot fail the others.
           for (const p of group) {
             try {
-              settle(p, (await this.runAppend([p.request]))[0]);
+              settle(p, (await this.runAppend([p.request]))[0], this.foundPositions);
             } catch (e) {
               p.reject(mapError(e));
             }
@@ -186,13 +186,17 @@ export class PostgresEventStore implements EventStore {
         }
         const count = group.reduce((n, p) => n + p.request.events.length, 0);
         this.opts.onAppend?.((performance.now() - started) / 1000, count);
-        group.forEach((p, i) => settle(p, outcomes![i]));
+        group.forEach((p, i) => settle(p, outcomes![i], this.foundPositions));
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } finally {
       this.flushing = false;
     }
   }
+
+  /** Positions of the `n` events from `fromRevision` in a stream (an idempotent re-append's). */
+  private readonly foundPositions = async (stream: string, fromRevision: bigint, n: number): Promise<bigint[]> =>
+    (await this.readStream(stream, { fromRevision, maxCount: n })).map((e) => e.position);
 
   /**
    * The next group: up to maxGroup requests in order, ending before a request that repeats an
@@ -482,11 +486,24 @@ function toStreamHead(r: StreamRow): StreamHead {
   return { streamId: r.stream_id, revision: toBigInt(r.revision), hash: r.last_hash, position: toBigInt(r.last_position) };
 }
 
-function settle(p: PendingAppend, o: AppendOutcome): void {
+/**
+ * Answers a pending append. A request's written events take consecutive positions (one group, in
+ * order); the events an idempotent re-append found were written by some earlier append and may
+ * not be, so their positions are read back (`found`).
+ */
+function settle(p: PendingAppend, o: AppendOutcome, found: (stream: string, fromRevision: bigint, n: number) => Promise<bigint[]>): void {
+  const n = p.request.events.length;
+  const nextRevision = BigInt(o.nextRevision ?? -1);
+  const position = BigInt(o.position ?? 0);
   switch (o.status) {
     case 'ok':
+      p.resolve({ nextRevision, position, positions: p.request.events.map((_, i) => position - BigInt(n - 1 - i)), duplicate: false });
+      return;
     case 'duplicate':
-      p.resolve({ nextRevision: BigInt(o.nextRevision!), position: BigInt(o.position!), duplicate: o.status === 'duplicate' });
+      found(p.request.stream, nextRevision - BigInt(n - 1), n).then(
+        (positions) => p.resolve({ nextRevision, position, positions, duplicate: true }),
+        (err: unknown) => p.reject(mapError(err)),
+      );
       return;
     case 'wrong_expected_revision':
       p.reject(new WrongExpectedRevisionError(p.request.stream, p.expected, BigInt(o.actual!)));

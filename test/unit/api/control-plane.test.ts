@@ -116,7 +116,7 @@ describe('decideAndAppendOne', () => {
           throw new WrongExpectedRevisionError('s', expected as bigint, BigInt(log.length - 1));
         }
         log.push(recorded(events[0], BigInt(log.length), BigInt(log.length + 1)));
-        return { nextRevision: BigInt(log.length - 1), position: BigInt(log.length), duplicate: false };
+        return { nextRevision: BigInt(log.length - 1), position: BigInt(log.length), positions: [BigInt(log.length)], duplicate: false };
       },
     } as unknown as EventStore;
     return { store, log };
