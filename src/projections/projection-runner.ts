@@ -152,9 +152,14 @@ export interface ProjectionStatus {
  * hands each projection the events of its types past its own position; each applies them with
  * its checkpoint in its own transaction (a projection's update and checkpoint commit together;
  * one projection failing never rolls back another). A projection whose page holds nothing for it
- * only moves its checkpoint with its next non-empty or caught-up batch. While the projections
- * apply a page the reader fetches the next one.
+ * commits nothing: it remembers how far it has read (`scanned`, what status and waits report) and
+ * stores that as its checkpoint with its next events, or IDLE_COMMIT_MS after its last commit. Live, a wake then costs a commit per projection with
+ * events in it, not one per projection. While the projections apply a page the reader fetches
+ * the next one.
  */
+/** An idle projection stores the position it has read to this long after its last commit at the latest. */
+const IDLE_COMMIT_MS = 1_000;
+
 export class ProjectionRunner {
   private readonly projections: ProjectionStore;
   private readonly state = new Map<string, FollowState>();
@@ -191,6 +196,7 @@ export class ProjectionRunner {
         generation: gen.generation,
         checkpoint: gen.checkpoint,
         scanned: gen.checkpoint,
+        committedAt: Date.now(),
         retryAt: 0,
         lastError: null,
       });
@@ -203,11 +209,15 @@ export class ProjectionRunner {
     this.loops = [this.follow()];
   }
 
-  /** Resolves once every projection has reached the log's head as it was when called. */
+  /**
+   * Resolves once every projection has stored a checkpoint at or past the log's head as it was
+   * when called (an idle projection that has read that far stores it now, not a second later).
+   */
   async waitUntilCaughtUp(timeoutMs = 30_000): Promise<void> {
     const target = await this.store.headPosition();
     const deadline = Date.now() + timeoutMs;
     while ([...this.state.values()].some((s) => s.checkpoint < target)) {
+      for (const s of this.state.values()) if (s.checkpoint < target) s.committedAt = 0;
       if (Date.now() > deadline) {
         const behind = [...this.state.values()]
           .filter((s) => s.checkpoint < target)
@@ -223,7 +233,9 @@ export class ProjectionRunner {
     this.head = await this.store.headPosition();
     return this.definitions.map((def) => {
       const s = this.state.get(def.name);
-      const checkpoint = s?.checkpoint ?? 0n;
+      // How far the read model reflects the log: the stored checkpoint, or further when the
+      // events since it were none of this projection's.
+      const checkpoint = s?.scanned ?? 0n;
       return {
         name: def.name,
         generation: s?.generation ?? 0,
@@ -297,18 +309,20 @@ export class ProjectionRunner {
   private async applyOne(s: FollowState, batch: ScanResult, pollMs: number): Promise<boolean> {
     if (batch.to <= s.checkpoint) return true; // the page ends before this projection's position
     const events = batch.events.filter((e) => e.position > s.scanned && (!s.types || s.types.has(e.type)));
-    // Nothing for it in a page that is not the last: remember how far it has read, commit later.
-    // The last page always commits, even when it ends where this projection has read to already
-    // (a full page of other projections' events that ended at the head): else its checkpoint
-    // would stay behind until the next append.
-    if (!events.length && !batch.caughtUp) {
+    // Nothing for it: remember how far it has read, and store that with its next events or
+    // IDLE_COMMIT_MS after its last commit (checked again on the idle rounds, so a quiet log
+    // still gets its checkpoint stored).
+    if (!events.length) {
       if (batch.to > s.scanned) s.scanned = batch.to;
-      return true;
+      const due = s.scanned > s.checkpoint && Date.now() - s.committedAt >= IDLE_COMMIT_MS;
+      if (!due) return true;
     }
+    const to = events.length ? batch.to : s.scanned;
     try {
-      const ok = await this.projections.applyBatch(s.def, s.generation, s.checkpoint, batch.to, events);
+      const ok = await this.projections.applyBatch(s.def, s.generation, s.checkpoint, to, events);
       if (ok) {
-        s.checkpoint = s.scanned = batch.to;
+        s.checkpoint = s.scanned = to;
+        s.committedAt = Date.now();
         if (events.length) this.opts.onBatch?.(s.def.name, events.length);
         s.lastError = null;
         return true;
@@ -355,6 +369,8 @@ interface FollowState {
   checkpoint: bigint;
   /** Read through (≥ checkpoint): the events between the two were none of this projection's. */
   scanned: bigint;
+  /** When the checkpoint was last stored (ms since the epoch). */
+  committedAt: number;
   /** After a failure, the projection sits rounds out until then (ms since the epoch). */
   retryAt: number;
   lastError: string | null;

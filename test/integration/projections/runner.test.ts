@@ -1,6 +1,6 @@
 // Projection runner on the real PostgreSQL: exactly-once under failures and concurrent runners,
 // and a rebuild of an unchanged log that comes out identical to the live tables.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ProjectionDefinition } from '../../../src/projections/projection.js';
 import { ProjectionRunner, rebuildProjection } from '../../../src/projections/projection-runner.js';
 import { ProjectionStore } from '../../../src/projections/projection-store.js';
@@ -14,6 +14,18 @@ async function fill(store: PostgresEventStore, streams: number, perStream: numbe
     await Promise.all(Array.from({ length: streams }, (_, s) => store.append(`${tag}-${s}`, [ev('Filled', { s, i })], 'any')));
   }
 }
+
+/** A projection of one event type that records the positions it saw. */
+const counter = (name: string, type: string): ProjectionDefinition => ({
+  name,
+  version: 1,
+  eventTypes: [type],
+  tables: [`${name}_seen`],
+  ddl: `CREATE TABLE ${name}_seen (position bigint PRIMARY KEY)`,
+  async apply(tx, events) {
+    for (const e of events) await tx.query(`INSERT INTO ${name}_seen (position) VALUES ($1)`, [e.position.toString()]);
+  },
+});
 
 describe('projection runner', () => {
   let db: TestDatabase;
@@ -121,16 +133,6 @@ describe('projection runner', () => {
   it('commits every projection to the head when the last full page held none of its events', async () => {
     // One reader feeds both; with pages of 2, the page [3, 4] is full of B's events and ends at the
     // head, so A has read to 4 without committing, and the next page is empty. A must still commit.
-    const counter = (name: string, type: string): ProjectionDefinition => ({
-      name,
-      version: 1,
-      eventTypes: [type],
-      tables: [`${name}_seen`],
-      ddl: `CREATE TABLE ${name}_seen (position bigint PRIMARY KEY)`,
-      async apply(tx, events) {
-        for (const e of events) await tx.query(`INSERT INTO ${name}_seen (position) VALUES ($1)`, [e.position.toString()]);
-      },
-    });
     const own = await freshDatabase();
     const s = new PostgresEventStore(own.sql, testRegistry(), { livePollMs: 50 });
     try {
@@ -148,6 +150,45 @@ describe('projection runner', () => {
       const seen = await own.sql.query<{ n: string }>('SELECT count(*) AS n FROM count_a_seen');
       expect(seen.rows).toEqual([{ n: '1' }]);
     } finally {
+      await s.close();
+      await own.drop();
+    }
+  });
+
+  it('live, commits only the projections a wake brings events for; an idle one stores how far it has read within a second', async () => {
+    const own = await freshDatabase();
+    const s = new PostgresEventStore(own.sql, testRegistry(), { livePollMs: 50 });
+    const commits = vi.spyOn(ProjectionStore.prototype, 'applyBatch');
+    try {
+      const defs = [counter('busy', 'Busy'), counter('idle', 'Idle')];
+      await s.append('quiet', [ev('Idle')], 'any');
+      const runner = new ProjectionRunner(s, own.sql, defs, { pollMs: 50 });
+      await runner.start();
+      await runner.waitUntilCaughtUp(5_000);
+      commits.mockClear();
+      // Twenty wakes, each with one event for `busy` only, each waited for through status().
+      for (let i = 0; i < 20; i++) {
+        const { position } = await s.append('busy', [ev('Busy')], 'any');
+        for (;;) {
+          const st = await runner.status();
+          if (st.every((p) => p.checkpoint >= position)) break;
+          await new Promise((r) => setTimeout(r, 5));
+        }
+      }
+      const by = (name: string) => commits.mock.calls.filter(([def]) => def.name === name).length;
+      expect(by('busy')).toBeGreaterThanOrEqual(20);
+      // `idle` read every page too (its status is at the head) but stored its checkpoint at most
+      // once a second, not once per wake.
+      expect(by('idle')).toBeLessThan(by('busy'));
+      const head = await s.headPosition();
+      const stored = async () => (await new ProjectionStore(own.sql).active('idle'))!.checkpoint;
+      for (let i = 0; i < 100 && (await stored()) < head; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(await stored()).toBe(head);
+      await runner.stop();
+      const seen = await own.sql.query<{ n: string }>('SELECT count(*) AS n FROM busy_seen');
+      expect(seen.rows).toEqual([{ n: '20' }]);
+    } finally {
+      commits.mockRestore();
       await s.close();
       await own.drop();
     }
