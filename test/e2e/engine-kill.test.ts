@@ -4,11 +4,9 @@
 // be left unfinished, none may have two signatures or two submissions, and the chain may have
 // charged fees for exactly the transactions the ledger says landed.
 import { PublicKey } from '@solana/web3.js';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildEventRegistry } from '../../src/event-catalog.js';
 import type { RecordedEvent } from '../../src/ledger/envelope.js';
@@ -17,10 +15,10 @@ import { USDC } from '../../src/shared/tokens.js';
 import { createKeystore } from '../../src/signing/keystore/keystore-signer.js';
 import { SAGA_STREAM_PREFIX } from '../../src/trading/events.js';
 import { foldSaga } from '../../src/trading/saga.js';
+import { engineChildren } from '../support/engine-children.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { startSolanaRpcStandIn, type SolanaRpcStandIn } from '../stand-ins/solana-rpc-server.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
 
 describe('engine killed with SIGKILL mid-saga', () => {
   let db: TestDatabase;
@@ -63,29 +61,12 @@ describe('engine killed with SIGKILL mid-saga', () => {
     };
   });
   afterAll(async () => {
+    killAll();
     await rpc?.close();
     await db?.drop();
   });
 
-  function start(extra: Record<string, string> = {}): Promise<ChildProcess> {
-    const child = spawn(process.execPath, ['--import', './test/support/ts-loader.mjs', 'test/support/engine-child.ts'], {
-      cwd: root,
-      env: { ...env, ...extra },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let err = '';
-    child.stderr!.on('data', (d) => (err += d));
-    return new Promise((resolve, reject) => {
-      child.stdout!.on('data', (d) => String(d).includes('started') && resolve(child));
-      child.on('exit', (code, signal) => reject(new Error(`engine child exited early (${code ?? signal}): ${err.slice(-2000)}`)));
-    });
-  }
-  const kill = (c: ChildProcess) =>
-    new Promise<void>((resolve) => {
-      c.removeAllListeners('exit');
-      c.on('exit', () => resolve());
-      c.kill('SIGKILL');
-    });
+  const { start, kill, killAll } = engineChildren(() => env);
 
   async function sagas(store: PostgresEventStore): Promise<Map<string, RecordedEvent[]>> {
     const byStream = new Map<string, RecordedEvent[]>();

@@ -6,11 +6,9 @@
 // up; `verify` passes; a rebuild of every projection comes out identical; `replay` answers as of
 // a time; the engine pauses and resumes over REST.
 import { PublicKey } from '@solana/web3.js';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliIo } from '../../src/cli/main.js';
 import { buildEventRegistry } from '../../src/event-catalog.js';
@@ -25,11 +23,11 @@ import { foldSaga } from '../../src/trading/saga.js';
 import { allProjections } from '../../projections/index.js';
 import { startApp } from '../support/app.js';
 import { authHeaders } from '../support/auth.js';
+import { engineChildren } from '../support/engine-children.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { startEventStoreDbStandIn, type EventStoreDbStandIn } from '../stand-ins/eventstoredb-server.js';
 import { startSolanaRpcStandIn, type SolanaRpcStandIn } from '../stand-ins/solana-rpc-server.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
 
 function capture(): CliIo & { stdout: string; stderr: string } {
   const io = { stdout: '', stderr: '', isTty: false, out: (s: string) => void (io.stdout += s), err: (s: string) => void (io.stderr += s) };
@@ -80,31 +78,14 @@ describe('the engine on the EventStoreDB protocol stand-in (read models in Postg
     store = await EventStoreDbEventStore.connect(esdb.url, buildEventRegistry());
   });
   afterAll(async () => {
+    killAll();
     await store?.close();
     await rpc?.close();
     await esdb?.close();
     await db?.drop();
   });
 
-  function start(extra: Record<string, string> = {}): Promise<ChildProcess> {
-    const child = spawn(process.execPath, ['--import', './test/support/ts-loader.mjs', 'test/support/engine-child.ts'], {
-      cwd: root,
-      env: { ...env, ...extra },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let err = '';
-    child.stderr!.on('data', (d) => (err += d));
-    return new Promise((resolve, reject) => {
-      child.stdout!.on('data', (d) => String(d).includes('started') && resolve(child));
-      child.on('exit', (code, signal) => reject(new Error(`engine child exited early (${code ?? signal}): ${err.slice(-2000)}`)));
-    });
-  }
-  const kill = (c: ChildProcess) =>
-    new Promise<void>((resolve) => {
-      c.removeAllListeners('exit');
-      c.on('exit', () => resolve());
-      c.kill('SIGKILL');
-    });
+  const { start, kill, killAll } = engineChildren(() => env);
 
   /** Saga streams whose transaction was submitted and has no fill outcome yet. */
   function openSubmissions(): string[] {

@@ -3,11 +3,9 @@
 // few times over. Afterwards every event the subscription asked for has been received, in order
 // of position, and any duplicate is a re-send of the same event (same X-Arbiter-Event-Id) — at
 // least once, nothing lost, nothing out of order.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildEventRegistry } from '../../src/event-catalog.js';
 import { newEvent } from '../../src/ledger/event-types.js';
@@ -15,10 +13,10 @@ import { PostgresEventStore } from '../../src/ledger/postgres/postgres-event-sto
 import { CreateWebhookSubscription, CreateWebhookSubscriptionHandler } from '../../src/notifications/commands/subscription-commands.js';
 import { deliveryStreamId, type WebhookDeliveryAttemptedPayload } from '../../src/notifications/events.js';
 import { EnginePaused, EngineResumed, ENGINE_STREAM_ID } from '../../src/risk/events.js';
+import { engineChildren } from '../support/engine-children.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../stand-ins/webhook-receiver.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
 const EVENTS = 24;
 const ROUNDS = 3;
 
@@ -42,25 +40,12 @@ describe('app killed with SIGKILL mid-delivery', () => {
     };
   });
   afterAll(async () => {
+    killAll();
     await receiver?.close();
     await db?.drop();
   });
 
-  function start(): Promise<ChildProcess> {
-    const child = spawn(process.execPath, ['--import', './test/support/ts-loader.mjs', 'test/support/engine-child.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let err = '';
-    child.stderr!.on('data', (d) => (err += d));
-    return new Promise((resolve, reject) => {
-      child.stdout!.on('data', (d) => String(d).includes('started') && resolve(child));
-      child.on('exit', (code, signal) => reject(new Error(`app child exited early (${code ?? signal}): ${err.slice(-2000)}`)));
-    });
-  }
-  const kill = (c: ChildProcess) =>
-    new Promise<void>((resolve) => {
-      c.removeAllListeners('exit');
-      c.on('exit', () => resolve());
-      c.kill('SIGKILL');
-    });
+  const { start, kill, killAll } = engineChildren(() => env, 'app child');
 
   it('loses no delivery and duplicates only the request in flight', async () => {
     const store = new PostgresEventStore(db.sql, buildEventRegistry());
